@@ -1,0 +1,130 @@
+"""Typed results of the intake pipeline (the ``inspect`` contract, SPEC §4)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Intent = Literal["submission", "status_query", "auto_reply", "bounce", "other"]
+Channel = Literal["direct", "via_city"]
+Nature = Literal["central", "provincial", "other"]
+TaskType = Literal["theory", "technology", "application"]
+Format = Literal[
+    "docx", "doc", "wps", "pdf", "xlsx", "xls", "zip", "rar", "7z", "eml", "image", "other"
+]
+Role = Literal["application_form", "recommendation_table", "supporting", "unknown"]
+Severity = Literal["error", "warning"]
+
+
+@dataclass
+class Envelope:
+    """The few header facts every stored message needs, read without opening parts."""
+
+    message_id: str | None
+    from_addr: str | None
+    subject: str
+    date: datetime | None  # the sender's Date: header (never used for deadlines)
+    received_at: datetime | None  # topmost Received: header time, else None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """One opened attachment (or archive member)."""
+
+    name: str
+    format: Format
+    container: str | None = None
+    role: Role = "unknown"
+    readable: bool = True
+    scanned: bool = False
+    error: str | None = None  # why it is unreadable, in plain words
+    text: str = ""  # full text in reading order
+    tables: list[list[list[str]]] = field(default_factory=list)  # tables → rows → cells
+    pages: int = 0
+    sha256: str = ""
+    size: int = 0
+
+    def contract(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "container": self.container,
+            "format": self.format,
+            "role": self.role,
+            "readable": self.readable,
+            "scanned": self.scanned,
+        }
+
+
+@dataclass
+class Application:
+    unit: str | None = None
+    uscc: str | None = None
+    unit_nature: Nature | None = None
+    city: str | None = None
+    direction: int | None = None
+    task_name: str | None = None
+    task_types: list[TaskType] = field(default_factory=list)
+    partners: list[str] = field(default_factory=list)
+    contact_email: str | None = None
+    documents: list[str] = field(default_factory=list)
+
+    def contract(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Recommendation:
+    rank: int
+    direction: int | None
+    unit: str
+    task_name: str | None = None
+
+    def contract(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Deficiency:
+    code: str
+    severity: Severity
+    message: str
+
+    def contract(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Understanding:
+    """Everything intake learned from one message — the ``inspect --json`` object."""
+
+    message_id: str | None
+    from_addr: str | None
+    subject: str
+    received_at: datetime | None
+    intent: Intent = "other"
+    reference: str | None = None
+    channel: Channel | None = None
+    city: str | None = None
+    applications: list[Application] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    deficiencies: list[Deficiency] = field(default_factory=list)
+
+    def contract(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "from": self.from_addr,
+            "subject": self.subject,
+            "received_at": self.received_at.isoformat() if self.received_at else None,
+            "intent": self.intent,
+            "reference": self.reference,
+            "channel": self.channel,
+            "city": self.city,
+            "applications": [a.contract() for a in self.applications],
+            "recommendations": [r.contract() for r in self.recommendations],
+            "documents": [d.contract() for d in self.documents],
+            "deficiencies": [d.contract() for d in self.deficiencies],
+        }

@@ -1,0 +1,30 @@
+"""Mail sources behind one interface: IMAP, Maildir, and the local SMTP receiver.
+
+The only I/O in ``intake``. A source yields :class:`FetchedMessage` objects; the
+caller commits each one and only then calls :meth:`Mailbox.acknowledge`, so a
+crash anywhere re-delivers instead of losing.
+"""
+
+from intake.sources.base import (
+    AuthenticationFailed,
+    FetchedMessage,
+    FolderNotFound,
+    FolderState,
+    Mailbox,
+    MailboxUnavailable,
+    SourceConfigError,
+    SourceError,
+)
+from intake.sources.factory import open_mailbox
+
+__all__ = [
+    "AuthenticationFailed",
+    "FetchedMessage",
+    "FolderNotFound",
+    "FolderState",
+    "Mailbox",
+    "MailboxUnavailable",
+    "SourceConfigError",
+    "SourceError",
+    "open_mailbox",
+]

@@ -1,0 +1,1 @@
+"""Records and lifecycle: owns the database, applies what intake understood."""

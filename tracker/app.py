@@ -1,0 +1,63 @@
+"""Wiring: settings → engine, blob store, mailbox, analyser. Shared by CLI and service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from intake.model import Understanding
+from intake.policy import RoundPolicy
+from intake.sources import Mailbox, open_mailbox
+from tracker import db
+from tracker.blobstore import BlobStore
+from tracker.config import Secrets, Settings
+
+
+class App:
+    def __init__(self, settings: Settings, *, secrets: Secrets | None = None) -> None:
+        self.settings = settings
+        self.secrets = secrets or Secrets()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return db.make_engine(self.settings.database_url)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.storage_path)
+
+    @cached_property
+    def policy(self) -> RoundPolicy:
+        return self.settings.round_policy()
+
+    def migrate(self) -> None:
+        db.upgrade(self.engine)
+
+    def new_mailbox(self) -> Mailbox:
+        m = self.settings.mailbox
+        options: dict[str, object] = {"max_message_bytes": m.max_message_bytes}
+        if not m.url.startswith("maildir:"):
+            options.update(
+                auth=m.auth, timeout=m.timeout_seconds, seconds_per_message=m.seconds_per_message,
+                after_commit=m.after_commit, move_to=m.move_to, idle_seconds=m.idle_seconds,
+            )
+        secret = self.secrets.imap_token if m.auth == "xoauth2" else self.secrets.imap_secret
+        return open_mailbox(m.url, base_dir=self.settings.base_dir, secret=secret, **options)
+
+    @property
+    def folders(self) -> list[str]:
+        m = self.settings.mailbox
+        from intake.sources.imap import parse_imap_url
+
+        if m.url.startswith("imap"):
+            in_url = parse_imap_url(m.url).folder
+            if in_url and m.folders == ["INBOX"]:
+                return [in_url]
+        return list(m.folders)
+
+    def analyse(self, raw: bytes, received_at: datetime | None) -> Understanding:
+        from intake.understand import understand
+
+        return understand(raw, self.policy, received_at=received_at)

@@ -1,0 +1,197 @@
+"""`jiebang` — the one command (typer + rich)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
+from tracker.config import ConfigError, Settings, config_path, load_settings
+from tracker.db import DatabaseUnavailable
+
+app = typer.Typer(
+    help="jiebang — email intake and tracking for the 揭榜挂帅 round.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="config.yaml (default ./config.yaml or $JIEBANG_CONFIG)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+EXIT_CONFIG = 2
+EXIT_MAILBOX = 3
+EXIT_DATABASE = 4
+EX_TEMPFAIL = 75
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    err.print(f"jiebang: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise fail(f"config error: {exc}", EXIT_CONFIG) from None
+
+
+def setup_logging(verbose: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(
+        level=level, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("apscheduler", "imapclient", "mail-parser", "mailparser", "mail_parser"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def make_app(config: Path | None):  # type: ignore[no-untyped-def]
+    from tracker.app import App
+
+    return App(settings_or_exit(config))
+
+
+def migrated_app(config: Path | None):  # type: ignore[no-untyped-def]
+    a = make_app(config)
+    try:
+        a.migrate()
+    except DatabaseUnavailable as exc:
+        raise fail(f"database error: {exc}", EXIT_DATABASE) from None
+    return a
+
+
+@app.command()
+def init(
+    config: ConfigOpt = None,
+    role: Annotated[str, typer.Option(help="province or city")] = "province",
+    city: Annotated[str | None, typer.Option(help="the city, when --role city (e.g. 济南市)")] = None,
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a commented config.yaml."""
+    from tracker.config import SHANDONG_CITIES
+
+    target = config_path(config)
+    if role not in ("province", "city"):
+        raise fail("--role must be province or city", EXIT_CONFIG)
+    if role == "city" and city not in SHANDONG_CITIES:
+        raise fail("--role city needs --city, one of: " + " ".join(SHANDONG_CITIES), EXIT_CONFIG)
+    if target.exists() and not force:
+        raise fail(f"{target} exists (use --force to overwrite)", EXIT_CONFIG)
+    text = (Path(__file__).with_name("default-config.yaml")).read_text(encoding="utf-8")
+    text = text.replace("role: province ", f"role: {role} ".ljust(len("role: province ")), 1)
+    if city:
+        text = text.replace("city: null    ", f"city: {city}".ljust(len("city: null    ")), 1)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    load_settings(target)  # what we write must load
+    out.print(f"wrote {target}")
+
+
+@app.command()
+def run(
+    config: ConfigOpt = None,
+    once: Annotated[bool, typer.Option("--once", help="one cycle, then exit")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the service: poll, understand, (send, remind, digest) on their schedules."""
+    from tracker.app import App
+    from tracker.service import Service
+
+    setup_logging(verbose)
+    service = Service(App(settings_or_exit(config)))
+    try:
+        service.preflight()
+    except DatabaseUnavailable as exc:
+        raise fail(f"database error: {exc}", EXIT_DATABASE) from None
+    except AuthenticationFailed as exc:
+        raise fail(f"mailbox login failed: {exc}", EXIT_MAILBOX) from None
+    except FolderNotFound as exc:
+        raise fail(f"mailbox folder missing: {exc}", EXIT_MAILBOX) from None
+    except SourceError as exc:
+        raise fail(f"mailbox unavailable: {exc}", EXIT_MAILBOX) from None
+    if once:
+        report = service.cycle()
+        p, q = report.poll, report.process
+        out.print(
+            f"fetched {p.fetched} ({p.new} new, {p.duplicates} already stored, {p.not_fetched} not fetched); "
+            f"processed {q.processed}, quarantined {q.quarantined}"
+        )
+        return
+    service.run_forever()
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help="a raw message file, or - for stdin")],
+    config: ConfigOpt = None,
+) -> None:
+    """Store one raw message (pipe mode for an MTA): exit 0 once committed, 75 to retry."""
+    from tracker.ingest import store_raw
+
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {source}: {exc.strerror}", EX_TEMPFAIL) from None
+    if not raw.strip():
+        raise fail("empty message: nothing to store", 65)  # EX_DATAERR: do not retry
+    try:
+        a = make_app(config)
+        a.migrate()
+        result = store_raw(a.engine, a.blobs, raw)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # any failure to commit: ask the MTA to retry later
+        raise fail(f"could not store the message ({exc.__class__.__name__}: {exc})", EX_TEMPFAIL) from None
+    out.print(f"stored message #{result.message_pk}" + ("" if result.created else " (already stored)"))
+
+
+@app.command()
+def messages(config: ConfigOpt = None, as_json: JsonOpt = False,
+             state: Annotated[str | None, typer.Option(help="processed | quarantined | stored")] = None) -> None:
+    """Every ingested message, with its state."""
+    from tracker.queries import message_rows
+
+    a = migrated_app(config)
+    rows = message_rows(a.engine, a.policy, state=state)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table("#", "received", "from", "subject", "intent", "state", "refs", title="messages")
+    for i, r in enumerate(rows, 1):
+        table.add_row(str(i), r["received_at"] or "", r["from"] or "", r["subject"][:40], r["intent"] or "",
+                      r["state"] + (f"\n{r['error'][:60]}" if r["error"] else ""), " ".join(r["references"]))
+    out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Apply database migrations."""
+    migrated_app(config)
+    out.print("database is up to date")
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":
+    main()

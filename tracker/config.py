@@ -1,0 +1,319 @@
+"""config.yaml → typed settings (SPEC §4).
+
+Secrets never live in the file: IMAP/SMTP passwords and OAuth2 tokens come from the
+environment (``JIEBANG_IMAP_PASSWORD`` …) or from files named there (``…_FILE``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from intake.policy import CityBureau, RoundPolicy
+
+SHANDONG_CITIES = (
+    "济南市", "青岛市", "淄博市", "枣庄市", "东营市", "烟台市", "潍坊市", "济宁市",
+    "泰安市", "威海市", "日照市", "临沂市", "德州市", "聊城市", "滨州市", "菏泽市",
+)
+SECRET_KEYS = {"password", "passwd", "secret", "token", "oauth2_token", "access_token"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line naming the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Deadlines(_Section):
+    direct: date = date(2025, 1, 20)
+    city_applicant: date = date(2025, 1, 15)
+    city_bureau: date = date(2025, 1, 20)
+
+
+class Campaign(_Section):
+    code: str = Field("JB2025", pattern=r"^[A-Z][A-Z0-9]{1,15}$")
+    timezone: str = "Asia/Shanghai"
+    deadlines: Deadlines = Deadlines()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Province(_Section):
+    name: str = "山东省大数据局"
+    address: str | None = None
+
+
+class City(_Section):
+    bureau_emails: list[str] = []
+    contact: str = ""
+    phone: str = ""
+
+
+class Mailbox(_Section):
+    url: str = "maildir:var/inbox"
+    address: str | None = None  # the bureau mailbox's own address (loop prevention)
+    folders: list[str] = ["INBOX"]
+    # what to do on the server once a message is committed; never delete by default
+    after_commit: Literal["seen", "move", "none"] = "seen"
+    move_to: str | None = None
+    auth: Literal["login", "xoauth2"] = "login"
+    idle: bool = True
+    idle_seconds: int = Field(300, ge=10, le=1740)  # re-issue IDLE well before 29 min
+    timeout_seconds: float = Field(30, gt=0)
+    max_message_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    max_messages_per_run: int = Field(500, gt=0)
+    seconds_per_message: float = Field(120, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].lower()
+        if scheme not in {"maildir", "imap", "imaps", "imap+starttls"}:
+            raise ValueError(
+                f"unsupported scheme {scheme!r} (use maildir:PATH, imaps://, imap+starttls:// or imap://)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _move_needs_folder(self) -> Mailbox:
+        if self.after_commit == "move" and not self.move_to:
+            raise ValueError("after_commit: move needs move_to (a folder name)")
+        return self
+
+
+class Smtp(_Section):
+    url: str = "maildir:var/outbox"
+    from_: str = Field("jiebang@localhost", alias="from")
+    timeout_seconds: float = Field(30, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0].lower()
+        if scheme not in {"maildir", "file", "smtp", "smtps", "smtp+starttls"}:
+            raise ValueError(
+                f"unsupported scheme {scheme!r} (use maildir:PATH, smtps://, smtp+starttls:// or smtp://)"
+            )
+        return value
+
+
+class Database(_Section):
+    url: str = "sqlite:///var/jiebang.db"
+
+    @field_validator("url")
+    @classmethod
+    def _dialect(cls, value: str) -> str:
+        if not (value.startswith("sqlite:") or value.startswith("postgresql")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+
+class Staff(_Section):
+    digest_to: list[str] = []
+
+
+class Receiver(_Section):
+    """The embedded local SMTP receiver that delivers into the Maildir inbox."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+    max_message_bytes: int = Field(60 * 1024 * 1024, gt=0)
+
+
+class Storage(_Section):
+    path: str = "var/store"  # content-addressed raw messages and attachments
+
+
+class Schedule(_Section):
+    poll_seconds: int = Field(60, ge=1)
+    process_seconds: int = Field(15, ge=1)
+    outbox_seconds: int = Field(30, ge=1)
+    reminders_cron: str = "0 9 * * *"
+    digest_cron: str = "30 8 * * *"
+
+
+class Settings(_Section):
+    role: Literal["province", "city"] = "province"
+    city: str | None = None
+    campaign: Campaign = Campaign()
+    province: Province = Province()
+    cities: dict[str, City] = {}
+    mailbox: Mailbox = Mailbox()
+    smtp: Smtp = Smtp()
+    database: Database = Database()
+    staff: Staff = Staff()
+    receiver: Receiver = Receiver()
+    storage: Storage = Storage()
+    schedule: Schedule = Schedule()
+
+    # where the file was read from; relative paths resolve against it
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="after")
+    def _role(self) -> Settings:
+        if self.role == "city" and not self.city:
+            raise ValueError("role: city needs city: (e.g. 济南市)")
+        if self.city and self.city not in SHANDONG_CITIES:
+            raise ValueError(f"city: {self.city!r} is not one of Shandong's 16 cities")
+        if self.receiver.enabled and not self.mailbox.url.startswith("maildir:"):
+            raise ValueError("receiver.enabled: the local receiver delivers into a maildir: inbox")
+        unknown = [name for name in self.cities if name not in SHANDONG_CITIES]
+        if unknown:
+            raise ValueError(f"cities: {unknown[0]!r} is not one of Shandong's 16 cities")
+        return self
+
+    # --- derived values -------------------------------------------------
+    def path(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def database_url(self) -> str:
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+    @property
+    def storage_path(self) -> Path:
+        return self.path(self.storage.path)
+
+    def maildir_path(self, url: str) -> Path:
+        return self.path(url.split(":", 1)[1])
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        found = {self.smtp.from_, self.mailbox.address, self.province.address}
+        return frozenset(a.strip().lower() for a in found if a)
+
+    def round_policy(self) -> RoundPolicy:
+        return RoundPolicy(
+            code=self.campaign.code,
+            timezone=self.campaign.timezone,
+            deadlines=self.campaign.deadlines.model_dump(),
+            cities={
+                name: CityBureau(name, tuple(c.bureau_emails), c.contact, c.phone)
+                for name, c in self.cities.items()
+            },
+            own_addresses=self.own_addresses,
+            role=self.role,
+            city=self.city,
+        )
+
+
+class Secrets(BaseSettings):
+    """Credentials, from the environment only (or files the environment names)."""
+
+    model_config = SettingsConfigDict(env_prefix="JIEBANG_", extra="ignore")
+
+    imap_password: str | None = None
+    imap_password_file: Path | None = None
+    imap_oauth2_token: str | None = None
+    imap_oauth2_token_file: Path | None = None
+    smtp_password: str | None = None
+    smtp_password_file: Path | None = None
+
+    def _pick(self, value: str | None, file: Path | None) -> str | None:
+        if value:
+            return value
+        if file:
+            return file.read_text(encoding="utf-8").strip()
+        return None
+
+    def imap_secret(self) -> str | None:
+        return self._pick(self.imap_password, self.imap_password_file)
+
+    def imap_token(self) -> str | None:
+        return self._pick(self.imap_oauth2_token, self.imap_oauth2_token_file)
+
+    def smtp_secret(self) -> str | None:
+        return self._pick(self.smtp_password, self.smtp_password_file)
+
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    return Path(explicit or os.environ.get("JIEBANG_CONFIG") or "config.yaml")
+
+
+def _find_secret(data: Any, trail: str = "") -> str | None:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{trail}.{key}" if trail else str(key)
+            if str(key).lower() in SECRET_KEYS:
+                return here
+            found = _find_secret(value, here)
+            if found:
+                return found
+    return None
+
+
+def _netloc_password(url: str) -> bool:
+    return "://" in url and urlsplit(url).password is not None
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return f"{where}: {msg}"
+
+
+def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
+    secret = _find_secret(data)
+    if secret:
+        raise ConfigError(
+            f"{secret}: secrets are not read from config.yaml; set JIEBANG_IMAP_PASSWORD / "
+            "JIEBANG_SMTP_PASSWORD (or *_FILE) in the environment"
+        )
+    for section in ("mailbox", "smtp", "database"):
+        url = (data.get(section) or {}).get("url", "") if isinstance(data.get(section), dict) else ""
+        if isinstance(url, str) and _netloc_password(url) and section != "database":
+            raise ConfigError(f"{section}.url: remove the password from the URL; use the environment")
+    try:
+        return Settings.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate config.yaml; raise ConfigError with a one-line reason."""
+    file = config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such file (run `jiebang init` to write one)") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{file}:{where} is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of keys")
+    try:
+        return parse_settings(data, file.resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None

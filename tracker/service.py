@@ -1,0 +1,193 @@
+"""`jiebang run`: an APScheduler 3 service (poll → process; later: outbox, reminders,
+digest), IDLE wake-ups, the local SMTP receiver, and a clean stop on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from intake.sources import Mailbox, MailboxUnavailable, SourceError
+from intake.sources.receiver import LocalReceiver
+from tracker.app import App
+from tracker.poller import PollReport, poll_once
+from tracker.processing import ProcessReport, process_pending
+
+log = logging.getLogger("jiebang.service")
+
+MAX_BACKOFF = 300.0
+
+
+@dataclass
+class CycleReport:
+    poll: PollReport
+    process: ProcessReport
+
+
+class Backoff:
+    """Exponential back-off between reconnect attempts (1 s, 2 s, 4 s … 5 min)."""
+
+    def __init__(self, first: float = 1.0, cap: float = MAX_BACKOFF) -> None:
+        self.first, self.cap, self.delay, self.not_before = first, cap, 0.0, 0.0
+
+    def failed(self) -> float:
+        self.delay = min(self.cap, self.delay * 2 if self.delay else self.first)
+        self.not_before = time.monotonic() + self.delay
+        return self.delay
+
+    def succeeded(self) -> None:
+        self.delay, self.not_before = 0.0, 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.not_before
+
+
+class Service:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.stop = threading.Event()
+        self._mailbox: Mailbox | None = None
+        self._backoff = Backoff()
+        self._lock = threading.Lock()  # one intake cycle at a time
+        self.receiver: LocalReceiver | None = None
+        self.scheduler: BackgroundScheduler | None = None
+
+    # --- start-up -----------------------------------------------------------
+    def preflight(self) -> None:
+        """Migrate the database and prove the mailbox works; raise on a permanent error."""
+        self.app.migrate()
+        mailbox = self.app.new_mailbox()
+        mailbox.connect()
+        for folder in self.app.folders:
+            mailbox.select(folder)
+        if self.app.settings.mailbox.after_commit == "move":
+            ensure = getattr(mailbox, "ensure_folder", None)
+            if ensure:
+                ensure(self.app.settings.mailbox.move_to)
+        self._mailbox = mailbox
+
+    # --- one cycle ----------------------------------------------------------
+    def cycle(self) -> CycleReport:
+        with self._lock:
+            poll = self._poll()
+            process = process_pending(
+                self.app.engine, self.app.blobs, self.app.analyse, stop=self.stop
+            )
+            return CycleReport(poll=poll, process=process)
+
+    def _poll(self) -> PollReport:
+        if not self._backoff.ready():
+            return PollReport()
+        try:
+            if self._mailbox is None:
+                self._mailbox = self.app.new_mailbox()
+                self._mailbox.connect()
+            report = poll_once(
+                self.app.engine, self.app.blobs, self._mailbox, self.app.folders,
+                limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop,
+            )
+        except (MailboxUnavailable, SourceError) as exc:
+            delay = self._backoff.failed()
+            log.warning("mailbox: %s — retrying in %.0f s", exc, delay)
+            self._drop_mailbox()
+            return PollReport()
+        self._backoff.succeeded()
+        if report.fetched:
+            log.info("poll: %d fetched, %d new, %d already stored", report.fetched, report.new, report.duplicates)
+        return report
+
+    def _drop_mailbox(self) -> None:
+        if self._mailbox is not None:
+            try:
+                self._mailbox.close()
+            except Exception:  # closing a broken connection
+                pass
+        self._mailbox = None
+
+    # --- the long-running service ---------------------------------------------
+    def run_forever(self) -> None:
+        settings = self.app.settings
+        self._install_signals()
+        if settings.receiver.enabled:
+            self.receiver = self._start_receiver()
+        self.scheduler = BackgroundScheduler(timezone=settings.campaign.timezone)
+        self.scheduler.add_job(
+            self._cycle_job, "interval", seconds=settings.schedule.poll_seconds, id="poll",
+            max_instances=1, coalesce=True, next_run_time=datetime.now(self.app.policy.tz),
+        )
+        self.scheduler.start()
+        watcher = None
+        if settings.mailbox.idle and settings.mailbox.url.startswith("imap"):
+            watcher = threading.Thread(target=self._idle_watch, name="idle", daemon=True)
+            watcher.start()
+        log.info("jiebang running: mailbox %s, every %d s%s", self.app.new_mailbox().name,
+                 settings.schedule.poll_seconds, " + IDLE" if watcher else "")
+        try:
+            while not self.stop.wait(1.0):
+                pass
+        finally:
+            log.info("stopping: finishing the current message")
+            self.scheduler.shutdown(wait=True)
+            if self.receiver:
+                self.receiver.stop()
+            self._drop_mailbox()
+            log.info("stopped")
+
+    def _cycle_job(self) -> None:
+        try:
+            self.cycle()
+        except Exception:  # the scheduler must survive anything a cycle raises
+            log.exception("intake cycle failed; the next one will retry")
+
+    def wake(self) -> None:
+        if self.scheduler is not None and not self.stop.is_set():
+            self.scheduler.modify_job("poll", next_run_time=datetime.now(self.app.policy.tz))
+
+    def _idle_watch(self) -> None:
+        """Hold a second connection in IDLE on the first folder and wake the poll job."""
+        backoff = Backoff()
+        folder = self.app.folders[0]
+        while not self.stop.is_set():
+            box = self.app.new_mailbox()
+            try:
+                box.connect()
+                box.select(folder)
+                if not box.supports_idle:
+                    log.info("server has no IDLE: polling every %d s", self.app.settings.schedule.poll_seconds)
+                    return
+                backoff.succeeded()
+                while not self.stop.is_set():
+                    if box.wait_for_mail(timeout=self.app.settings.mailbox.idle_seconds, stop=self.stop):
+                        log.debug("IDLE: new mail in %s", folder)
+                        self.wake()
+            except SourceError as exc:
+                delay = backoff.failed()
+                log.warning("IDLE connection: %s — reconnecting in %.0f s", exc, delay)
+                self.stop.wait(delay)
+            finally:
+                try:
+                    box.close()
+                except Exception:  # already broken
+                    pass
+
+    def _start_receiver(self) -> LocalReceiver:
+        r = self.app.settings.receiver
+        inbox = self.app.settings.maildir_path(self.app.settings.mailbox.url)
+        receiver = LocalReceiver(inbox, host=r.host, port=r.port, max_message_bytes=r.max_message_bytes)
+        receiver.start()
+        log.info("local SMTP receiver on %s:%d → %s", r.host, receiver.port, inbox)
+        return receiver
+
+    def _install_signals(self) -> None:
+        def _stop(signum: int, _frame: object) -> None:
+            log.info("received %s", signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
