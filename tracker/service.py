@@ -111,9 +111,10 @@ class Service:
         self._mailbox = None
 
     # --- the long-running service ---------------------------------------------
-    def run_forever(self) -> None:
+    def run_forever(self, *, handle_signals: bool = True) -> None:
         settings = self.app.settings
-        self._install_signals()
+        if handle_signals:  # only possible from the main thread
+            self._install_signals()
         if settings.receiver.enabled:
             self.receiver = self._start_receiver()
         self.scheduler = BackgroundScheduler(timezone=settings.campaign.timezone)

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install jiebang and run it on embedded defaults (SQLite, Maildir inbox, local SMTP
+# receiver on 127.0.0.1:2525, file outbox — everything under var/, no accounts).
+# It mails the project's example messages to the local receiver, shows what was
+# ingested, and keeps the service running (Ctrl-C stops it; JIEBANG_DEMO_EXIT=1 exits).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(libreoffice-writer-nogui libreoffice-calc-nogui p7zip-full fonts-noto-cjk)
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e .
+export JIEBANG_CONFIG="$PWD/config.yaml"
+J=.venv/bin/jiebang
+
+echo "== starting: jiebang run (config.yaml: Maildir var/inbox, SQLite var/jiebang.db, receiver 127.0.0.1:2525)"
+$J run &
+service=$!
+trap 'kill -TERM $service 2>/dev/null; wait $service 2>/dev/null' INT TERM
+
+.venv/bin/python - <<'PY'
+import pathlib, smtplib, socket, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", 2525), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.2)
+mails = sorted(pathlib.Path("examples/mails").glob("*.eml"))
+with smtplib.SMTP("127.0.0.1", 2525, timeout=30) as smtp:
+    for path in mails:
+        smtp.sendmail("demo@example.cn", ["dsjjzcghc@shandong.cn"], path.read_bytes())
+        print(f"== mailed {path.name} to the local receiver")
+PY
+
+echo "== waiting for the service to pick them up"
+for _ in $(seq 1 90); do
+  pending=$($J messages --json 2>/dev/null | .venv/bin/python -c \
+    'import json,sys; r=json.load(sys.stdin); print(sum(m["state"]=="stored" for m in r) + (6-len(r) if len(r)<6 else 0))')
+  [ "$pending" = "0" ] && break
+  sleep 2
+done
+$J messages
+
+if [ "${JIEBANG_DEMO_EXIT:-0}" = "1" ]; then
+  kill -TERM $service; wait $service || true
+  exit 0
+fi
+echo "== jiebang is running. Send your own: swaks --server 127.0.0.1:2525 --to dsjjzcghc@shandong.cn --attach 申报书.docx"
+echo "== Ctrl-C stops it."
+wait $service
