@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 import yaml
 
-from tracker.config import ConfigError, Secrets, load_settings
 from tests.helpers import REPO, SHARED, jiebang
+from tracker.config import ConfigError, Secrets, load_settings
 
 
 def test_shipped_config_and_init_output_load(tmp_path):

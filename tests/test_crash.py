@@ -14,10 +14,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from intake.envelope import content_key
+from tests.helpers import REPO, make_mail, write_config
 from tracker import db
 from tracker.blobstore import BlobStore
 from tracker.models import StoredMessage
-from tests.helpers import REPO, make_mail, write_config
 
 
 def _run_once(config, env) -> subprocess.Popen:

@@ -8,12 +8,12 @@ import time
 import pytest
 from sqlmodel import Session, func, select
 
-import tracker.poller
+from intake.sources.imap import ImapMailbox
+from tests.helpers import jiebang, make_mail, write_config
 from tracker.app import App
 from tracker.config import Secrets, load_settings
 from tracker.models import MailboxCheckpoint, StoredMessage
 from tracker.service import Service
-from tests.helpers import jiebang, make_mail, write_config
 
 
 def _app(tmp_path, db_url, dovecot, folder="INBOX", **sections) -> App:
@@ -74,23 +74,22 @@ def test_connection_dropped_mid_fetch_loses_and_doubles_nothing(tmp_path, db_url
         dovecot.append(make_mail(subject=f"drop {i}", attachment_bytes=50_000))
     app = _app(tmp_path, db_url, dovecot)
     service = Service(app)
-    real_store = tracker.poller.store_fetched
+    real_fetch = ImapMailbox._fetch_one
     calls = {"n": 0}
 
-    def store_then_drop(*args, **kwargs):
-        result = real_store(*args, **kwargs)
+    def fetch_then_drop(self, *args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 2:
-            dovecot.kill_imap_processes()  # the server side of our connection dies
-        return result
+        if calls["n"] == 3:
+            dovecot.kill_imap_processes()  # the server side of our connection dies mid-run
+        return real_fetch(self, *args, **kwargs)
 
-    monkeypatch.setattr(tracker.poller, "store_fetched", store_then_drop)
-    first = service.cycle()
-    assert first.poll.new == 2  # stored before the drop; the rest waits
+    monkeypatch.setattr(ImapMailbox, "_fetch_one", fetch_then_drop)
+    service.cycle()
+    assert [m.subject for m in _stored(app)] == ["drop 0", "drop 1"]  # fetched before the drop: kept
     service._backoff.succeeded()  # skip the back-off wait in the test
-    second = service.cycle()
-    assert second.poll.new == 4
+    service.cycle()
     assert sorted(m.subject for m in _stored(app)) == [f"drop {i}" for i in range(6)]
+    assert all(b"\\Seen" in f for f in dovecot.flags("INBOX").values())
 
 
 def test_dovecot_restart_between_cycles_reconnects(tmp_path, db_url, dovecot):

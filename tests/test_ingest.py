@@ -10,12 +10,12 @@ from sqlmodel import Session, select
 from intake.envelope import read_envelope
 from intake.model import Understanding
 from intake.sources import FetchedMessage
+from tests.helpers import make_mail
 from tracker import db
 from tracker.blobstore import BlobStore
 from tracker.ingest import store_fetched, store_raw
 from tracker.models import MessageLocation, StoredMessage
 from tracker.processing import process_pending, requeue
-from tests.helpers import make_mail
 
 
 def _setup(db_url, tmp_path):

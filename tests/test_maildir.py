@@ -10,12 +10,12 @@ from sqlmodel import Session, select
 from intake.envelope import read_envelope
 from intake.sources.maildir import MaildirMailbox
 from intake.sources.receiver import LocalReceiver, deliver_to_maildir
+from tests.helpers import jiebang, make_mail, write_config
+from tests.servers import free_port
 from tracker import db
 from tracker.blobstore import BlobStore
 from tracker.models import StoredMessage
 from tracker.poller import poll_once
-from tests.helpers import jiebang, make_mail, write_config
-from tests.servers import free_port
 
 
 def _count(engine) -> int:

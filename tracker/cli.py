@@ -109,6 +109,7 @@ def init(
 def run(
     config: ConfigOpt = None,
     once: Annotated[bool, typer.Option("--once", help="one cycle, then exit")] = False,
+    fetch_only: Annotated[bool, typer.Option("--fetch-only", help="with --once: store new mail, understand later")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run the service: poll, understand, (send, remind, digest) on their schedules."""
@@ -128,7 +129,7 @@ def run(
     except SourceError as exc:
         raise fail(f"mailbox unavailable: {exc}", EXIT_MAILBOX) from None
     if once:
-        report = service.cycle()
+        report = service.cycle(understand=not fetch_only)
         p, q = report.poll, report.process
         out.print(
             f"fetched {p.fetched} ({p.new} new, {p.duplicates} already stored, {p.not_fetched} not fetched); "

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from intake.envelope import content_key, read_envelope
+from intake.model import Envelope
 from intake.sources import FetchedMessage
 from tracker.blobstore import BlobStore
 from tracker.models import MailboxCheckpoint, MessageLocation, MessageState, StoredMessage, utcnow
@@ -46,54 +47,87 @@ def _arrival(fetched: FetchedMessage, header_received: datetime | None, header_d
     return header_received or fetched.arrived_at or header_date
 
 
-def store_fetched(engine: Engine, blobs: BlobStore, fetched: FetchedMessage) -> StoreResult:
+@dataclass
+class _Prepared:
+    fetched: FetchedMessage
+    key: str
+    digest: str | None
+    envelope: Envelope
+
+
+def _prepare(blobs: BlobStore, fetched: FetchedMessage, *, durable: bool) -> _Prepared:
     raw = fetched.raw
-    digest = blobs.put(raw) if raw is not None else None
+    digest = blobs.put(raw, durable=durable) if raw is not None else None
     env = read_envelope(raw if raw is not None else fetched.headers)
-    key = _key_for(fetched)
+    return _Prepared(fetched, _key_for(fetched), digest, env)
+
+
+def store_fetched(engine: Engine, blobs: BlobStore, fetched: FetchedMessage) -> StoreResult:
+    return store_batch(engine, blobs, [fetched])[0]
+
+
+def store_batch(engine: Engine, blobs: BlobStore, batch: list[FetchedMessage]) -> list[StoreResult]:
+    """Blobs made durable, then one transaction for the whole batch.
+
+    Only after this returns may the caller touch the server (flag, move).
+    """
+    prepared = [_prepare(blobs, f, durable=len(batch) == 1) for f in batch]
+    blobs.flush()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            results = [_stage(session, p) for p in prepared]
+            session.commit()
+            return results
+    except IntegrityError:
+        # a concurrent worker committed one of these first: redo one by one
+        return [_store_one(engine, p) for p in prepared]
+
+
+def _store_one(engine: Engine, prepared: _Prepared) -> StoreResult:
     for attempt in (1, 2):
         try:
-            return _commit(engine, fetched, key, digest, env, attempt)
+            with Session(engine, expire_on_commit=False) as session:
+                result = _stage(session, prepared)
+                session.commit()
+                return result
         except IntegrityError:
-            # a concurrent worker committed the same message first: it is a duplicate now
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-def _commit(engine, fetched, key, digest, env, attempt) -> StoreResult:  # type: ignore[no-untyped-def]
-    with Session(engine, expire_on_commit=False) as session:
-        row = session.exec(select(StoredMessage).where(StoredMessage.content_key == key)).first()
-        created = row is None
-        if row is None:
-            problem = None
-            if fetched.oversize:
-                problem = f"message too large to fetch ({fetched.size:,} bytes > limit); fetch it by hand"
-            elif fetched.raw is None:
-                problem = fetched.error or "message body could not be fetched"
-            row = StoredMessage(
-                content_key=key,
-                raw_sha256=digest,
-                size=fetched.size,
-                message_id=env.message_id,
-                from_addr=env.from_addr,
-                subject=env.subject,
-                source=fetched.source,
-                folder=fetched.folder,
-                uidvalidity=fetched.uidvalidity,
-                uid=fetched.uid,
-                received_at=_arrival(fetched, env.received_at, env.date),
-                header_date=env.date,
-                state=MessageState.quarantined if problem else MessageState.stored,
-                error=problem,
-            )
-            session.add(row)
-            session.flush()
-        _record_location(session, row.id, fetched)
-        if fetched.uid is not None and fetched.uidvalidity is not None:
-            _advance_checkpoint(session, fetched)
-        session.commit()
-        return StoreResult(message_pk=row.id, created=created, state=row.state)
+def _stage(session: Session, p: _Prepared) -> StoreResult:
+    fetched, env = p.fetched, p.envelope
+    row = session.exec(select(StoredMessage).where(StoredMessage.content_key == p.key)).first()
+    created = row is None
+    if row is None:
+        problem = None
+        if fetched.oversize:
+            problem = f"message too large to fetch ({fetched.size:,} bytes > limit); fetch it by hand"
+        elif fetched.raw is None:
+            problem = fetched.error or "message body could not be fetched"
+        row = StoredMessage(
+            content_key=p.key,
+            raw_sha256=p.digest,
+            size=fetched.size,
+            message_id=env.message_id,
+            from_addr=env.from_addr,
+            subject=env.subject,
+            source=fetched.source,
+            folder=fetched.folder,
+            uidvalidity=fetched.uidvalidity,
+            uid=fetched.uid,
+            received_at=_arrival(fetched, env.received_at, env.date),
+            header_date=env.date,
+            state=MessageState.quarantined if problem else MessageState.stored,
+            error=problem,
+        )
+        session.add(row)
+        session.flush()
+    _record_location(session, row.id, fetched)
+    if fetched.uid is not None and fetched.uidvalidity is not None:
+        _advance_checkpoint(session, fetched)
+    return StoreResult(message_pk=row.id, created=created, state=row.state)
 
 
 def _record_location(session: Session, pk: int, fetched: FetchedMessage) -> None:

@@ -73,12 +73,14 @@ class Service:
         self._mailbox = mailbox
 
     # --- one cycle ----------------------------------------------------------
-    def cycle(self) -> CycleReport:
+    def cycle(self, *, understand: bool = True) -> CycleReport:
         with self._lock:
             poll = self._poll()
-            process = process_pending(
-                self.app.engine, self.app.blobs, self.app.analyse, stop=self.stop
-            )
+            process = ProcessReport()
+            if understand:
+                process = process_pending(
+                    self.app.engine, self.app.blobs, self.app.analyse, stop=self.stop
+                )
             return CycleReport(poll=poll, process=process)
 
     def _poll(self) -> PollReport:

@@ -12,7 +12,7 @@ Errors::
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -76,6 +76,6 @@ class Mailbox(Protocol):
         self, folder: str, *, after_uid: int, limit: int
     ) -> Iterator[FetchedMessage]: ...
 
-    def acknowledge(self, message: FetchedMessage) -> None: ...
+    def acknowledge(self, messages: Sequence[FetchedMessage]) -> None: ...
 
     def wait_for_mail(self, *, timeout: float, stop: threading.Event) -> bool: ...

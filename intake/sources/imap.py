@@ -10,7 +10,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
@@ -270,21 +270,27 @@ class ImapMailbox:
             raise MailboxUnavailable(f"server refused to fetch UID {uid}: {_why(exc)}") from exc
         return data.get(uid, {}).get(key)
 
-    def acknowledge(self, message: FetchedMessage) -> None:
-        if self.after_commit == "none" or message.uid is None:
+    def acknowledge(self, messages: Sequence[FetchedMessage]) -> None:
+        """Flag (or move) committed messages, one command per folder."""
+        if self.after_commit == "none":
             return
+        by_folder: dict[str, list[int]] = {}
+        for m in messages:
+            if m.uid is not None:
+                by_folder.setdefault(m.folder, []).append(m.uid)
         client = self._require()
-        if self._selected != message.folder:
-            self.select(message.folder)
-        try:
-            if self.after_commit == "move" and self.move_to:
-                client.move([message.uid], self.move_to)
-            else:
-                client.add_flags([message.uid], [SEEN], silent=True)
-        except (OSError, IMAPClientAbortError) as exc:
-            # the message is committed already; the flag is only a courtesy to humans
-            self._drop()
-            raise MailboxUnavailable(f"connection lost flagging UID {message.uid}") from exc
+        for folder, uids in by_folder.items():
+            if self._selected != folder:
+                self.select(folder)
+            try:
+                if self.after_commit == "move" and self.move_to:
+                    client.move(uids, self.move_to)
+                else:
+                    client.add_flags(uids, [SEEN], silent=True)
+            except (OSError, IMAPClientAbortError) as exc:
+                # the messages are committed already; the flag is a courtesy to humans
+                self._drop()
+                raise MailboxUnavailable(f"connection lost flagging {len(uids)} message(s)") from exc
 
     # --- waiting ------------------------------------------------------------
     def wait_for_mail(self, *, timeout: float, stop: threading.Event) -> bool:

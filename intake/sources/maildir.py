@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,7 +80,11 @@ class MaildirMailbox:
                 source=self.name, folder=folder, raw=raw, size=len(raw), key=key, arrived_at=arrived
             )
 
-    def acknowledge(self, message: FetchedMessage) -> None:
+    def acknowledge(self, messages: Sequence[FetchedMessage]) -> None:
+        for message in messages:
+            self._acknowledge(message)
+
+    def _acknowledge(self, message: FetchedMessage) -> None:
         path = self._paths.pop(message.key, None)
         if path is not None and path.exists():
             self._flag_seen(message.key, path)
