@@ -1,0 +1,256 @@
+"""Open every attachment into a :class:`Document`; never raise.
+
+Order of the result: each attachment in mail order, an archive followed by its
+members (depth first). ``container`` of a member is the *outermost* archive's
+name, or the ``container`` the attachment already had (a forwarded message).
+
+Forwarded messages were already expanded by :func:`intake.mime.parse_message`,
+so a top-level ``.eml`` is read for its body text only; an ``.eml`` found
+inside an archive is expanded here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PIL import Image, UnidentifiedImageError
+
+from intake.charsets import decode_bytes
+from intake.documents import archives, office
+from intake.documents.docx import read_docx
+from intake.documents.errors import DocumentError, Encrypted, LimitExceeded, Unreadable
+from intake.documents.htmltext import html_to_text
+from intake.documents.limits import Budget, Deadline, Limits
+from intake.documents.ocr import ocr_image
+from intake.documents.pdf import read_pdf
+from intake.documents.sheets import read_xls, read_xlsx
+from intake.documents.sniff import OLE_MAGIC, extension, ole_encrypted, ole_streams, sniff
+from intake.documents.tnef import TNEF_MAGIC, TnefError, expand_tnef
+from intake.model import Document
+
+if TYPE_CHECKING:  # intake.mime imports this package (sniff, tnef) at load time
+    from intake.mime import Attachment
+
+log = logging.getLogger(__name__)
+
+_TEXT_EXTENSIONS = {"txt", "csv", "htm", "html"}
+_OFFICE_OTHER = {"odt": "docx", "ott": "docx", "rtf": "docx", "ods": "xlsx"}
+
+
+@dataclass
+class _Item:
+    name: str
+    data: bytes
+    container: str | None
+    depth: int  # 0 for an attachment of the mail, +1 per archive or message around it
+    content_type: str = ""
+    expand_eml: bool = False
+
+
+def open_attachments(
+    attachments: Iterable[Attachment], limits: Limits = Limits(), *, include_inline: bool = False
+) -> list[Document]:
+    """One Document per attachment and per archive member; see the module doc."""
+    opener = _Opener(limits)
+    for attachment in attachments:
+        if attachment.inline and not include_inline:
+            continue  # logos and signatures shown in the body are not submitted documents
+        opener.open(
+            _Item(
+                attachment.name, attachment.data, attachment.container, 0, attachment.content_type
+            )
+        )
+    opener.finish_office()
+    return opener.documents
+
+
+class _Opener:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.budget = Budget(limits)
+        self.documents: list[Document] = []
+        self.office: list[tuple[Document, office.Job]] = []
+
+    def open(self, item: _Item) -> None:
+        data = item.data
+        doc = Document(
+            name=item.name,
+            format=sniff(data, item.name, item.content_type),
+            container=item.container,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        self.documents.append(doc)
+        try:
+            self._read(doc, item, Deadline(self.limits.seconds_per_document))
+        except DocumentError as exc:
+            _fail(doc, exc)
+        except (MemoryError, RecursionError) as exc:
+            _fail(doc, LimitExceeded(f"文件结构过于复杂，无法读取（{type(exc).__name__}）"))
+        except Exception as exc:  # the edge: one hostile file must not sink the mail
+            log.exception("unexpected failure opening %r", item.name)
+            _fail(doc, Unreadable(f"文件无法读取（{type(exc).__name__}）"))
+        doc.text = doc.text[: self.limits.max_text_chars]
+
+    def _read(self, doc: Document, item: _Item, deadline: Deadline) -> None:
+        fmt, data = doc.format, item.data
+        if not data:
+            raise Unreadable("文件为空（0 字节）")
+        if fmt in ("docx", "xlsx"):
+            if data.startswith(OLE_MAGIC):
+                raise Encrypted() if ole_encrypted(data) else Unreadable("文件已损坏，无法打开")
+            archives.check_package(data, self.limits)
+            content = read_docx(data) if fmt == "docx" else read_xlsx(data, self.limits)
+            _fill(doc, content)
+        elif fmt in ("doc", "wps"):
+            if data.startswith(OLE_MAGIC):
+                _check_word_ole(data, fmt)  # cheap: spares a LibreOffice start on junk
+            self.office.append((doc, office.Job(data, extension(item.name) or fmt, "docx")))
+        elif fmt == "xls":
+            self._read_xls(doc, item)
+        elif fmt == "pdf":
+            content = read_pdf(data, self.budget, deadline)
+            _fill(doc, content)
+            doc.scanned = content.scanned
+        elif fmt == "image":
+            self._read_image(doc, data)
+        elif fmt in ("zip", "rar", "7z"):
+            self._read_archive(doc, item, deadline)
+        elif fmt == "eml":
+            self._read_eml(doc, item)
+        else:
+            self._read_other(doc, item)
+
+    def _read_xls(self, doc: Document, item: _Item) -> None:
+        try:
+            _fill(doc, read_xls(item.data, self.limits))
+        except Encrypted:
+            raise
+        except Unreadable:
+            # WPS 表格 and odd BIFF writers trip xlrd; LibreOffice reads them.
+            self.office.append((doc, office.Job(item.data, extension(item.name) or "xls", "xlsx")))
+
+    def _read_image(self, doc: Document, data: bytes) -> None:
+        doc.scanned, doc.pages = True, 1
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size  # from the header: nothing decoded yet
+                if width * height > self.limits.max_image_pixels:
+                    raise LimitExceeded("图片尺寸异常巨大，未读取")
+                image.load()
+                if self.budget.take_ocr_page():
+                    doc.text = ocr_image(image)
+        except Image.DecompressionBombError as exc:
+            raise LimitExceeded("图片尺寸异常巨大，未读取") from exc
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise Unreadable("图片已损坏或格式无法识别") from exc
+
+    def _read_archive(self, doc: Document, item: _Item, deadline: Deadline) -> None:
+        if item.depth >= self.limits.max_depth:
+            raise LimitExceeded(f"压缩包嵌套超过 {self.limits.max_depth} 层，未解压")
+        members = archives.unpack(item.data, doc.format, self.limits, self.budget, deadline)
+        container = item.container or item.name
+        for member in members:
+            if member.error is not None:
+                failed = Document(
+                    name=member.name, format=sniff(b"", member.name), container=container
+                )
+                _fail(failed, member.error)
+                self.documents.append(failed)
+            else:
+                self.open(
+                    _Item(member.name, member.data, container, item.depth + 1, expand_eml=True)
+                )
+
+    def _read_eml(self, doc: Document, item: _Item) -> None:
+        # Imported here: intake.mime imports this package (sniff, tnef).
+        from intake.mime import parse_message
+
+        parsed = parse_message(item.data)
+        doc.text = "\n".join(filter(None, [parsed.envelope.subject, parsed.text]))
+        if not item.expand_eml:
+            return
+        if item.depth >= self.limits.max_depth:
+            raise LimitExceeded(f"邮件嵌套超过 {self.limits.max_depth} 层，未展开")
+        container = item.container or item.name
+        for attachment in parsed.attachments:
+            if attachment.inline:
+                continue
+            self.open(
+                _Item(
+                    attachment.name,
+                    attachment.data,
+                    container,
+                    item.depth + 1,
+                    attachment.content_type,
+                )
+            )
+
+    def _read_other(self, doc: Document, item: _Item) -> None:
+        ext = extension(item.name)
+        if ext in _OFFICE_OTHER:
+            self.office.append((doc, office.Job(item.data, ext, _OFFICE_OTHER[ext])))
+        elif ext in _TEXT_EXTENSIONS:
+            text = decode_bytes(item.data)
+            doc.text = html_to_text(text) if ext.startswith("htm") else text
+        elif item.data.startswith(TNEF_MAGIC):
+            self._read_tnef(item)
+        else:
+            raise Unreadable("无法识别的文件格式")
+
+    def _read_tnef(self, item: _Item) -> None:
+        """A winmail.dat that reached us inside an archive (mime expands top-level ones)."""
+        if item.depth >= self.limits.max_depth:
+            raise LimitExceeded(f"压缩包嵌套超过 {self.limits.max_depth} 层，未解压")
+        try:
+            files = expand_tnef(item.data)
+        except TnefError as exc:
+            raise Unreadable(str(exc)) from exc
+        for name, data in files:
+            self.open(_Item(name, data, item.container or item.name, item.depth + 1))
+
+    def finish_office(self) -> None:
+        """Convert every queued legacy file in one LibreOffice run, then read the results."""
+        if not self.office:
+            return
+        jobs = [job for _, job in self.office]
+        results = office.convert(jobs, self.limits.office_seconds)
+        for (doc, job), result in zip(self.office, results, strict=True):
+            if isinstance(result, DocumentError):
+                _fail(doc, result)
+                continue
+            try:
+                if job.target == "docx":
+                    _fill(doc, read_docx(result))
+                else:
+                    _fill(doc, read_xlsx(result, self.limits))
+            except DocumentError as exc:
+                _fail(doc, exc)
+            doc.text = doc.text[: self.limits.max_text_chars]
+        self.office.clear()
+
+
+def _check_word_ole(data: bytes, fmt: str) -> None:
+    if ole_encrypted(data):
+        raise Encrypted()
+    streams = ole_streams(data)
+    # .wps may also be Microsoft Works (no WordDocument stream), which LibreOffice reads.
+    if not streams or (fmt == "doc" and "worddocument" not in streams):
+        raise Unreadable("Word 文件已损坏或不完整，无法打开")
+
+
+def _fill(doc: Document, content) -> None:
+    doc.text = content.text
+    doc.tables = content.tables
+    doc.pages = getattr(content, "pages", 0)
+
+
+def _fail(doc: Document, exc: DocumentError) -> None:
+    doc.readable = False
+    doc.error = str(exc)
+    doc.text, doc.tables = "", []

@@ -1,0 +1,162 @@
+"""Spreadsheets (.xlsx with openpyxl, .xls with xlrd) rendered as tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+import openpyxl
+import xlrd
+from lxml import etree
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.exceptions import InvalidFileException
+
+from intake.documents.errors import Encrypted, Unreadable
+from intake.documents.limits import Limits
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+@dataclass
+class SheetContent:
+    text: str
+    tables: list[list[list[str]]] = field(default_factory=list)
+
+
+def read_xlsx(data: bytes, limits: Limits) -> SheetContent:
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
+            etree.XMLSyntaxError, EOFError, OSError) as exc:  # fmt: skip
+        raise Unreadable("Excel 文件已损坏或不完整，无法打开") from exc
+    cells = limits.max_sheet_cells
+    sheets = []
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        for sheet in book.worksheets:
+            rows = []
+            for row in sheet.iter_rows(values_only=True):
+                rows.append([_text(v) for v in row])
+                cells -= len(row)
+                if cells <= 0:
+                    break
+            sheets.append((sheet.title, _fill_down(rows, _xlsx_merges(package, sheet))))
+            if cells <= 0:
+                break
+    except (KeyError, ValueError, TypeError, etree.XMLSyntaxError, zipfile.BadZipFile) as exc:
+        raise Unreadable("Excel 文件内容已损坏，无法读取") from exc
+    finally:
+        book.close()
+    return _render(sheets)
+
+
+def _xlsx_merges(package: zipfile.ZipFile, sheet) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of a read-only sheet (openpyxl's read-only mode omits them)."""
+    path = getattr(sheet, "_worksheet_path", None)
+    if not path:
+        return []
+    merges = []
+    try:
+        with package.open(path) as xml:
+            for _, el in etree.iterparse(xml, tag=_MAIN + "mergeCell", resolve_entities=False):
+                merges.append(range_boundaries(el.get("ref", "")))
+                el.clear()
+    except (KeyError, ValueError, TypeError, etree.XMLSyntaxError, zipfile.BadZipFile):
+        return merges
+    # range_boundaries gives (min_col, min_row, max_col, max_row), 1-based.
+    return [(r1 - 1, c1 - 1, r2 - 1, c2 - 1) for c1, r1, c2, r2 in merges if None not in (c1, r1)]
+
+
+def read_xls(data: bytes, limits: Limits) -> SheetContent:
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    except xlrd.XLRDError as exc:
+        if "encrypt" in str(exc).lower():
+            raise Encrypted("Excel 文件已加密（设置了打开密码），无法读取") from exc
+        raise Unreadable("Excel 文件已损坏或格式无法识别") from exc
+    except (AssertionError, IndexError, ValueError, KeyError, EOFError, OSError) as exc:
+        raise Unreadable("Excel 文件已损坏，无法打开") from exc
+    cells = limits.max_sheet_cells
+    sheets = []
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            rows = []
+            for r in range(sheet.nrows):
+                rows.append(
+                    [_xls_text(sheet.cell(r, c), book.datemode) for c in range(sheet.ncols)]
+                )
+                cells -= sheet.ncols
+                if cells <= 0:
+                    break
+            merges = [(r1, c1, r2 - 1, c2 - 1) for r1, r2, c1, c2 in sheet.merged_cells]
+            sheets.append((sheet.name, _fill_down(rows, merges)))
+            if cells <= 0:
+                break
+    except (xlrd.XLRDError, AssertionError, IndexError, ValueError, KeyError) as exc:
+        raise Unreadable("Excel 文件内容已损坏，无法读取") from exc
+    finally:
+        book.release_resources()
+    return _render(sheets)
+
+
+def _fill_down(rows: list[list[str]], merges) -> list[list[str]]:
+    """Repeat a vertically merged value down its rows (each row then reads alone);
+    horizontally merged cells stay empty so nothing is printed twice in a row."""
+    for r1, c1, r2, _c2 in merges:
+        if r1 >= len(rows) or c1 >= len(rows[r1]):
+            continue
+        value = rows[r1][c1]
+        for r in range(r1 + 1, min(r2, len(rows) - 1) + 1):
+            if c1 < len(rows[r]) and not rows[r][c1]:
+                rows[r][c1] = value
+    return _trim(rows)
+
+
+def _trim(rows: list[list[str]]) -> list[list[str]]:
+    trimmed = []
+    for row in rows:
+        while row and not row[-1]:
+            row = row[:-1]
+        trimmed.append(row)
+    while trimmed and not trimmed[-1]:
+        trimmed.pop()
+    return trimmed
+
+
+def _render(sheets: list[tuple[str, list[list[str]]]]) -> SheetContent:
+    lines, tables = [], []
+    for title, rows in sheets:
+        if not rows:
+            continue
+        tables.append(rows)
+        lines.append(f"[{title}]")
+        lines.extend("\t".join(cell.replace("\n", " ") for cell in row) for row in rows)
+    return SheetContent(text="\n".join(lines), tables=tables)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a rank typed as 1 is stored as 1.0
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _xls_text(cell: xlrd.sheet.Cell, datemode: int) -> str:
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return _text(xlrd.xldate.xldate_as_datetime(cell.value, datemode))
+        except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+            return str(cell.value)
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return ""
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return "TRUE" if cell.value else "FALSE"
+    return _text(cell.value)
