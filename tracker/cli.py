@@ -182,6 +182,28 @@ def messages(config: ConfigOpt = None, as_json: JsonOpt = False,
     out.print(table)
 
 
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="a raw message (.eml)")],
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Understand one message file; writes nothing, sends nothing."""
+    from intake.understand import understand
+    from tracker.inspect_view import render
+
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}", 66) from None  # EX_NOINPUT
+    settings = settings_or_exit(config) if config_path(config).exists() or config else Settings()
+    result = understand(raw, settings.round_policy())
+    if as_json:
+        sys.stdout.write(json.dumps(result.contract(), ensure_ascii=False) + "\n")
+        return
+    render(result, out)
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Apply database migrations."""
