@@ -175,3 +175,31 @@ def test_the_same_message_delivered_twice_is_stored_once(tmp_path, db_url, dovec
     with Session(app.engine) as s:
         assert s.exec(select(func.count(StoredMessage.id))).one() == 5
         assert s.exec(select(func.count(func.distinct(StoredMessage.message_id)))).one() == 5
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap+starttls"])
+def test_tls_connections_verify_the_server_certificate(tmp_path, db_url, dovecot_tls, scheme):
+    port = dovecot_tls.tls_port if scheme == "imaps" else dovecot_tls.port
+    url = f"{scheme}://{dovecot_tls.user}@127.0.0.1:{port}/INBOX"
+    dovecot_tls.append(make_mail(subject="over TLS"))
+    trusted = write_config(tmp_path / "ok", db_url=db_url, mailbox_url=url,
+                           mailbox={"ca_file": str(dovecot_tls.ca_cert)})
+    app = App(load_settings(trusted), secrets=Secrets(imap_password=dovecot_tls.password))
+    app.migrate()
+    assert Service(app).cycle().poll.new == 1
+
+    # without trusting the private CA the connection is refused, never downgraded
+    untrusted = write_config(tmp_path / "bad", db_url=db_url, mailbox_url=url)
+    result = jiebang("run", "--once", config=untrusted, env={"JIEBANG_IMAP_PASSWORD": dovecot_tls.password})
+    assert result.returncode == 3
+    assert "certificate" in result.stderr.decode().lower()
+
+
+def test_xoauth2_login_and_client_id_are_sent(tmp_path, db_url, dovecot):
+    dovecot.append(make_mail(subject="oauth"))
+    config = write_config(tmp_path, db_url=db_url, mailbox_url=dovecot.url, mailbox={"auth": "xoauth2"})
+    result = jiebang("run", "--once", config=config, env={"JIEBANG_IMAP_OAUTH2_TOKEN": dovecot.password})
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"fetched 1 (1 new" in result.stdout
+    # Coremail/NetEase refuse SELECT without an ID command after login
+    assert 'name="jiebang"' in dovecot.log_text() or "name=jiebang" in dovecot.log_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from datetime import datetime
 from functools import cached_property
 
@@ -39,6 +40,8 @@ class App:
         m = self.settings.mailbox
         options: dict[str, object] = {"max_message_bytes": m.max_message_bytes}
         if not m.url.startswith("maildir:"):
+            if m.ca_file:
+                options["ssl_context"] = ssl.create_default_context(cafile=str(self.settings.path(m.ca_file)))
             options.update(
                 auth=m.auth, timeout=m.timeout_seconds, seconds_per_message=m.seconds_per_message,
                 after_commit=m.after_commit, move_to=m.move_to, idle_seconds=m.idle_seconds,

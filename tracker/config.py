@@ -75,6 +75,7 @@ class Mailbox(_Section):
     after_commit: Literal["seen", "move", "none"] = "seen"
     move_to: str | None = None
     auth: Literal["login", "xoauth2"] = "login"
+    ca_file: str | None = None  # a private CA bundle to trust (default: the system's)
     idle: bool = True
     idle_seconds: int = Field(300, ge=10, le=1740)  # re-issue IDLE well before 29 min
     timeout_seconds: float = Field(30, gt=0)

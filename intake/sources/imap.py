@@ -133,7 +133,10 @@ class ImapMailbox:
         client.normalise_times = False  # keep INTERNALDATE's zone
         try:
             if ep.security == "starttls":
-                client.starttls(self._ssl)
+                try:
+                    client.starttls(self._ssl)
+                except (OSError, IMAPClientError) as exc:  # incl. certificate failures
+                    raise MailboxUnavailable(f"STARTTLS with {ep.host}:{ep.port} failed: {_why(exc)}") from exc
             self._login(client)
             try:
                 if client.has_capability("ID"):

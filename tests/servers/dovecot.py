@@ -629,6 +629,8 @@ namespace inbox {{
 }}
 protocol imap {{
   mail_max_userip_connections = 1000
+  # log the client's ID (RFC 2971) so tests can see that jiebang sends one
+  imap_id_log = *
 }}
 
 service imap-login {{{no_chroot}
