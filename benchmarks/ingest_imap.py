@@ -4,7 +4,8 @@
 
 Appends N messages of log-uniform sizes to a private Dovecot on 127.0.0.1, then measures
 in the same run: a bare imapclient fetch loop over the same messages (the ceiling set by
-Dovecot and the disk), and jiebang's raw intake as a subprocess (wall time, peak RSS).
+Dovecot), the same loop writing each body durably to disk (the ceiling set by Dovecot and
+the disk), and jiebang's raw intake as a subprocess (wall time incl. start-up, peak RSS).
 """
 
 from __future__ import annotations
@@ -59,6 +60,27 @@ def bare_fetch(dovecot: Dovecot) -> tuple[float, int, int]:
     return time.perf_counter() - started, total, count
 
 
+def durable_fetch(dovecot: Dovecot, folder: Path) -> float:
+    """The least a client that keeps mail durably must do: fetch, write, sync per 32 MB."""
+    from tracker.blobstore import BlobStore
+
+    store = BlobStore(folder)
+    started, pending = time.perf_counter(), 0
+    with dovecot.session() as client:
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search(["ALL"])
+        client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE"])
+        for uid in uids:
+            data = client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
+            store.put(data, durable=False)
+            pending += len(data)
+            if pending >= 32 << 20:
+                store.flush()
+                pending = 0
+        store.flush()
+    return time.perf_counter() - started
+
+
 def jiebang_fetch(dovecot: Dovecot, folder: Path, n: int) -> tuple[float, int]:
     config = write_config(folder, db_url=f"sqlite:///{folder}/jiebang.db", mailbox_url=dovecot.url,
                           mailbox={"max_messages_per_run": n, "max_message_bytes": 100 << 20})
@@ -92,6 +114,7 @@ def main() -> None:
             t_fill, total = fill(dovecot, byte_sizes)
             print(f"  appended in {t_fill:.1f} s")
             t_bare1, bare_bytes, count = bare_fetch(dovecot)
+            t_durable = durable_fetch(dovecot, tmp_path / "durable")
             t_jb, peak_kb = jiebang_fetch(dovecot, tmp_path / "jb", args.messages)
             t_bare2, _, _ = bare_fetch(dovecot)
     t_bare = (t_bare1 + t_bare2) / 2
@@ -103,10 +126,13 @@ def main() -> None:
         "bare_seconds": round(t_bare, 2),
         "bare_msgs_per_s": round(count / t_bare, 1),
         "bare_mb_per_s": round(mb / t_bare, 1),
+        "durable_seconds": round(t_durable, 2),
+        "durable_mb_per_s": round(mb / t_durable, 1),
         "jiebang_seconds": round(t_jb, 2),
         "jiebang_msgs_per_s": round(count / t_jb, 1),
         "jiebang_mb_per_s": round(mb / t_jb, 1),
         "ratio_jiebang_to_bare": round(t_jb / t_bare, 2),
+        "ratio_jiebang_to_durable": round(t_jb / t_durable, 2),
         "jiebang_peak_rss_mb": round(peak_kb / 1024, 1),
     }
     print(json.dumps(result, indent=1))

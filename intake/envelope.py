@@ -42,7 +42,7 @@ def content_key(raw: bytes) -> str:
     head, body = split_head(raw)
     kept: list[bytes] = []
     skipping = False
-    for line in head.replace(b"\r\n", b"\n").split(b"\n"):
+    for line in head.translate(None, b"\r").split(b"\n"):
         if line[:1] in (b" ", b"\t") and kept is not None:
             if not skipping:
                 kept.append(line)
@@ -53,7 +53,7 @@ def content_key(raw: bytes) -> str:
             kept.append(line)
     h = hashlib.sha256()
     h.update(b"\n".join(kept))
-    h.update(body.replace(b"\r\n", b"\n"))
+    h.update(body.translate(None, b"\r"))  # CRLF vs LF copies of one message: one key
     return "c1:" + h.hexdigest()
 
 

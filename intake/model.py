@@ -91,9 +91,12 @@ class Deficiency:
     code: str
     severity: Severity
     message: str
+    # which of Understanding.applications it concerns (None: the whole message/package);
+    # internal — not part of the inspect contract
+    application: int | None = None
 
     def contract(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"code": self.code, "severity": self.severity, "message": self.message}
 
 
 @dataclass
@@ -112,6 +115,10 @@ class Understanding:
     recommendations: list[Recommendation] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     deficiencies: list[Deficiency] = field(default_factory=list)
+    # --- internal facts for the tracker (not part of the inspect contract) ---
+    thread_ids: list[str] = field(default_factory=list)  # In-Reply-To + References
+    no_reply_reason: str | None = None  # why no automatic answer may go to the sender
+    bounced_message_ids: list[str] = field(default_factory=list)  # a DSN's original Message-IDs
 
     def contract(self) -> dict[str, Any]:
         return {
