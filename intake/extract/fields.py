@@ -1,0 +1,266 @@
+"""One 申报书 document → the application's fields, plus what the checks need to know."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from intake.extract import uscc as uscc_mod
+from intake.extract.checkboxes import grid_choices, selected, ticked_anywhere
+from intake.extract.directions import direction_hint, directions_in
+from intake.extract.labels import clean_value, nfkc, norm
+from intake.extract.nature import nature_from_cues, nature_from_ticks, nature_from_words
+from intake.extract.pairs import FormView, read_view
+from intake.extract.units import (
+    OTHER_PROVINCES,
+    city_in,
+    lead_unit,
+    partners_of,
+    table_units,
+)
+from intake.model import Application, Document, TaskType
+
+TASK_TYPES: dict[TaskType, tuple[str, ...]] = {
+    "theory": ("理论研究", "理论研究类", "理论"),
+    "technology": ("技术创新", "技术创新类", "技术研发"),
+    "application": ("应用实践", "应用实践类", "应用示范"),
+}
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "report": ("研究报告", "调研报告", "咨询报告", "白皮书", "政策建议"),
+    "innovation": ("创新成果", "专利", "软件著作权", "软著", "标准", "技术成果"),
+    "scenario": ("应用场景",),
+    "case": ("实践案例", "典型案例", "案例"),
+}
+# What each category must promise (notice 三.3).
+REQUIRED_OUTCOMES: dict[TaskType, frozenset[str]] = {
+    "theory": frozenset({"report"}),
+    "technology": frozenset({"innovation"}),
+    "application": frozenset({"scenario", "case"}),
+}
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+
+
+@dataclass
+class FormReading:
+    """The extracted application plus facts only the checks use."""
+
+    application: Application
+    name: str = ""
+    format: str = "other"
+    scanned: bool = False
+    directions: set[int] = field(default_factory=set)  # every direction the form names
+    outcomes: set[str] = field(default_factory=set)
+    outcomes_stated: bool = False  # an outcome section / value exists at all
+    uscc_raw: str | None = None
+    in_shandong: bool | None = None  # from a valid USCC, else from the address
+    nature_from_form: bool = False
+    recommender: str | None = None
+    has_content: bool = False  # any field at all was read
+
+    @property
+    def score(self) -> int:
+        """How many fields were read: the fuller copy of a form is the one to trust."""
+        app = self.application
+        return sum(
+            bool(v)
+            for v in (
+                app.unit,
+                app.uscc,
+                app.unit_nature,
+                app.city,
+                app.direction,
+                app.task_name,
+                app.task_types,
+                app.contact_email,
+            )
+        )
+
+
+def _first(values: list[str]) -> str | None:
+    return next((clean_value(v) for v in values if clean_value(v)), None)
+
+
+def _horizontal_pairs(view: FormView) -> None:
+    """A one-row column table that is not a unit list is a horizontal form: read it as pairs."""
+    from intake.extract.pairs import Pair
+
+    for table in view.column_tables:
+        listing = any(
+            w in norm("".join(table.header)) for w in ("序号", "承担任务", "分工", "姓名")
+        )
+        if len(table.rows) != 1 or listing or table_units(table)[2]:
+            continue  # a numbered list (partners, team) is not the applicant's own row
+        for name, cell in zip(table.fields, table.rows[0], strict=False):
+            if name and cell and name != "seq":
+                view.pairs.append(Pair(name, cell, "table"))
+
+
+def _task_types(view: FormView, tables: list[list[list[str]]]) -> set[TaskType]:
+    for value in view.values("task_types"):
+        chosen, marked = selected(value, TASK_TYPES)
+        if chosen or marked:
+            return chosen
+    for table in tables:
+        grid = grid_choices(table, TASK_TYPES)
+        if grid:
+            return grid
+    return ticked_anywhere(view.lines, TASK_TYPES)
+
+
+def _outcomes(view: FormView) -> tuple[set[str], bool]:
+    values = view.values("outcomes")
+    found: set[str] = set()
+    for value in values:
+        chosen, marked = selected(value, OUTCOMES)
+        found |= chosen
+        if marked:  # a tick list plus free sentences: the sentences count too
+            found |= {
+                k
+                for line in value.splitlines()
+                if not _has_box(line)
+                for k in selected(line, OUTCOMES)[0]
+            }
+    if not found:
+        found = ticked_anywhere(view.lines, OUTCOMES)
+    return found, bool(values) or bool(found)
+
+
+def _has_box(line: str) -> bool:
+    from intake.extract.checkboxes import has_marks
+
+    return has_marks(line)
+
+
+def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> set[int]:
+    for value in view.values("direction"):
+        found = directions_in(value)
+        if found:
+            return found
+    from intake.extract.directions import ALIASES
+
+    for table in tables:
+        grid = grid_choices(table, ALIASES)
+        if grid:
+            return grid
+    ticked = ticked_anywhere(view.lines, ALIASES)
+    if ticked:
+        return ticked
+    for line in view.lines[:15] + [title]:  # "揭榜挂帅申报书（数据安全方向）"
+        if "方向" in line or "申报书" in line:
+            hint = direction_hint(line)
+            if hint:
+                return {hint}
+    hint = direction_hint(_first(view.values("task_name")) or "")
+    return {hint} if hint else set()
+
+
+def _completed(code: str, lines: list[str]) -> str:
+    """A code a narrow PDF cell wrapped over lines ("91370212MA3C" / "4D5E6A")."""
+    if len(code) >= 18 or len(code) < 6:
+        return code
+    flat = uscc_mod.normalize("".join(lines))
+    at = flat.find(code)
+    while at >= 0:
+        whole = flat[at : at + 18]
+        if uscc_mod.is_valid(whole):
+            return whole
+        at = flat.find(code, at + 1)
+    for i, line in enumerate(lines):  # the tail may sit on a later line, after other cells
+        if code in uscc_mod.normalize(line):
+            for later in lines[i + 1 : i + 3]:
+                for token in re.findall(r"[0-9A-Z]+", nfkc(later).upper()):
+                    if uscc_mod.is_valid(code + token):
+                        return code + token
+    return code
+
+
+def _uscc(view: FormView, lead: str | None) -> tuple[str | None, str | None]:
+    """(normalised code or None, raw text as written)."""
+    for value in view.values("uscc"):
+        raw = clean_value(value.splitlines()[0])
+        head = re.match(r"[0-9A-Za-z\s\-]*", nfkc(raw))
+        code = _completed(uscc_mod.normalize(head.group(0) if head else ""), view.lines)
+        raw = code if uscc_mod.is_valid(code) else raw
+        if len(code) >= 15 and code.isalnum():
+            return code, raw
+        codes = uscc_mod.find_codes(value)
+        if codes:
+            return codes[0], raw
+        if raw:
+            return (code or None), raw
+    codes = uscc_mod.find_codes("\n".join(view.lines))
+    valid = [c for c in codes if uscc_mod.is_valid(c)]
+    return (valid[0], valid[0]) if len(valid) == 1 else (None, None)
+
+
+def _city(view: FormView, code: str | None) -> str | None:
+    city = uscc_mod.city_of(code)
+    if city:
+        return city
+    for value in view.values("city") + view.values("region") + view.values("address"):
+        found = city_in(value)
+        if found:
+            return found
+    return None
+
+
+def _in_shandong(view: FormView, code: str | None) -> bool | None:
+    by_code = uscc_mod.in_shandong(code)
+    if by_code is not None or uscc_mod.is_valid(code):
+        return by_code
+    for value in view.values("address") + view.values("city") + view.values("region"):
+        text = nfkc(value)
+        if "山东" in text or city_in(text):
+            return True
+        if text.startswith(OTHER_PROVINCES):
+            return False
+    return None
+
+
+def read_form(doc: Document, extra_text: str = "") -> FormReading:
+    """Read one application form; ``extra_text`` (file name) only helps find the direction."""
+    view = read_view(doc.text, doc.tables)
+    _horizontal_pairs(view)
+    lead = lead_unit(view)
+    partners, lead = partners_of(view, lead)
+    code, raw = _uscc(view, lead)
+    nature = next((n for v in view.values("nature") if (n := nature_from_words(v))), None)
+    nature = nature or nature_from_ticks(view.lines)
+    from_form = nature is not None
+    nature = nature or nature_from_cues(lead, code, " ".join(view.values("nature")))
+    # a narrow PDF cell breaks an address over lines: "lianxi@e xample.c om"
+    emails = [
+        m.group(0)
+        for v in view.values("email")
+        if (m := _EMAIL.search(re.sub(r"\s+", "", nfkc(v))))
+    ]
+    emails = emails or _EMAIL.findall(nfkc(doc.text or ""))[:1]
+    directions = _directions(view, doc.tables, f"{doc.name} {extra_text}")
+    outcomes, stated = _outcomes(view)
+    task_name = _first(view.values("task_name"))
+    app = Application(
+        unit=lead,
+        uscc=code or None,
+        unit_nature=nature,
+        city=_city(view, code),
+        direction=next(iter(directions)) if len(directions) == 1 else None,
+        task_name=task_name.splitlines()[0][:200] if task_name else None,
+        task_types=[t for t in TASK_TYPES if t in _task_types(view, doc.tables)],
+        partners=partners,
+        contact_email=emails[0] if emails else None,
+        documents=[doc.name],
+    )
+    return FormReading(
+        application=app,
+        name=doc.name,
+        format=doc.format,
+        scanned=doc.scanned,
+        directions=directions,
+        outcomes=outcomes,
+        outcomes_stated=stated,
+        uscc_raw=raw,
+        in_shandong=_in_shandong(view, code),
+        nature_from_form=from_form,
+        recommender=_first(view.values("recommender")),
+        has_content=bool(lead or code or directions or app.task_types),
+    )

@@ -1,0 +1,390 @@
+"""Turn a document's text and tables into label → value pairs, sections and column tables.
+
+Three places a value can sit, whatever the layout:
+- the next cell of a table row (merged cells repeat their text: skipped),
+- the same cell / line after a colon (full- or half-width, spaces around it),
+- the rest of a paragraph after the label, or the lines under a heading that *is* a label.
+Tables whose first row is a row of labels are column tables (partners, the
+recommendation table, or a one-row horizontal form).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from intake.extract.labels import (
+    clean_value,
+    field_of,
+    is_header_word,
+    label_key,
+    match_label,
+    nfkc,
+    norm,
+    strip_numbering,
+    synonyms_longest_first,
+)
+
+
+@dataclass
+class Pair:
+    field: str
+    value: str
+    source: str  # "table" | "line" | "section"
+
+
+@dataclass
+class ColumnTable:
+    header: list[str]  # raw header cells
+    fields: list[str | None]  # field of each column (None: a column we don't read)
+    rows: list[list[str]]
+    context: str = ""  # the heading above the table, when it can be found
+
+    def column(self, name: str) -> int | None:
+        return self.fields.index(name) if name in self.fields else None
+
+
+@dataclass
+class FormView:
+    pairs: list[Pair] = field(default_factory=list)
+    sections: list[Pair] = field(default_factory=list)  # heading field → body text
+    column_tables: list[ColumnTable] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # text lines, instructions removed
+
+    def values(self, name: str) -> list[str]:
+        """Every non-empty value for a field: table pairs first, then lines, then sections."""
+        found = [p.value for p in self.pairs if p.field == name and p.value]
+        found += [s.value for s in self.sections if s.field == name and s.value]
+        return found
+
+
+_INSTRUCTION_HEAD = re.compile(r"^(填报说明|填表说明|填写说明|编写说明|注意事项|说明)[:：]?$")
+_SENTENCE = re.compile(r"[。；;，,]")
+_EMPTY = {"", "/", "-", "—", "——", "无", "暂无", "N/A", "NA", "空"}
+
+
+def _cells(row: list[str | None]) -> list[str]:
+    return [(c or "").strip() for c in row]
+
+
+def _is_header_row(cells: list[str]) -> bool:
+    filled = _dedupe(cells)
+    if len(filled) < 3:
+        return False
+    known = sum(1 for c in filled if is_header_word(c))
+    return known >= 2 and known >= 0.7 * len(filled)
+
+
+def _row_pairs(cells: list[str]) -> list[Pair]:
+    out: list[Pair] = []
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        name = match_label(cell)
+        if name is None:
+            out.extend(_colon_pairs(cell, "table"))
+            i += 1
+            continue
+        j = i + 1
+        while j < len(cells) and (not cells[j] or norm(cells[j]) == norm(cell)):
+            j += 1  # empty or merged-duplicate cells
+        parts: list[str] = []
+        while j < len(cells) and not is_header_word(cells[j]):
+            # every cell up to the next label: "☑中央驻鲁 | □省属 | □其他" is one value
+            if cells[j] and (not parts or norm(parts[-1]) != norm(cells[j])):
+                parts.append(cells[j])
+            j += 1
+        out.append(Pair(name, " ".join(parts), "table"))
+        i = j
+    return out
+
+
+def _spaced(synonym: str) -> str:
+    """A synonym that tolerates stray spaces between its characters ("单 位 名 称")."""
+    return r"[ \t\u3000]*".join(re.escape(ch) for ch in synonym)
+
+
+_ANY_LABEL = "|".join(_spaced(s) for s in synonyms_longest_first())
+_COLON_LABEL = re.compile(
+    rf"({_ANY_LABEL})([ \t\u3000]*\([^()]{{0,24}}\))?[ \t\u3000]*[:：]", re.IGNORECASE
+)
+
+
+def _colon_pairs(text: str, source: str) -> list[Pair]:
+    """``单位名称：甲  统一社会信用代码：乙`` → two pairs; also ``标签\\n值`` in one cell."""
+    text = nfkc(text)
+    hits = []
+    for m in _COLON_LABEL.finditer(text):
+        label = norm(m.group(1))
+        # short labels need a boundary ("紧急联系人：" is not "联系人"); long ones are distinctive
+        if m.start() == 0 or len(label) >= 4 or _after_separator(text, m.start()):
+            hits.append((m.start(), m.end(), field_of(label)))
+    if not hits:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        name = match_label(lines[0]) if len(lines) > 1 else None
+        return [Pair(name, "\n".join(lines[1:]).strip(), source)] if name else []
+    out = []
+    for k, (_start, end, name) in enumerate(hits):
+        stop = hits[k + 1][0] if k + 1 < len(hits) else len(text)
+        out.append(Pair(name, text[end:stop].strip(), source))
+    return out
+
+
+def _after_separator(head: str, at: int) -> bool:
+    return head[at - 1] in " \t\u3000,，;；、|" or head[:at].strip() == ""
+
+
+def _line_pair(line: str) -> list[Pair]:
+    pairs = _colon_pairs(line, "line")
+    if pairs:
+        return pairs
+    # "揭榜单位（盖章） 某某公司" — label then whitespace/tab/bar, as PDFs and tab-joined cells read.
+    text = strip_numbering(nfkc(line).strip())
+    m = _HEAD_LABEL.match(text)
+    if m and m.group(3).strip():
+        rest = m.group(3).strip()
+        if not _starts_with_label(rest):
+            return _split_more(field_of(norm(m.group(1))), rest)
+    return []
+
+
+def _split_more(name: str, rest: str) -> list[Pair]:
+    """ "91370212MA3C 所在市 青岛市": a PDF/OCR line holding two cells of one row."""
+    tokens = re.split(r"(\s+)", rest)
+    for i in range(2, len(tokens) - 2, 2):
+        other = match_label(tokens[i])
+        if other and other != name and "".join(tokens[i + 1 :]).strip():
+            head = "".join(tokens[:i]).strip()
+            return [Pair(name, head, "line"), *_split_more(other, "".join(tokens[i + 2 :]).strip())]
+    return [Pair(name, rest, "line")]
+
+
+_HEAD_LABEL = re.compile(
+    rf"^({_ANY_LABEL})(\s*\([^()]{{0,24}}\))?(?:\s*[\t|]\s*|\s+|(?<=\)))(.*)$",
+    re.IGNORECASE | re.S,
+)
+
+
+def _starts_with_label(text: str) -> bool:
+    head = re.split(r"[\s:：|\t]", text.strip(), maxsplit=1)[0]
+    return bool(match_label(head))
+
+
+def _tick_lines(lines: list[str]) -> list[str]:
+    """The rest of a tick list that starts on a label's line (one option per line)."""
+    out = []
+    for line in lines:
+        text = norm(line)
+        if _is_heading(line) or _line_pair(line) or len(text) > 30 or _SENTENCE.search(text):
+            break
+        out.append(line)
+    return out
+
+
+def _continues(line: str) -> bool:
+    """A short fragment that can only be the tail of the value above it."""
+    text = nfkc(line).strip()
+    return (
+        0 < len(text) <= 10
+        and not re.search(r"\s", text)
+        and not _is_heading(line)
+        and not _line_pair(line)
+        and not _has_marks(line)
+        and not re.match(r"^[0-9(（一二三四五六七八九十①-⑳]", text)
+        and not re.search(r"[。；;:：]", text)
+    )
+
+
+def _is_heading(line: str) -> bool:
+    """A short outline line ("三、揭榜任务", "（五）预期成果") or a bare label line."""
+    text = norm(line)
+    if not text or len(text) > 30 or _SENTENCE.search(text):
+        return False
+    return strip_numbering(text) != text or match_label(text) is not None
+
+
+_SECTION_TAILS = ("基本情况", "情况", "信息", "概况", "名单", "及形式", "形式", "(可多选)")
+
+
+def _is_section(line: str) -> bool:
+    """A heading that opens a part of the form ("二、联合单位", "联合单位基本情况").
+
+    A bare label line ("联合单位" above its value) is not one: what follows it may
+    well be the lead's next field.
+    """
+    if not _is_heading(line):
+        return False
+    text = norm(line)
+    return strip_numbering(text) != text or (
+        match_label(text) is None and _heading_field(line) is not None
+    )
+
+
+def _heading_field(line: str) -> str | None:
+    key = label_key(line)
+    name = match_label(key)
+    if name:
+        return name
+    for tail in _SECTION_TAILS:
+        if key.endswith(tail) and match_label(key[: -len(tail)]):
+            return match_label(key[: -len(tail)])
+    return None
+
+
+def split_lines(text: str) -> list[str]:
+    """Text lines without the form's own instructions (they name every option)."""
+    out: list[str] = []
+    skipping = False
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        key = norm(line)
+        if _INSTRUCTION_HEAD.match(key):
+            skipping = True
+            continue
+        if skipping:
+            if strip_numbering(key) != key and re.match(r"^[一二三四五六七八九十]+[、.]", key):
+                skipping = False  # the next chapter, "一、揭榜单位基本情况"
+            elif not re.match(r"^\d+[.、]", key) and _is_heading(line):
+                skipping = False
+            else:
+                continue
+        if key.startswith(("注:", "注：", "说明:")) or "应至少" in key:
+            continue
+        out.append(line)
+    return out
+
+
+def _sections(lines: list[str]) -> list[Pair]:
+    out: list[Pair] = []
+    for i, line in enumerate(lines):
+        name = _heading_field(line) if _is_heading(line) else None
+        if name is None:
+            continue
+        body: list[str] = []
+        for nxt in lines[i + 1 : i + 13]:
+            if _is_heading(nxt) or (_line_pair(nxt) and not _has_marks(nxt)):
+                break
+            body.append(nxt)
+        out.append(Pair(name, "\n".join(body).strip(), "section"))
+    return out
+
+
+def _has_marks(line: str) -> bool:
+    from intake.extract.checkboxes import has_marks
+
+    return has_marks(line)
+
+
+def _dedupe(cells: list[str]) -> list[str]:
+    """Merged cells come back once per grid column: keep each run once."""
+    out: list[str] = []
+    for c in cells:
+        if c and (not out or norm(out[-1]) != norm(c)):
+            out.append(c)
+    return out
+
+
+def _is_kv_row(cells: list[str]) -> bool:
+    filled = _dedupe(cells)
+    return bool(filled) and match_label(filled[0]) is not None and len(filled) <= 4
+
+
+def _read_table(
+    rows: list[list[str]], flat: str, offsets: list[tuple[int, str]]
+) -> tuple[list[Pair], list[ColumnTable]]:
+    pairs: list[Pair] = []
+    tables: list[ColumnTable] = []
+    current: ColumnTable | None = None
+    heading = _table_context(rows, flat, offsets)
+    for row in rows:
+        filled = _dedupe(row)
+        if len(filled) == 1 and (
+            _is_section(filled[0]) or (_is_heading(filled[0]) and not match_label(filled[0]))
+        ):
+            heading, current = filled[0], None  # a full-width title row inside one big table
+            continue
+        if _is_header_row(row):
+            current = ColumnTable(
+                header=row,
+                fields=[match_label(c) if c else None for c in row],
+                rows=[],
+                context=heading,
+            )
+            tables.append(current)
+            continue
+        if current is not None and filled and not _is_kv_row(row):
+            current.rows.append(row)
+            continue
+        current = None
+        pairs.extend(_retag(_row_pairs(row), heading))
+    return pairs, tables
+
+
+# Under a "联合单位" heading, 单位名称 / 信用代码 … describe a partner, not the lead.
+_PARTNER_FIELDS = {
+    "unit": "partners",
+    "uscc": "partner_uscc",
+    "nature": "partner_nature",
+    "city": "partner_city",
+    "region": "partner_city",
+    "address": "partner_address",
+    "email": "partner_email",
+}
+
+
+def _retag(pairs: list[Pair], heading: str) -> list[Pair]:
+    if not heading or _heading_field(heading) != "partners":
+        return pairs
+    return [Pair(_PARTNER_FIELDS.get(p.field, p.field), p.value, p.source) for p in pairs]
+
+
+def _table_context(table: list[list[str]], flat: str, offsets: list[tuple[int, str]]) -> str:
+    """The heading above a table, found by locating its first row in the running text."""
+    key = "".join(norm(c) for c in _dedupe(table[0]))[:40]
+    pos = flat.find(key) if key else -1
+    if pos < 0:
+        return ""
+    heading = ""
+    for at, line in offsets:
+        if at >= pos:
+            break
+        if _is_section(line):
+            heading = line
+    return heading
+
+
+def read_view(text: str, tables: list[list[list[str]]]) -> FormView:
+    view = FormView(lines=split_lines(text))
+    offsets, flat = [], ""
+    for line in view.lines:
+        offsets.append((len(flat), line))
+        flat += norm(line.replace("|", ""))
+    for table in tables:
+        rows = [_cells(r) for r in table if r]
+        if rows:
+            pairs, column_tables = _read_table(rows, flat, offsets)
+            view.pairs.extend(pairs)
+            view.column_tables.extend(column_tables)
+    section = ""
+    for i, line in enumerate(view.lines):
+        if _is_section(line):
+            section = line
+        found = _line_pair(line)
+        nxt = view.lines[i + 1] if i + 1 < len(view.lines) else ""
+        if not found and match_label(line) and nxt:
+            # a bare label line: the value is on the next line
+            if not _is_heading(nxt) and not _line_pair(nxt) and not _starts_with_label(nxt):
+                found = [Pair(match_label(line) or "", nxt, "line")]
+        elif len(found) == 1 and found[0].value and _has_marks(found[0].value):
+            found[0].value = "\n".join([found[0].value, *_tick_lines(view.lines[i + 1 : i + 12])])
+        elif len(found) == 1 and found[0].value and _continues(nxt):
+            found[0].value += nxt.strip()  # a PDF line wrapped inside a narrow cell
+        view.pairs.extend(_retag(found, section))
+    view.sections = _sections(view.lines)
+    for p in view.pairs + view.sections:
+        p.value = p.value.strip()
+        if clean_value(p.value).upper() in _EMPTY:
+            p.value = ""
+    return view

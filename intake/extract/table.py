@@ -1,0 +1,147 @@
+"""推荐汇总表 → ranked recommendations, from docx/xlsx/xls tables or a PDF's text lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from intake.extract.checkboxes import selected
+from intake.extract.directions import directions_in
+from intake.extract.fields import TASK_TYPES
+from intake.extract.labels import clean_value, match_label, nfkc, norm
+from intake.extract.pairs import ColumnTable, read_view
+from intake.extract.units import city_in
+from intake.model import Document, Recommendation, TaskType
+
+_UNIT_END = re.compile(
+    r"[\u4e00-\u9fff()（）A-Za-z]{3,60}(?:有限责任公司|股份有限公司|有限公司|集团|公司|大学|学院|研究院|研究所|"
+    r"研究中心|中心|医院|协会|学会|联盟|银行|局|厅|院|所)"
+)
+_CN_RANK = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+
+
+@dataclass
+class TableRow:
+    recommendation: Recommendation
+    partners: list[str] = field(default_factory=list)
+    task_types: list[TaskType] = field(default_factory=list)
+
+
+@dataclass
+class RecommendationTable:
+    rows: list[TableRow] = field(default_factory=list)
+    city: str | None = None  # the recommending city named in the table
+
+    @property
+    def recommendations(self) -> list[Recommendation]:
+        return [r.recommendation for r in self.rows]
+
+
+def _rank(text: str) -> int | None:
+    text = nfkc(text or "").strip()
+    m = re.search(r"\d+", text)
+    if m:
+        return int(m.group(0))
+    m = re.search(r"[一二三四五]", text)
+    return _CN_RANK[m.group(0)] if m else None
+
+
+def _direction(text: str) -> int | None:
+    found = directions_in(text or "")
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def _is_table(ct: ColumnTable) -> bool:
+    return ct.column("unit") is not None and (
+        ct.column("direction") is not None or ct.column("rank") is not None
+    )
+
+
+def _cell(row: list[str], col: int | None) -> str:
+    return row[col] if col is not None and col < len(row) else ""
+
+
+def _rows_from(ct: ColumnTable) -> list[TableRow]:
+    out: list[TableRow] = []
+    last_direction: int | None = None
+    unit_col, dir_col, rank_col = ct.column("unit"), ct.column("direction"), ct.column("rank")
+    for row in ct.rows:
+        unit = clean_value(_cell(row, unit_col))
+        if not unit or match_label(unit) or norm(unit).startswith(("注", "合计", "说明", "联系人")):
+            continue
+        raw_dir = _cell(row, dir_col)
+        # a direction merged over several rows comes back empty (xlsx) or repeated (docx)
+        direction = _direction(raw_dir) if raw_dir.strip() else last_direction
+        last_direction = direction
+        partners_cell = _cell(row, ct.column("partners"))
+        partners = [
+            p
+            for p in re.split(r"[、,，;；\n]", nfkc(partners_cell))
+            if clean_value(p) not in ("", "无", "/")
+        ]
+        types, _ = selected(_cell(row, ct.column("task_types")), TASK_TYPES)
+        out.append(
+            TableRow(
+                Recommendation(
+                    rank=_rank(_cell(row, rank_col)) or 0,
+                    direction=direction,
+                    unit=unit,
+                    task_name=clean_value(_cell(row, ct.column("task_name"))) or None,
+                ),
+                partners=[clean_value(p) for p in partners],
+                task_types=[t for t in TASK_TYPES if t in types],
+            )
+        )
+    _fill_ranks(out)
+    return out
+
+
+def _fill_ranks(rows: list[TableRow]) -> None:
+    """No 推荐顺序 column: the order within each direction is the rank."""
+    seen: dict[int | None, int] = {}
+    for row in rows:
+        seen[row.recommendation.direction] = seen.get(row.recommendation.direction, 0) + 1
+        if not row.recommendation.rank:
+            row.recommendation.rank = seen[row.recommendation.direction]
+
+
+def _rows_from_lines(lines: list[str]) -> list[TableRow]:
+    """A PDF whose table lost its grid: one recommendation per line naming a unit and a direction."""
+    out: list[TableRow] = []
+    last_direction: int | None = None
+    for line in lines:
+        text = nfkc(line)
+        unit_m = _UNIT_END.search(re.sub(r"\([一二三四五六七八]\)[^\s]*", " ", text))
+        if not unit_m or sum(1 for c in text.split() if match_label(c)) >= 2:
+            continue
+        found = directions_in(text[: unit_m.start()] if unit_m.start() else text)
+        direction = next(iter(found)) if len(found) == 1 else last_direction
+        if direction is None:
+            continue
+        last_direction = direction
+        after_dir = text[: unit_m.start()]
+        ranks = re.findall(r"(?<![\d(])\b(\d)\b(?![\d)])", after_dir)
+        rank = int(ranks[-1]) if len(ranks) >= 2 else 0  # 序号 then 推荐顺序
+        out.append(
+            TableRow(
+                Recommendation(rank=rank, direction=direction, unit=clean_value(unit_m.group(0)))
+            )
+        )
+    _fill_ranks(out)
+    return out
+
+
+def read_recommendations(doc: Document) -> RecommendationTable:
+    view = read_view(doc.text, doc.tables)
+    rows: list[TableRow] = []
+    for ct in view.column_tables:
+        if _is_table(ct):
+            rows += _rows_from(ct)
+    if not rows:
+        rows = _rows_from_lines(view.lines)
+    city = None
+    for value in view.values("recommender") + view.lines[:6] + [doc.name]:
+        city = city_in(value)
+        if city:
+            break
+    return RecommendationTable(rows=rows, city=city)

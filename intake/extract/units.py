@@ -1,0 +1,171 @@
+"""Organisation names and places: the lead unit, partner lists, and which city a text names."""
+
+from __future__ import annotations
+
+import re
+
+from intake.extract import uscc as uscc_mod
+from intake.extract.labels import clean_value, match_label, nfkc, norm, strip_numbering
+from intake.extract.pairs import ColumnTable, FormView
+
+_SPLIT_UNITS = re.compile(r"[、,，;；/\n]|\s{2,}|(?<=[司院校学所心局会行部])\s+(?=\S)")
+_UNIT_ROLE_WORDS = ("牵头", "揭榜单位", "主体")
+_NO_PARTNER = {"无", "暂无", "没有", "无联合单位", "不涉及", "/", "-", "—", "否", "单独申报", "独立申报"}  # fmt: skip
+
+ORG_NAME = re.compile(
+    r"^[\u4e00-\u9fffA-Za-z0-9()·]{2,40}(?:公司|大学|学院|学校|研究院|研究所|研究中心|中心|集团|医院|协会|学会|"
+    r"联盟|银行|事务所|实验室|基地|局|厅|委员会|院|所|站|社)$"
+)
+
+
+# bare suffixes a wrapped PDF line leaves behind: never a partner on their own
+_GENERIC = {"有限公司", "股份有限公司", "有限责任公司", "分公司", "公司", "集团", "大学", "学院", "研究院", "中心"}  # fmt: skip
+
+
+def lead_unit(view: FormView) -> str | None:
+    """The first value that looks like an organisation's name, else the first plausible one."""
+    candidates = []
+    for value in view.values("unit"):
+        first = clean_value(value.splitlines()[0]) if value.strip() else ""
+        first = re.sub(r"\((?:盖章|公章|全称|签章)\)$", "", nfkc(first)).strip()
+        if first and not match_label(first) and len(first) <= 60:
+            candidates.append(first)
+    return next(
+        (c for c in candidates if ORG_NAME.match(norm(c))), candidates[0] if candidates else None
+    )
+
+
+def partner_names(text: str) -> list[str]:
+    out = []
+    for part in _SPLIT_UNITS.split(nfkc(text or "")):
+        name = clean_value(strip_numbering(part.strip()))
+        name = re.sub(r"^(?:联合单位|合作单位|参与单位)\d*[:：]?", "", name)
+        if (
+            name
+            and name not in _NO_PARTNER
+            and len(name) >= 4
+            and not match_label(name)
+            and not re.match(r"^(?:无|暂无|没有|不涉及|独立|单独)", name)
+        ):
+            out.append(name)
+    return out
+
+
+def unit_names_in(text: str) -> list[str]:
+    """Organisation-looking tokens of a free text or a table row read as text.
+
+    A PDF cell wraps long names ("北京星河智能科技" / "有限公司"): a line that starts
+    with a name's tail is joined to the token before it.
+    """
+    tokens: list[str] = []
+    for line in nfkc(text or "").splitlines():
+        parts = [strip_numbering(t.strip()) for t in re.split(r"[\s、,，;；|]+", line) if t.strip()]
+        if (
+            parts
+            and tokens
+            and not ORG_NAME.match(tokens[-1])
+            and ORG_NAME.match(tokens[-1] + parts[0])
+        ):
+            tokens[-1] += parts.pop(0)
+        tokens += parts
+    out: list[str] = []
+    for token in tokens:
+        if (
+            ORG_NAME.match(token)
+            and token not in _GENERIC
+            and not match_label(token)
+            and token not in out
+        ):
+            out.append(token)
+    return out
+
+
+def table_units(table: ColumnTable) -> tuple[list[str], list[str], bool]:
+    """(leads, partners, is_partner_table) from a column table of units."""
+    col = table.column("unit") if table.column("unit") is not None else table.column("partners")
+    if col is None:
+        return [], [], False
+    header = norm("".join(table.header)) + norm(table.context)
+    partner_table = table.column("partners") is not None or any(
+        w in header for w in ("联合", "合作", "参与", "成员", "协作")
+    )
+    role_col = next(
+        (i for i, h in enumerate(table.header) if any(w in h for w in ("角色", "类型", "牵头"))),
+        None,
+    )
+    leads, partners = [], []
+    for row in table.rows:
+        name = clean_value(row[col]) if col < len(row) else ""
+        if not name or name in _NO_PARTNER or match_label(name):
+            continue
+        role = norm(row[role_col]) if role_col is not None and role_col < len(row) else ""
+        (leads if any(w in role for w in _UNIT_ROLE_WORDS) else partners).append(name)
+    return leads, partners, partner_table or bool(leads)
+
+
+def same_unit(a: str, b: str) -> bool:
+    a, b = norm(a), norm(b)
+    return bool(a and b) and (a == b or (min(len(a), len(b)) >= 6 and (a in b or b in a)))
+
+
+def partners_of(view: FormView, lead: str | None) -> tuple[list[str], str | None]:
+    from_tables: list[str] = []
+    for table in view.column_tables:
+        leads, partners, is_partner_table = table_units(table)
+        if lead is None and leads:
+            lead = leads[0]
+        if is_partner_table:
+            from_tables += partners
+    written = [n for p in view.pairs if p.field == "partners" for n in partner_names(p.value)]
+    # under a "联合单位" heading: only things that look like organisation names
+    written += [n for s in view.sections if s.field == "partners" for n in unit_names_in(s.value)]
+    names = from_tables + [n for n in written if not any(same_unit(n, t) for t in from_tables)]
+    unique: list[str] = []
+    for n in names:
+        if not (lead and same_unit(n, lead)) and not any(same_unit(n, u) for u in unique):
+            unique.append(n)
+    return unique, lead
+
+
+def city_in(text: str) -> str | None:
+    """The first of the 16 cities named in a text ("济南", "济南市", "莱芜" → 济南市)."""
+    text = nfkc(text or "").replace("莱芜", "济南")
+    hits = [(text.find(c[:-1]), c) for c in uscc_mod.CITIES if c[:-1] in text]
+    return min(hits)[1] if hits else None
+
+
+OTHER_PROVINCES = (
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+    "台湾",
+)

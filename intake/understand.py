@@ -1,0 +1,288 @@
+"""The whole intake pipeline for one raw message: parse → open → classify → extract → checks.
+
+``understand`` never raises. Each stage writes into the result as it goes, so when a
+stage trips over hostile input the caller still gets everything learned before it
+(and the message is processed, not lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+
+from intake.checks import Facts, run_checks
+from intake.classify import (
+    classify_documents,
+    cloud_links,
+    detect_intent,
+    find_reference,
+    is_auto_reply,
+    is_bounce,
+    is_list_mail,
+    own_text,
+)
+from intake.extract.directions import direction_hint, directions_in
+from intake.extract.fields import FormReading, read_form
+from intake.extract.merge import merge_readings
+from intake.extract.table import RecommendationTable, read_recommendations
+from intake.extract.units import city_in, same_unit
+from intake.model import Document, Envelope, Understanding
+from intake.policy import RoundPolicy
+
+log = logging.getLogger("jiebang.intake")
+
+
+@dataclass
+class _Mail:
+    envelope: Envelope
+    headers: Message | None = None
+    text: str = ""
+    html: str = ""
+    attachments: list = field(default_factory=list)
+
+
+def _parse(raw: bytes) -> _Mail:
+    try:
+        from intake.mime import parse_message
+
+        parsed = parse_message(raw)
+        return _Mail(
+            parsed.envelope,
+            parsed.headers,
+            parsed.text or "",
+            getattr(parsed, "html", "") or "",
+            list(parsed.attachments),
+        )
+    except Exception:
+        log.warning("could not parse message; reading headers only", exc_info=True)
+    try:
+        from intake.envelope import read_envelope
+
+        return _Mail(read_envelope(raw))
+    except Exception:
+        return _Mail(Envelope(None, None, "", None, None))
+
+
+def _open(attachments: list) -> list[Document]:
+    files = [a for a in attachments if not getattr(a, "inline", False)]
+    if not files:
+        return []
+    try:
+        from intake.documents import open_attachments
+
+        return list(open_attachments(files))
+    except Exception as exc:
+        log.warning("could not open attachments", exc_info=True)
+        # still list them, so the sender hears "cannot open" rather than "nothing attached"
+        return [
+            Document(
+                name=a.name,
+                format="other",
+                container=a.container,
+                readable=False,
+                error=f"{type(exc).__name__}",
+                size=len(a.data or b""),
+            )
+            for a in files
+        ]
+
+
+def _arrival(given: datetime | None, env: Envelope, policy: RoundPolicy) -> datetime | None:
+    """Server arrival time; a naive time is taken as UTC (how the store keeps them)."""
+    when = given or env.received_at or env.date
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(policy.tz)
+    except Exception:
+        return when
+
+
+def _reference(policy: RoundPolicy, mail: _Mail, raw: bytes) -> str | None:
+    env = mail.envelope
+    found = find_reference(
+        policy.code,
+        env.subject,
+        env.in_reply_to or "",
+        " ".join(env.references or []),
+        own_text(mail.text),
+        mail.text,
+    )
+    if found is None and is_bounce(mail.headers, env):
+        # the returned headers of our own mail sit in parts the body text leaves out
+        found = find_reference(policy.code, raw[:200_000].decode("utf-8", "replace"))
+    return found
+
+
+def _table(docs: list[Document]) -> RecommendationTable | None:
+    tables = [
+        read_recommendations(d) for d in docs if d.role == "recommendation_table" and d.readable
+    ]
+    if not tables:
+        return None
+    merged = RecommendationTable(rows=[r for t in tables for r in t.rows])
+    merged.city = next((t.city for t in tables if t.city), None)
+    return merged
+
+
+def _channel(
+    policy: RoundPolicy,
+    env: Envelope,
+    docs: list[Document],
+    table: RecommendationTable | None,
+    forms: list[FormReading],
+) -> tuple[str | None, str | None, str | None]:
+    """(channel, city, sender's configured city)."""
+    sender_city = policy.city_for_sender(env.from_addr or "") if env.from_addr else None
+    has_table = any(d.role == "recommendation_table" for d in docs)
+    if policy.role == "city" or not (has_table or sender_city):
+        return "direct", None, sender_city
+    city = sender_city or (table.city if table else None) or city_in(env.subject)
+    if city is None:
+        named = {x.recommender and city_in(x.recommender) for x in forms} - {None}
+        city = named.pop() if len(named) == 1 else None
+    return "via_city", city, sender_city
+
+
+def _fill_from_table(forms: list[FormReading], table: RecommendationTable | None) -> None:
+    """A city package's table row settles what the form left out."""
+    if not table:
+        return
+    for form in forms:
+        app = form.application
+        row = next(
+            (r for r in table.rows if app.unit and same_unit(r.recommendation.unit, app.unit)), None
+        )
+        if row is None:
+            continue
+        if not form.directions and row.recommendation.direction:
+            app.direction = row.recommendation.direction
+            form.directions = {app.direction}
+        app.task_types = app.task_types or list(row.task_types)
+        app.task_name = app.task_name or row.recommendation.task_name
+
+
+def _fill_from_mail(forms: list[FormReading], env: Envelope, text: str) -> None:
+    """A lone form without a readable direction: the subject or body often names it."""
+    if len(forms) != 1 or forms[0].directions:
+        return
+    hint = direction_hint(env.subject)
+    if hint is None:
+        for line in own_text(text).splitlines():
+            if "方向" in line:
+                found = directions_in(re.split(r"[:：]", line, maxsplit=1)[-1])
+                if len(found) == 1:
+                    hint = next(iter(found))
+                    break
+    if hint:
+        forms[0].application.direction = hint
+        forms[0].directions = {hint}
+
+
+def _forms(docs: list[Document]) -> list[FormReading]:
+    readings = []
+    for doc in docs:
+        if doc.role != "application_form" or not doc.readable:
+            continue
+        try:
+            readings.append(read_form(doc))
+        except Exception:
+            log.warning("could not read form %s", doc.name, exc_info=True)
+    return merge_readings(readings)
+
+
+_MSGID_LINE = re.compile(rb"^Message-ID:[ \t]*(<[^<>\s]+>)", re.I | re.M)
+
+
+def _original_ids(raw: bytes, own_id: str | None) -> list[str]:
+    """The Message-IDs a DSN quotes (its message/rfc822 or rfc822-headers part)."""
+    found = [m.decode("ascii", "replace") for m in _MSGID_LINE.findall(raw)]
+    return [m for m in dict.fromkeys(found) if m != own_id]
+
+
+def _no_reply_reason(intent: str, headers: Message | None, env: Envelope, policy: RoundPolicy) -> str | None:
+    """RFC 3834: never answer automatic mail, lists, robots or ourselves."""
+    if intent in ("auto_reply", "bounce"):
+        return {"auto_reply": "incoming mail is an auto-reply", "bounce": "incoming mail is a bounce"}[intent]
+    if is_list_mail(headers):
+        return "mailing-list or bulk mail"
+    sender = (env.from_addr or "").lower()
+    if not sender:
+        return "no sender address"
+    if sender in {a.lower() for a in policy.own_addresses}:
+        return "sent from our own address"
+    if is_auto_reply(headers, env):
+        return "automatic mail (Auto-Submitted / X-Autoreply)"
+    return None
+
+
+def understand(
+    raw: bytes, policy: RoundPolicy, received_at: datetime | None = None
+) -> Understanding:
+    """Everything intake can learn from one raw message. Never raises."""
+    result = Understanding(message_id=None, from_addr=None, subject="", received_at=None)
+    try:
+        _run(bytes(raw or b""), policy, received_at, result)
+    except Exception:
+        log.exception("intake stopped early on message %s", result.message_id)
+    return result
+
+
+def _run(
+    raw: bytes, policy: RoundPolicy, received_at: datetime | None, result: Understanding
+) -> None:
+    mail = _parse(raw)
+    env = mail.envelope
+    result.message_id, result.from_addr, result.subject = (
+        env.message_id,
+        env.from_addr,
+        env.subject or "",
+    )
+    result.received_at = _arrival(received_at, env, policy)
+    result.reference = _reference(policy, mail, raw)
+    docs = _open(mail.attachments)
+    classify_documents(docs)
+    result.documents = docs
+    cloud = cloud_links(mail.text, mail.html)
+    result.intent = detect_intent(
+        mail.headers,
+        env,
+        mail.text,
+        docs,
+        code=policy.code,
+        reference=result.reference,
+        has_cloud_link=bool(cloud),
+        own=frozenset(a.lower() for a in policy.own_addresses),
+    )
+    result.thread_ids = list(dict.fromkeys(x for x in (env.in_reply_to, *env.references) if x))
+    result.no_reply_reason = _no_reply_reason(result.intent, mail.headers, env, policy)
+    if result.intent == "bounce":
+        result.bounced_message_ids = _original_ids(raw, env.message_id)
+    if result.intent != "submission":
+        return
+    forms = _forms(docs)
+    table = _table(docs)
+    channel, city, sender_city = _channel(policy, env, docs, table, forms)
+    result.channel, result.city = channel, city  # type: ignore[assignment]
+    _fill_from_table(forms, table)
+    _fill_from_mail(forms, env, mail.text)
+    result.applications = [f.application for f in forms]
+    result.recommendations = table.recommendations if table else []
+    facts = Facts(
+        policy=policy,
+        intent=result.intent,
+        channel=result.channel,
+        city=city,
+        sender_city=sender_city,
+        received_at=result.received_at,
+        documents=docs,
+        forms=forms,
+        table=table,
+        cloud=cloud,
+    )
+    result.deficiencies = run_checks(facts)
