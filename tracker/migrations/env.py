@@ -4,7 +4,9 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import notifier.models  # noqa: F401  (registers the outbox table)
 import tracker.models  # noqa: F401  (registers the tables)
+import tracker.records_models  # noqa: F401
 
 target_metadata = SQLModel.metadata
 config = context.config

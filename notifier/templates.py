@@ -1,0 +1,136 @@
+"""What each template expects: one TypedDict per template (the tracker builds these).
+
+Templates live in ``templates/zh_CN/`` as three twins per name::
+
+    <name>.subject.txt   one line; the outbox prefixes ``[JB2025-0007]`` itself
+    <name>.txt           plain text
+    <name>.html          HTML (autoescaped), extends ``_layout.html``
+
+Rendering uses StrictUndefined: a missing key fails loudly. Strings may come from
+applicants' documents; control characters are removed from every interpolated value
+and HTML is escaped, so no context value can add a header or markup.
+
+Types: datetimes must be timezone-aware (shown in Asia/Shanghai via the ``cst``
+filter); dates are calendar dates (``cn_date``). Lists may be empty.
+
+==================  ====================  ======================================
+template            outbox kind           context
+==================  ====================  ======================================
+ack                 ack                   AckContext
+deficiency          deficiency            DeficiencyContext
+redirect            redirect              RedirectContext
+status              status                StatusContext
+status_list         status                StatusListContext
+status_denied       status                StatusDeniedContext (empty)
+reminder_applicant  reminder              ReminderApplicantContext
+reminder_city       reminder              ReminderCityContext
+==================  ====================  ======================================
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TypedDict
+
+
+class DeficiencyItem(TypedDict):
+    code: str  # SPEC §3 code, e.g. "USCC_INVALID"
+    title: str  # short Chinese title (notifier.wording)
+    message: str  # the specific finding, Chinese, from intake's checks
+    fix: str  # how to fix it (notifier.wording)
+
+
+class Bureau(TypedDict):
+    contact: str  # "王老师"
+    phone: str  # "0531-12345678"
+    emails: list[str]
+
+
+class AckContext(TypedDict):
+    reference: str  # "JB2025-0007"
+    unit: str  # lead unit
+    direction: int  # 1..8
+    direction_name: str  # "数据治理" (wording.DIRECTION_NAMES)
+    task_name: str | None
+    task_types: list[str]  # labels: ["理论研究", "应用实践"] (wording.TASK_TYPE_LABELS)
+    channel_label: str  # "直报" | "设区市推荐" (wording.CHANNEL_LABELS)
+    city: str | None  # recommending city for via_city, else None
+    files: list[str]  # file names received in this mail
+    received_at: datetime  # when the mail reached our server (aware)
+    versions: int  # how many times this reference has been submitted, 1 = first
+
+
+class DeficiencyContext(TypedDict):
+    reference: str | None  # None when no submission could be recorded
+    unit: str | None  # lead unit if known
+    items: list[DeficiencyItem]  # wording.applicant_items(...): errors only
+    deadline: date | None  # the sender's deadline, None if it has passed / unknown
+    received_at: datetime
+
+
+class RedirectContext(TypedDict):
+    unit: str | None
+    city: str  # the applicant's city, "济南市"
+    bureau: Bureau  # that city's big-data bureau
+    deadline_city_applicant: date  # 2025-01-15
+
+
+class StatusContext(TypedDict):
+    reference: str
+    unit: str
+    status_label: str  # wording.STATUS_LABELS[status]
+    versions: int
+    last_received_at: datetime
+    items: list[DeficiencyItem]  # open errors, may be empty
+
+
+class StatusListItem(TypedDict):
+    reference: str
+    unit: str
+    direction_name: str
+    status_label: str
+
+
+class StatusListContext(TypedDict):
+    items: list[StatusListItem]  # only submissions whose address on file is the asker's
+
+
+class StatusDeniedContext(TypedDict):
+    """No details at all: the asker is not the address on file (or named no reference)."""
+
+
+class ReminderApplicantContext(TypedDict):
+    reference: str
+    unit: str
+    deadline: date
+    days_left: int  # 0 = today is the last day
+    items: list[DeficiencyItem]  # what is still open
+
+
+class ReminderCityContext(TypedDict):
+    city: str
+    deadline: date
+    days_left: int
+
+
+CONTEXTS: dict[str, type] = {
+    "ack": AckContext,
+    "deficiency": DeficiencyContext,
+    "redirect": RedirectContext,
+    "status": StatusContext,
+    "status_list": StatusListContext,
+    "status_denied": StatusDeniedContext,
+    "reminder_applicant": ReminderApplicantContext,
+    "reminder_city": ReminderCityContext,
+}
+
+KIND_OF_TEMPLATE: dict[str, str] = {
+    "ack": "ack",
+    "deficiency": "deficiency",
+    "redirect": "redirect",
+    "status": "status",
+    "status_list": "status",
+    "status_denied": "status",
+    "reminder_applicant": "reminder",
+    "reminder_city": "reminder",
+}
