@@ -19,10 +19,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from notifier.clock import utcnow
+from notifier.dbtypes import UtcDateTime
 
 
 class OutboxState(StrEnum):
@@ -54,7 +55,7 @@ AUTO_SUBMITTED = {
 
 
 def _ts(**kw: object) -> Column:
-    return Column(DateTime(timezone=True), **kw)
+    return Column(UtcDateTime(), **kw)
 
 
 class OutboxMail(SQLModel, table=True):

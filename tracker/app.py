@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 
@@ -11,9 +12,13 @@ from sqlalchemy import Engine
 from intake.model import Understanding
 from intake.policy import RoundPolicy
 from intake.sources import Mailbox, open_mailbox
+from notifier.sender import SendReport, deliver_pending
+from notifier.transport import Transport, open_transport
 from tracker import db
+from tracker.apply import Applier
 from tracker.blobstore import BlobStore
 from tracker.config import Secrets, Settings
+from tracker.replies import ReplySettings
 
 
 class App:
@@ -59,6 +64,33 @@ class App:
             if in_url and m.folders == ["INBOX"]:
                 return [in_url]
         return list(m.folders)
+
+    @cached_property
+    def reply_settings(self) -> ReplySettings:
+        return ReplySettings(
+            sender=self.settings.smtp.from_,
+            daily_cap=self.settings.notify.daily_cap,
+            own_addresses=self.settings.own_addresses,
+        )
+
+    @cached_property
+    def applier(self) -> Applier:
+        return Applier(self.policy, self.reply_settings)
+
+    def transport(self) -> Transport:
+        return open_transport(
+            self.settings.smtp.url, base_dir=self.settings.base_dir, password=self.secrets.smtp_secret,
+            timeout=self.settings.smtp.timeout_seconds,
+        )
+
+    def deliver(self, *, now: Callable[[], datetime] | None = None) -> SendReport:
+        """Send what the outbox holds (one pass)."""
+        options = {"now": now} if now else {}
+        return deliver_pending(
+            self.engine, self.transport(), sender=self.settings.smtp.from_, load=self.blobs.get,
+            max_attempts=self.settings.notify.max_attempts, sender_name=self.settings.notify.sender_name,
+            **options,
+        )
 
     def analyse(self, raw: bytes, received_at: datetime | None) -> Understanding:
         from intake.understand import understand

@@ -3,79 +3,34 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
-from tracker.config import ConfigError, Settings, config_path, load_settings
-from tracker.db import DatabaseUnavailable
-
-app = typer.Typer(
-    help="jiebang — email intake and tracking for the 揭榜挂帅 round.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+from tracker import cli_records  # noqa: F401  (registers the records commands)
+from tracker.cli_common import (
+    EX_TEMPFAIL,
+    EXIT_CONFIG,
+    EXIT_DATABASE,
+    EXIT_MAILBOX,
+    ConfigOpt,
+    JsonOpt,
+    app,
+    db_app,
+    fail,
+    make_app,
+    migrated_app,
+    out,
+    settings_or_exit,
+    setup_logging,
 )
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-
-out = Console()
-err = Console(stderr=True)
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="config.yaml (default ./config.yaml or $JIEBANG_CONFIG)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-
-EXIT_CONFIG = 2
-EXIT_MAILBOX = 3
-EXIT_DATABASE = 4
-EX_TEMPFAIL = 75
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"jiebang: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def settings_or_exit(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        raise fail(f"config error: {exc}", EXIT_CONFIG) from None
-
-
-def setup_logging(verbose: bool = False) -> None:
-    level = logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(
-        level=level, stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("apscheduler", "imapclient", "mail-parser", "mailparser", "mail_parser"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def make_app(config: Path | None):  # type: ignore[no-untyped-def]
-    from tracker.app import App
-
-    return App(settings_or_exit(config))
-
-
-def migrated_app(config: Path | None):  # type: ignore[no-untyped-def]
-    a = make_app(config)
-    try:
-        a.migrate()
-    except DatabaseUnavailable as exc:
-        raise fail(f"database error: {exc}", EXIT_DATABASE) from None
-    return a
+from tracker.config import Settings, config_path, load_settings
+from tracker.db import DatabaseUnavailable
 
 
 @app.command()
@@ -131,9 +86,11 @@ def run(
     if once:
         report = service.cycle(understand=not fetch_only)
         p, q = report.poll, report.process
+        sent = service.send() if not fetch_only else None
         out.print(
             f"fetched {p.fetched} ({p.new} new, {p.duplicates} already stored, {p.not_fetched} not fetched); "
             f"processed {q.processed}, quarantined {q.quarantined}"
+            + (f"; sent {sent.sent}, to retry {sent.retried}, failed {sent.failed}" if sent else "")
         )
         return
     service.run_forever()

@@ -152,6 +152,23 @@ class Schedule(_Section):
     digest_cron: str = "30 8 * * *"
 
 
+class Notify(_Section):
+    sender_name: str = "山东省大数据局"
+    daily_cap: int = Field(20, ge=1)  # automatic mails per address per day
+    max_attempts: int = Field(8, ge=1)
+
+
+class Reminders(_Section):
+    days_before: list[int] = [7, 3, 1]
+
+    @field_validator("days_before")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(d < 0 for d in value):
+            raise ValueError("days must be 0 or more")
+        return sorted(set(value), reverse=True)
+
+
 class Settings(_Section):
     role: Literal["province", "city"] = "province"
     city: str | None = None
@@ -165,6 +182,8 @@ class Settings(_Section):
     receiver: Receiver = Receiver()
     storage: Storage = Storage()
     schedule: Schedule = Schedule()
+    notify: Notify = Notify()
+    reminders: Reminders = Reminders()
 
     # where the file was read from; relative paths resolve against it
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

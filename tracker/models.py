@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from notifier.dbtypes import UtcDateTime
 
 
 def utcnow() -> datetime:
@@ -14,7 +16,7 @@ def utcnow() -> datetime:
 
 
 def _ts(**kw: object) -> Column:
-    return Column(DateTime(timezone=True), **kw)
+    return Column(UtcDateTime(), **kw)
 
 
 class MessageState(StrEnum):

@@ -8,16 +8,21 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session
 
 from intake.sources import Mailbox, MailboxUnavailable, SourceError
 from intake.sources.receiver import LocalReceiver
+from notifier.sender import SendReport
 from tracker.app import App
 from tracker.poller import PollReport, poll_once
 from tracker.processing import ProcessReport, process_pending
+from tracker.reminders import queue_reminders
 
 log = logging.getLogger("jiebang.service")
 
@@ -79,9 +84,27 @@ class Service:
             process = ProcessReport()
             if understand:
                 process = process_pending(
-                    self.app.engine, self.app.blobs, self.app.analyse, stop=self.stop
+                    self.app.engine, self.app.blobs, self.app.analyse, apply=self.app.applier, stop=self.stop
                 )
             return CycleReport(poll=poll, process=process)
+
+    def send(self) -> SendReport:
+        """Deliver the outbox; a broken SMTP server only delays mail (rows stay pending)."""
+        report = self.app.deliver()
+        if report.sent or report.failed or report.retried:
+            log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retried, report.failed)
+        return report
+
+    def remind(self, today: date | None = None) -> int:
+        today = today or datetime.now(self.app.policy.tz).date()
+        with Session(self.app.engine) as session:
+            report = queue_reminders(session, self.app.policy, today=today,
+                                     days_before=self.app.settings.reminders.days_before,
+                                     settings=self.app.reply_settings)
+            session.commit()
+        for line in report.queued:
+            log.info("reminder queued: %s", line)
+        return len(report.queued)
 
     def _poll(self) -> PollReport:
         if not self._backoff.ready():
@@ -124,6 +147,11 @@ class Service:
             self._cycle_job, "interval", seconds=settings.schedule.poll_seconds, id="poll",
             max_instances=1, coalesce=True, next_run_time=datetime.now(self.app.policy.tz),
         )
+        self.scheduler.add_job(self._guard(self.send), "interval", seconds=settings.schedule.outbox_seconds,
+                               id="outbox", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._guard(self.remind), CronTrigger.from_crontab(
+            settings.schedule.reminders_cron, timezone=settings.campaign.timezone), id="reminders",
+            max_instances=1, coalesce=True)
         self.scheduler.start()
         watcher = None
         if settings.mailbox.idle and settings.mailbox.url.startswith("imap"):
@@ -147,10 +175,21 @@ class Service:
             self.cycle()
         except Exception:  # the scheduler must survive anything a cycle raises
             log.exception("intake cycle failed; the next one will retry")
+        else:
+            self.wake("outbox")  # answers go out right after the mail that caused them
 
-    def wake(self) -> None:
-        if self.scheduler is not None and not self.stop.is_set():
-            self.scheduler.modify_job("poll", next_run_time=datetime.now(self.app.policy.tz))
+    def _guard(self, job: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # a failing job is logged and retried on its schedule
+                log.exception("job %s failed; it runs again on its schedule", job.__name__)
+
+        return run
+
+    def wake(self, job: str = "poll") -> None:
+        if self.scheduler is not None and not self.stop.is_set() and self.scheduler.get_job(job):
+            self.scheduler.modify_job(job, next_run_time=datetime.now(self.app.policy.tz))
 
     def _idle_watch(self) -> None:
         """Hold a second connection in IDLE on the first folder and wake the poll job."""
