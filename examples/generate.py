@@ -8,6 +8,7 @@ service at work without any account.
 from __future__ import annotations
 
 import io
+import mimetypes
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -95,7 +96,9 @@ def mail(*, sender: str, name: str, subject: str, body: str, when: datetime, mid
         msg[key] = value
     msg.set_content(body)
     for filename, data in attachments:
-        msg.add_attachment(data, maintype=DOCX[0], subtype=DOCX[1], filename=filename)
+        kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1) if not filename.endswith(".docx") else DOCX
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes()
 
 

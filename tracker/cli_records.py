@@ -20,6 +20,7 @@ from notifier.wording import DIRECTION_NAMES, STATUS_LABELS
 from tracker.cli_common import ConfigOpt, JsonOpt, app, fail, migrated_app, out
 from tracker.queries import find_submission, submission_detail, submission_rows
 from tracker.replies import open_items
+from tracker.rules import refresh_all
 from tracker.status import StatusError, set_status
 
 
@@ -115,6 +116,8 @@ def set_status_cmd(
             set_status(session, sub, new_status, actor=actor, note=note)
         except StatusError as exc:
             raise fail(str(exc), 2) from None
+        session.flush()
+        refresh_all(session, a.policy.code)  # a withdrawal can end a duplicate or a quota breach
         session.commit()
     out.print(f"{reference}: {STATUS_LABELS.get(new_status, new_status)} (by {actor})")
 

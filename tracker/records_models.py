@@ -128,6 +128,8 @@ class RecommendationRow(SQLModel, table=True):
     unit: str = Field(sa_column=Column(Text, nullable=False))
     task_name: str | None = Field(default=None, sa_column=Column(Text))
     submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    # a newer table from the same city replaces its older rows for the directions it lists
+    current: bool = True
 
 
 class Event(SQLModel, table=True):

@@ -7,10 +7,10 @@ so re-running after any change (or after a crash) converges to the same state.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from tracker.events import record
 from tracker.models import StoredMessage, utcnow
 from tracker.records_models import (
     CityPackage,
@@ -92,35 +92,58 @@ def refresh_duplicate_leads(session: Session, round_code: str, cause: StoredMess
     return touched
 
 
+@dataclass
+class _Entry:
+    rank: int
+    submission_id: int | None
+    package_id: int | None
+
+
+def _city_entries(session: Session, round_code: str, city: str) -> dict[int, list[_Entry]]:
+    """Per direction: the city's current table rows, then its forms that no table lists."""
+    all_rows = session.exec(
+        select(RecommendationRow).join(CityPackage, RecommendationRow.package_id == CityPackage.id).where(
+            CityPackage.round_code == round_code, CityPackage.city == city)
+    ).all()
+    rows = [r for r in all_rows if r.current]
+    # a form the city listed once and left out of a newer table is no longer recommended
+    dropped = {r.submission_id for r in all_rows if not r.current and r.submission_id}
+    by_direction: dict[int, list[_Entry]] = defaultdict(list)
+    listed: set[int] = set()
+    for row in sorted(rows, key=lambda r: (r.rank, r.id)):
+        by_direction[row.direction].append(_Entry(row.rank, row.submission_id, row.package_id))
+        if row.submission_id:
+            listed.add(row.submission_id)
+    # applications a city forwarded without listing them still count against its quota
+    unlisted = session.exec(
+        select(Submission).where(Submission.round_code == round_code, Submission.channel == "via_city",
+                                 Submission.city == city, Submission.status != SubmissionStatus.withdrawn)
+        .order_by(Submission.id)
+    ).all()
+    for sub in unlisted:
+        if sub.id not in listed and sub.id not in dropped and sub.direction:
+            by_direction[sub.direction].append(_Entry(99, sub.id, None))
+    return by_direction
+
+
 def refresh_city_quota(session: Session, round_code: str, city: str, cause: StoredMessage | None = None) -> set[int]:
-    packages = session.exec(
-        select(CityPackage).where(CityPackage.round_code == round_code, CityPackage.city == city,
-                                  col(CityPackage.current).is_(True))
-    ).all()
-    rows = session.exec(
-        select(RecommendationRow).where(col(RecommendationRow.package_id).in_([p.id for p in packages] or [-1]))
-    ).all()
-    by_direction: dict[int, list[RecommendationRow]] = defaultdict(list)
-    for row in rows:
-        by_direction[row.direction].append(row)
     wanted: dict[tuple[str, int], str] = {}
-    for direction, group in by_direction.items():
-        if direction and len(group) > CITY_QUOTA:
-            group.sort(key=lambda r: (r.rank, r.id))
-            name = DIRECTION_NAMES.get(direction, str(direction))
-            text = f"{city}在“{name}”方向推荐了{len(group)}项，超过每个方向最多推荐{CITY_QUOTA}项的限额。"
-            for row in group:
-                wanted[("pkg", row.package_id)] = text
-            for row in group[CITY_QUOTA:]:
-                if row.submission_id:
-                    wanted[("sub", row.submission_id)] = text + f"本项排序第{row.rank}，超出限额。"
+    for direction, group in _city_entries(session, round_code, city).items():
+        if not direction or len(group) <= CITY_QUOTA:
+            continue
+        name = DIRECTION_NAMES.get(direction, str(direction))
+        text = f"{city}在“{name}”方向推荐了{len(group)}项，超过每个方向最多推荐{CITY_QUOTA}项的限额。"
+        for entry in group:
+            if entry.package_id:
+                wanted[("pkg", entry.package_id)] = text
+        for position, entry in enumerate(group[CITY_QUOTA:], start=CITY_QUOTA + 1):
+            if entry.submission_id:
+                wanted[("sub", entry.submission_id)] = text + f"本项位列第{position}，超出限额。"
     city_packages = set(session.exec(select(CityPackage.id).where(CityPackage.city == city)).all())
     scope = [r for r in _open(session, "CITY_QUOTA_EXCEEDED")
              if r.package_id in city_packages or (r.submission_id and _sub_in_city(session, r.submission_id, city))]
     touched = _reconcile(session, "CITY_QUOTA_EXCEEDED", wanted, cause, scope)
     _refresh(session, touched, cause)
-    if wanted:
-        record(session, "quota_checked", message=cause, detail=f"{city}: over quota")
     return touched
 
 
@@ -135,3 +158,10 @@ def _refresh(session: Session, sub_ids: set[int], cause: StoredMessage | None) -
         sub = session.get(Submission, pk)
         if sub is not None:
             refresh_status(session, sub, cause=cause)
+
+
+def refresh_all(session: Session, round_code: str, cause: StoredMessage | None = None) -> None:
+    """Re-run every rule across messages (after a staff decision such as a withdrawal)."""
+    refresh_duplicate_leads(session, round_code, cause)
+    for city in set(session.exec(select(CityPackage.city).where(CityPackage.round_code == round_code)).all()):
+        refresh_city_quota(session, round_code, city, cause)

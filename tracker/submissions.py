@@ -204,26 +204,20 @@ def _sync_deficiencies(session: Session, sub: Submission, msg: StoredMessage, nu
 
 def _record_package(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy) -> CityPackage:
     city = result.city or "未知"
-    older = session.exec(
-        select(CityPackage).where(CityPackage.round_code == policy.code, CityPackage.city == city,
-                                  col(CityPackage.current).is_(True))
+    earlier = session.exec(
+        select(CityPackage).where(CityPackage.round_code == policy.code, CityPackage.city == city)
     ).all()
     codes = {d.code for d in result.deficiencies}
     package = CityPackage(
         round_code=policy.code, city=city, message_pk=msg.id, sender=msg.from_addr,
-        version=max((p.version for p in older), default=0) + 1,
+        version=max((p.version for p in earlier), default=0) + 1,
         verified="UNVERIFIED_CITY_SENDER" not in codes,
         has_table="MISSING_RECOMMENDATION_TABLE" not in codes,
         late="LATE" in codes, received_at=msg.received_at,
     )
     session.add(package)
     session.flush()
-    if result.recommendations or not older:
-        # a new table replaces the old one; a package without a table only adds forms
-        for old in older:
-            old.current = False
-            session.add(old)
-            record(session, "package_superseded", package=old, message=msg, detail=f"第{old.version}版")
+    _supersede_rows(session, msg, package, {rec.direction or 0 for rec in result.recommendations})
     for rec in result.recommendations:
         session.add(RecommendationRow(package_id=package.id, rank=rec.rank, direction=rec.direction or 0,
                                       unit=rec.unit, task_name=rec.task_name))
@@ -235,6 +229,33 @@ def _record_package(session: Session, msg: StoredMessage, result: Understanding,
            detail=f"{city} 第{package.version}版，推荐{len(result.recommendations)}项")
     session.flush()
     return package
+
+
+def _supersede_rows(session: Session, msg: StoredMessage, package: CityPackage, directions: set[int]) -> None:
+    """A re-sent table is the city's whole list for the directions it covers."""
+    if not directions:
+        return  # forms without a table add applications, they change no list
+    older = session.exec(
+        select(RecommendationRow).join(CityPackage, RecommendationRow.package_id == CityPackage.id).where(
+            CityPackage.round_code == package.round_code, CityPackage.city == package.city,
+            CityPackage.id != package.id, col(RecommendationRow.current).is_(True),
+            col(RecommendationRow.direction).in_(directions),
+        )
+    ).all()
+    replaced: set[int] = set()
+    for row in older:
+        row.current = False
+        session.add(row)
+        replaced.add(row.package_id)
+    for pk in sorted(replaced):
+        old = session.get(CityPackage, pk)
+        still = session.exec(select(RecommendationRow.id).where(
+            RecommendationRow.package_id == pk, col(RecommendationRow.current).is_(True))).first()
+        if old is not None and still is None:
+            old.current = False
+            session.add(old)
+        record(session, "package_superseded", package=old, message=msg,
+               detail=f"第{old.version if old else '?'}版中方向{sorted(directions)}的推荐由第{package.version}版取代")
 
 
 def _link_rows(session: Session, package: CityPackage, sub: Submission) -> None:

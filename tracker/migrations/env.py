@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 import notifier.models  # noqa: F401  (registers the outbox table)
 import tracker.models  # noqa: F401  (registers the tables)
 import tracker.records_models  # noqa: F401
+from notifier.dbtypes import UtcDateTime
 
 target_metadata = SQLModel.metadata
 config = context.config
@@ -22,10 +23,18 @@ def run() -> None:
         _migrate(connection)
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # migrations must not import application types: UtcDateTime is a DateTime in SQL
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-24 23:49:50.899856
+Create Date: 2026-11-24 23:58:38.612740
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -135,6 +135,7 @@ def upgrade() -> None:
     sa.Column('unit', sa.Text(), nullable=False),
     sa.Column('task_name', sa.Text(), nullable=True),
     sa.Column('submission_id', sa.Integer(), nullable=True),
+    sa.Column('current', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['package_id'], ['city_package.id'], ),
     sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], ),
     sa.PrimaryKeyConstraint('id')
