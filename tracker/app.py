@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -89,7 +89,7 @@ class App:
         return deliver_pending(
             self.engine, self.transport(), sender=self.settings.smtp.from_, load=self.blobs.get,
             max_attempts=self.settings.notify.max_attempts, sender_name=self.settings.notify.sender_name,
-            **options,
+            stale_after=timedelta(seconds=self.settings.notify.stale_sending_seconds), **options,
         )
 
     def analyse(self, raw: bytes, received_at: datetime | None) -> Understanding:

@@ -156,6 +156,8 @@ class Notify(_Section):
     sender_name: str = "山东省大数据局"
     daily_cap: int = Field(20, ge=1)  # automatic mails per address per day
     max_attempts: int = Field(8, ge=1)
+    # a mail left "sending" by a crash is sent again (same Message-ID) after this long
+    stale_sending_seconds: int = Field(600, ge=0)
 
 
 class Reminders(_Section):
