@@ -11,6 +11,7 @@ import io
 import mimetypes
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def mail(*, sender: str, name: str, subject: str, body: str, when: datetime, mid
         kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         maintype, subtype = kind.split("/", 1) if not filename.endswith(".docx") else DOCX
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    return msg.as_bytes()
+    return msg.as_bytes(policy=SMTP)  # CRLF line ends, as on the wire
 
 
 def build() -> dict[str, bytes]:

@@ -24,13 +24,14 @@ status_list         status                StatusListContext
 status_denied       status                StatusDeniedContext (empty)
 reminder_applicant  reminder              ReminderApplicantContext
 reminder_city       reminder              ReminderCityContext
+digest              digest                DigestContext (staff only)
 ==================  ====================  ======================================
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class DeficiencyItem(TypedDict):
@@ -113,6 +114,14 @@ class ReminderCityContext(TypedDict):
     days_left: int
 
 
+class DigestContext(TypedDict):
+    """The staff digest. Every number is computed by ``tracker.digest.gather``; the
+    template only lays the values out (notifier does not import tracker, hence Any)."""
+
+    digest: Any  # tracker.digest.Digest (frozen dataclass; attributes documented there)
+    chart_src: str | None  # "cid:chart" in the mail, a data: URI in a file, None: no chart
+
+
 CONTEXTS: dict[str, type] = {
     "ack": AckContext,
     "deficiency": DeficiencyContext,
@@ -122,6 +131,7 @@ CONTEXTS: dict[str, type] = {
     "status_denied": StatusDeniedContext,
     "reminder_applicant": ReminderApplicantContext,
     "reminder_city": ReminderCityContext,
+    "digest": DigestContext,
 }
 
 KIND_OF_TEMPLATE: dict[str, str] = {
@@ -133,4 +143,5 @@ KIND_OF_TEMPLATE: dict[str, str] = {
     "status_denied": "status",
     "reminder_applicant": "reminder",
     "reminder_city": "reminder",
+    "digest": "digest",
 }

@@ -28,10 +28,11 @@ J=.venv/bin/jiebang
 echo "== starting: jiebang run (config.yaml: Maildir var/inbox, SQLite var/jiebang.db, receiver 127.0.0.1:2525)"
 $J run &
 service=$!
-trap 'kill -TERM $service 2>/dev/null; wait $service 2>/dev/null' INT TERM
+# whatever happens below, never leave the service running behind the user's back
+trap 'kill -TERM $service 2>/dev/null; wait $service 2>/dev/null' EXIT
 
 .venv/bin/python - <<'PY'
-import pathlib, smtplib, socket, time
+import pathlib, re, smtplib, socket, time
 for _ in range(100):
     try:
         socket.create_connection(("127.0.0.1", 2525), timeout=1).close()
@@ -41,21 +42,26 @@ for _ in range(100):
 mails = sorted(pathlib.Path("examples/mails").glob("*.eml"))
 with smtplib.SMTP("127.0.0.1", 2525, timeout=30) as smtp:
     for path in mails:
-        smtp.sendmail("demo@example.cn", ["dsjjzcghc@shandong.cn"], path.read_bytes())
+        data = re.sub(rb"\r?\n", b"\r\n", path.read_bytes())  # SMTP wants CRLF line ends
+        smtp.sendmail("demo@example.cn", ["dsjjzcghc@shandong.cn"], data)
         print(f"== mailed {path.name} to the local receiver")
 PY
 
 echo "== waiting for the service to pick them up"
+expected=$(ls examples/mails/*.eml | wc -l)
 for _ in $(seq 1 90); do
-  pending=$($J messages --json 2>/dev/null | .venv/bin/python -c \
-    'import json,sys; r=json.load(sys.stdin); print(sum(m["state"]=="stored" for m in r) + (6-len(r) if len(r)<6 else 0))')
-  [ "$pending" = "0" ] && break
+  done_count=$($J messages --json 2>/dev/null | .venv/bin/python -c \
+    'import json,sys; print(sum(m["state"] != "stored" for m in json.load(sys.stdin)))' || echo 0)
+  [ "$done_count" -ge "$expected" ] && break
   sleep 2
 done
+sleep 2  # let the outbox job send the answers
 $J messages
+$J list
+$J outbox
+echo "== answers written to the file outbox: var/outbox/new/"
 
 if [ "${JIEBANG_DEMO_EXIT:-0}" = "1" ]; then
-  kill -TERM $service; wait $service || true
   exit 0
 fi
 echo "== jiebang is running. Send your own: swaks --server 127.0.0.1:2525 --to dsjjzcghc@shandong.cn --attach 申报书.docx"

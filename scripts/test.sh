@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(dovecot-imapd postgresql libreoffice-writer-nogui libreoffice-calc-nogui p7zip-full
-      fonts-noto-cjk swaks)
+      fonts-noto-cjk swaks chromium)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

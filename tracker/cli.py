@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
-from tracker import cli_records  # noqa: F401  (registers the records commands)
+from tracker import cli_records, cli_staff  # noqa: F401  (registers the records and staff commands)
 from tracker.cli_common import (
     EX_TEMPFAIL,
     EXIT_CONFIG,

@@ -106,6 +106,15 @@ class Service:
             log.info("reminder queued: %s", line)
         return len(report.queued)
 
+    def digest(self, today: date | None = None) -> bool:
+        """Queue today's staff digest (at most once a day: the outbox's dedupe key)."""
+        from tracker.digest import queue_digest
+
+        if not self.app.settings.staff.digest_to:
+            log.warning("digest: staff.digest_to is empty; not writing one")
+            return False
+        return queue_digest(self.app, today=today) is not None
+
     def _poll(self) -> PollReport:
         if not self._backoff.ready():
             return PollReport()
@@ -151,6 +160,9 @@ class Service:
                                id="outbox", max_instances=1, coalesce=True)
         self.scheduler.add_job(self._guard(self.remind), CronTrigger.from_crontab(
             settings.schedule.reminders_cron, timezone=settings.campaign.timezone), id="reminders",
+            max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._guard(self.digest), CronTrigger.from_crontab(
+            settings.schedule.digest_cron, timezone=settings.campaign.timezone), id="digest",
             max_instances=1, coalesce=True)
         self.scheduler.start()
         watcher = None

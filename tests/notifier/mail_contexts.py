@@ -49,3 +49,7 @@ CONTEXTS: dict[str, dict] = {
     },
     "reminder_city": {"city": "青岛市", "deadline": date(2025, 1, 20), "days_left": 0},
 }
+
+from test_digest import example_digest_context  # noqa: E402  (tests/ is on sys.path via tests/conftest.py)
+
+CONTEXTS["digest"] = example_digest_context()
