@@ -25,20 +25,22 @@ fi
 export JIEBANG_CONFIG="$PWD/config.yaml"
 J=.venv/bin/jiebang
 
+if (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null; then
+  echo "127.0.0.1:2525 is already taken (another jiebang run?): stop it first"; exit 1
+fi
 echo "== starting: jiebang run (config.yaml: Maildir var/inbox, SQLite var/jiebang.db, receiver 127.0.0.1:2525)"
 $J run &
 service=$!
 # whatever happens below, never leave the service running behind the user's back
 trap 'kill -TERM $service 2>/dev/null; wait $service 2>/dev/null' EXIT
 
+for _ in $(seq 1 100); do
+  kill -0 $service 2>/dev/null || { echo "jiebang run stopped (see the line above)"; exit 1; }
+  (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null && break
+  sleep 0.2
+done
 .venv/bin/python - <<'PY'
-import pathlib, re, smtplib, socket, time
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", 2525), timeout=1).close()
-        break
-    except OSError:
-        time.sleep(0.2)
+import pathlib, re, smtplib
 mails = sorted(pathlib.Path("examples/mails").glob("*.eml"))
 with smtplib.SMTP("127.0.0.1", 2525, timeout=30) as smtp:
     for path in mails:

@@ -93,7 +93,12 @@ def run(
             + (f"; sent {sent.sent}, to retry {sent.retried}, failed {sent.failed}" if sent else "")
         )
         return
-    service.run_forever()
+    from tracker.service import ReceiverUnavailable
+
+    try:
+        service.run_forever()
+    except ReceiverUnavailable as exc:
+        raise fail(str(exc), EXIT_MAILBOX) from None
 
 
 @app.command()

@@ -35,6 +35,10 @@ class CycleReport:
     process: ProcessReport
 
 
+class ReceiverUnavailable(Exception):
+    """The embedded SMTP receiver cannot listen (port taken, no permission)."""
+
+
 class Backoff:
     """Exponential back-off between reconnect attempts (1 s, 2 s, 4 s … 5 min)."""
 
@@ -234,7 +238,11 @@ class Service:
         r = self.app.settings.receiver
         inbox = self.app.settings.maildir_path(self.app.settings.mailbox.url)
         receiver = LocalReceiver(inbox, host=r.host, port=r.port, max_message_bytes=r.max_message_bytes)
-        receiver.start()
+        try:
+            receiver.start()
+        except OSError as exc:
+            raise ReceiverUnavailable(f"local SMTP receiver cannot listen on {r.host}:{r.port}: "
+                                      f"{exc.strerror or exc}") from None
         log.info("local SMTP receiver on %s:%d → %s", r.host, receiver.port, inbox)
         return receiver
 
