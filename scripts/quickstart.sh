@@ -39,14 +39,24 @@ for _ in $(seq 1 100); do
   (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null && break
   sleep 0.2
 done
+# the example mails keep the Received: stamps of their (fictional) January 2025 delivery,
+# so they are dropped into the Maildir as an MTA would; one goes through the SMTP
+# receiver, which stamps it with today's time
+mkdir -p var/inbox/tmp var/inbox/new var/inbox/cur
+for f in examples/mails/*.eml; do
+  case "$f" in *04-status-query*) continue ;; esac
+  name="$(date +%s%N).$(basename "$f" .eml).quickstart"
+  cp "$f" "var/inbox/tmp/$name" && mv "var/inbox/tmp/$name" "var/inbox/new/$name"
+  echo "== dropped $(basename "$f") into var/inbox"
+done
+sleep 1
 .venv/bin/python - <<'PY'
 import pathlib, re, smtplib
-mails = sorted(pathlib.Path("examples/mails").glob("*.eml"))
+path = pathlib.Path("examples/mails/04-status-query.eml")
+data = re.sub(rb"\r?\n", b"\r\n", path.read_bytes())  # SMTP wants CRLF line ends
 with smtplib.SMTP("127.0.0.1", 2525, timeout=30) as smtp:
-    for path in mails:
-        data = re.sub(rb"\r?\n", b"\r\n", path.read_bytes())  # SMTP wants CRLF line ends
-        smtp.sendmail("demo@example.cn", ["dsjjzcghc@shandong.cn"], data)
-        print(f"== mailed {path.name} to the local receiver")
+    smtp.sendmail("demo@example.cn", ["dsjjzcghc@shandong.cn"], data)
+print(f"== mailed {path.name} to the local SMTP receiver on 127.0.0.1:2525")
 PY
 
 echo "== waiting for the service to pick them up"
