@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import shutil
+import subprocess
+import tempfile
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -80,6 +83,22 @@ def recommendation_table(city: str, rows: list[tuple[int, int, str, str]]) -> by
     return buf.getvalue()
 
 
+def as_pdf(files: dict[str, bytes]) -> dict[str, bytes]:
+    """PDF versions made by LibreOffice (as a bureau's scanner-less 'sealed PDF' would be)."""
+    if not shutil.which("soffice"):
+        return {}
+    with tempfile.TemporaryDirectory(prefix="jb-examples-") as work:
+        root = Path(work)
+        for i, data in enumerate(files.values()):
+            (root / f"{i}.docx").write_bytes(data)
+        subprocess.run(["soffice", f"-env:UserInstallation={(root / 'profile').as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(root / "out"),
+                        *[str(root / f"{i}.docx") for i in range(len(files))]],
+                       check=True, capture_output=True, timeout=180)
+        return {name.rsplit(".", 1)[0] + ".pdf": (root / "out" / f"{i}.pdf").read_bytes()
+                for i, name in enumerate(files)}
+
+
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
@@ -108,6 +127,15 @@ def build() -> dict[str, bytes]:
     inst = "山东省泉河数字经济研究院"
     weifang = "潍坊瑞丰数据科技有限公司"
     jn1, jn2 = "济南云泺信息技术有限公司", "山东历城数智科技股份有限公司"
+    jinan_forms = {
+        f"申报书-{jn1}.docx": form_docx(
+            unit=jn1, code=uscc("91370102MA3CY1L5N"), nature="其他", city="济南市", direction=6,
+            task="隐私计算数据流通平台", types={"技术创新"}, outcomes={"创新成果"}),
+        f"申报书-{jn2}.docx": form_docx(
+            unit=jn2, code=uscc("91370112MA3DL2W6P"), nature="其他", city="济南市", direction=6,
+            task="可信数据空间关键技术", types={"技术创新", "理论研究"}, outcomes={"创新成果", "研究报告"},
+            partners=["山东数联大学"]),
+    }
     out = {
         "01-direct-provincial.eml": mail(
             sender="wangxm@quanhe.example.cn", name="王晓明", when=t0, mid="<ex01.20250108@quanhe.example.cn>",
@@ -131,13 +159,8 @@ def build() -> dict[str, bytes]:
             attachments=[
                 ("济南市推荐汇总表.docx", recommendation_table("济南市", [
                     (1, 6, jn1, "隐私计算数据流通平台"), (2, 6, jn2, "可信数据空间关键技术")])),
-                (f"申报书-{jn1}.docx", form_docx(
-                    unit=jn1, code=uscc("91370102MA3CY1L5N"), nature="其他", city="济南市", direction=6,
-                    task="隐私计算数据流通平台", types={"技术创新"}, outcomes={"创新成果"})),
-                (f"申报书-{jn2}.docx", form_docx(
-                    unit=jn2, code=uscc("91370112MA3DL2W6P"), nature="其他", city="济南市", direction=6,
-                    task="可信数据空间关键技术", types={"技术创新", "理论研究"}, outcomes={"创新成果", "研究报告"},
-                    partners=["山东数联大学"])),
+                *jinan_forms.items(),
+                *as_pdf(jinan_forms).items(),
             ]),
         "04-status-query.eml": mail(
             sender="wangxm@quanhe.example.cn", name="王晓明", when=t0 + timedelta(days=3),

@@ -55,7 +55,7 @@ def setup_logging(verbose: bool = False) -> None:
         level=level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("apscheduler", "imapclient", "mail-parser", "mailparser", "mail_parser"):
+    for noisy in ("apscheduler", "imapclient", "mail-parser", "mailparser", "mail_parser", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
