@@ -182,15 +182,26 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+\-=']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 
 
+def _clean_id(value: str | None) -> str:
+    # raw 8-bit header bytes come back as lone surrogates, which no database or JSON
+    # encoder accepts: decode them as UTF-8 (or replace) once, here
+    text = value or ""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
 def _msgids(value: str | None) -> list[str]:
-    return _MSGID.findall(value or "")
+    return _MSGID.findall(_clean_id(value))
 
 
 def _first_msgid(value: str | None) -> str | None:
     ids = _msgids(value)
     if ids:
         return ids[0]
-    value = (value or "").strip()
+    value = _clean_id(value).strip()
     return value or None
 
 

@@ -12,7 +12,9 @@ from PIL import Image
 _ENGINE: Any = None
 _LOCK = threading.Lock()  # one engine per process; onnxruntime sessions are heavy
 
-MAX_SIDE = 2400  # larger photos are scaled down first: detail beyond this only costs time
+MAX_SIDE = 2400
+MIN_SIDE = 32  # the detector cannot resize anything thinner
+MAX_ASPECT = 50  # larger photos are scaled down first: detail beyond this only costs time
 
 
 def _engine() -> Any:
@@ -30,6 +32,9 @@ def _engine() -> Any:
 def ocr_image(image: Image.Image) -> str:
     """Text of one page image, lines in reading order (top to bottom, left to right)."""
     image = image.convert("RGB")
+    width, height = image.size
+    if min(width, height) < MIN_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
+        return ""  # a rule, a banner or a spacer: no text the detector could read
     if max(image.size) > MAX_SIDE:
         image.thumbnail((MAX_SIDE, MAX_SIDE))
     with _LOCK:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 import zipfile
 from dataclasses import dataclass, field
 
@@ -71,12 +72,14 @@ def _xlsx_merges(package: zipfile.ZipFile, sheet) -> list[tuple[int, int, int, i
 
 def read_xls(data: bytes, limits: Limits) -> SheetContent:
     try:
-        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+        # xlrd prints warnings to stdout by default, which would corrupt `inspect --json`
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True,
+                                  logfile=io.StringIO())
     except xlrd.XLRDError as exc:
         if "encrypt" in str(exc).lower():
             raise Encrypted("Excel 文件已加密（设置了打开密码），无法读取") from exc
         raise Unreadable("Excel 文件已损坏或格式无法识别") from exc
-    except (AssertionError, IndexError, ValueError, KeyError, EOFError, OSError) as exc:
+    except (AssertionError, IndexError, ValueError, KeyError, EOFError, OSError, struct.error) as exc:
         raise Unreadable("Excel 文件已损坏，无法打开") from exc
     cells = limits.max_sheet_cells
     sheets = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -47,9 +46,14 @@ def _enqueue(session: Session) -> object:
                    sender=SENDER, now=NOW)
 
 
-def test_concurrent_dedupe_on_postgresql(engine: Engine, db_backend: str) -> None:
-    if db_backend != "postgresql":
-        pytest.skip("SQLite serialises writers; the plain dedupe test covers it")
+def test_concurrent_dedupe_on_postgresql(postgres_server) -> None:  # noqa: ANN001
+    # PostgreSQL only: SQLite serialises writers, so the race cannot happen there
+    from uuid import uuid4
+
+    from tracker.db import make_engine, upgrade
+
+    engine = make_engine(postgres_server.create_database(f"t_{uuid4().hex[:12]}"))
+    upgrade(engine)
     first = Session(engine)
     assert _enqueue(first) is not None  # flushed, not committed: holds the unique key
     result: list[object] = []
