@@ -1,23 +1,14 @@
 #!/usr/bin/env bash
 # Install jiebang and run it on embedded defaults (SQLite, Maildir inbox, local SMTP
 # receiver on 127.0.0.1:2525, file outbox — everything under var/, no accounts).
-# It mails the project's example messages to the local receiver, shows what was
-# ingested, and keeps the service running (Ctrl-C stops it; JIEBANG_DEMO_EXIT=1 exits).
+# It drops the project's example messages into the inbox (one goes through the local
+# SMTP receiver), shows what was ingested and answered,
+# and keeps the service running (Ctrl-C stops it; JIEBANG_DEMO_EXIT=1 exits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(libreoffice-writer-nogui libreoffice-calc-nogui p7zip-full fonts-noto-cjk)
-missing=()
-for p in "${DEBS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+DEBS=(libreoffice-writer-nogui libreoffice-calc-nogui p7zip-full fonts-noto-cjk swaks)
+bash scripts/debs.sh "${DEBS[@]}"
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null

@@ -14,8 +14,9 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 import py7zr
 import py7zr.exceptions
@@ -125,21 +126,35 @@ class _Zip:
     def read(
         self, entries: list[_Entry], limits: Limits
     ) -> Iterator[tuple[_Entry, bytes | DocumentError]]:
-        for entry in entries:
-            if entry.encrypted:
-                yield entry, Encrypted("压缩包内的文件已加密（需要密码），无法读取")
-                continue
-            if entry.size > limits.max_member_bytes:
-                yield entry, _too_big(limits)
-                continue
-            try:
-                with self.zip.open(entry.handle) as stream:
-                    content = stream.read(limits.max_member_bytes + 1)
-            except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError,
-                    NotImplementedError, RuntimeError, ValueError) as exc:  # fmt: skip
-                yield entry, Unreadable(f"压缩包内的文件已损坏，无法解压（{type(exc).__name__}）")
-                continue
-            yield entry, _too_big(limits) if len(content) > limits.max_member_bytes else content
+        errors = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError,
+                  NotImplementedError, RuntimeError, ValueError)  # fmt: skip
+        return _read_members(entries, limits, lambda e: self.zip.open(e.handle), errors)
+
+
+def _read_members(
+    entries: list[_Entry],
+    limits: Limits,
+    open_member: Callable[[_Entry], IO[bytes]],
+    errors: tuple[type[BaseException], ...],
+) -> Iterator[tuple[_Entry, bytes | DocumentError]]:
+    """Each member's bytes, or why not — never more than the per-member limit in memory."""
+    for entry in entries:
+        if entry.encrypted:
+            yield entry, Encrypted("压缩包内的文件已加密（需要密码），无法读取")
+            continue
+        if entry.size > limits.max_member_bytes:
+            yield entry, _too_big(limits)
+            continue
+        try:
+            with open_member(entry) as stream:
+                content = stream.read(limits.max_member_bytes + 1)
+        except DocumentError as exc:
+            yield entry, exc
+            continue
+        except errors as exc:
+            yield entry, Unreadable(f"压缩包内的文件已损坏，无法解压（{type(exc).__name__}）")
+            continue
+        yield entry, _too_big(limits) if len(content) > limits.max_member_bytes else content
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
@@ -185,23 +200,14 @@ class _Rar:
     def read(
         self, entries: list[_Entry], limits: Limits
     ) -> Iterator[tuple[_Entry, bytes | DocumentError]]:
-        for entry in entries:
-            if entry.encrypted:
-                yield entry, Encrypted("压缩包内的文件已加密（需要密码），无法读取")
-                continue
-            if entry.size > limits.max_member_bytes:
-                yield entry, _too_big(limits)
-                continue
-            try:
-                with self.rar.open(entry.handle) as stream:
-                    content = stream.read(limits.max_member_bytes + 1)
-            except rarfile.RarCannotExec:
-                yield entry, Unreadable("服务器缺少 RAR 解压工具，无法解压")
-                continue
-            except (rarfile.Error, EOFError, OSError, ValueError, zlib.error) as exc:
-                yield entry, Unreadable(f"压缩包内的文件已损坏，无法解压（{type(exc).__name__}）")
-                continue
-            yield entry, _too_big(limits) if len(content) > limits.max_member_bytes else content
+        errors = (rarfile.Error, EOFError, OSError, ValueError, zlib.error)
+        return _read_members(entries, limits, self._open, errors)
+
+    def _open(self, entry: _Entry) -> IO[bytes]:
+        try:
+            return self.rar.open(entry.handle)
+        except rarfile.RarCannotExec as exc:
+            raise Unreadable("服务器缺少 RAR 解压工具，无法解压") from exc
 
 
 _7Z_ERRORS = (
