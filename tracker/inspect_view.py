@@ -7,12 +7,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from intake.model import Understanding
+from notifier.wording import DIRECTION_NAMES, TASK_TYPE_LABELS
 
-DIRECTION_NAMES = {
-    1: "数据产权保护", 2: "数据治理", 3: "公共数据资源授权运营", 4: "数据流通交易",
-    5: "数据收益分配", 6: "数据流通利用技术", 7: "数据产业发展", 8: "数据安全",
-}
-TASK_LABELS = {"theory": "理论研究", "technology": "技术创新", "application": "应用实践"}
 NATURE_LABELS = {"central": "中央驻鲁", "provincial": "省属", "other": "其他"}
 
 
@@ -38,7 +34,7 @@ def render(result: Understanding, console: Console) -> None:
         for a in result.applications:
             apps.add_row(
                 a.unit or "—", a.uscc or "—", NATURE_LABELS.get(a.unit_nature or "", "—"), a.city or "—",
-                _direction(a.direction), "、".join(TASK_LABELS.get(t, t) for t in a.task_types) or "—",
+                _direction(a.direction), "、".join(TASK_TYPE_LABELS.get(t, t) for t in a.task_types) or "—",
                 "、".join(a.partners) or "—",
             )
         parts.append(apps)

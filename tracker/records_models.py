@@ -8,12 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from notifier.dbtypes import UtcDateTime
-from tracker.models import utcnow
-
-
-def _ts(**kw: object) -> Column:
-    return Column(UtcDateTime(), **kw)
+from tracker.models import _ts, utcnow
 
 
 class SubmissionStatus(StrEnum):

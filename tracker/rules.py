@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from notifier.wording import DIRECTION_NAMES
 from tracker.models import StoredMessage, utcnow
 from tracker.records_models import (
     CityPackage,
@@ -24,10 +25,6 @@ from tracker.records_models import (
 from tracker.status import refresh_status
 
 CITY_QUOTA = 2
-DIRECTION_NAMES = {
-    1: "数据产权保护", 2: "数据治理", 3: "公共数据资源授权运营", 4: "数据流通交易",
-    5: "数据收益分配", 6: "数据流通利用技术", 7: "数据产业发展", 8: "数据安全",
-}
 
 
 def _open(session: Session, code: str, **where: object) -> list[DeficiencyRecord]:
