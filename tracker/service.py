@@ -122,23 +122,40 @@ class Service:
     def _poll(self) -> PollReport:
         if not self._backoff.ready():
             return PollReport()
+        reused = self._mailbox is not None
         try:
-            if self._mailbox is None:
-                self._mailbox = self.app.new_mailbox()
-                self._mailbox.connect()
-            report = poll_once(
-                self.app.engine, self.app.blobs, self._mailbox, self.app.folders,
-                limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop,
-            )
-        except (MailboxUnavailable, SourceError) as exc:
-            delay = self._backoff.failed()
-            log.warning("mailbox: %s — retrying in %.0f s", exc, delay)
+            report = self._poll_with_connection()
+        except MailboxUnavailable as exc:
             self._drop_mailbox()
-            return PollReport()
+            if not reused:
+                return self._poll_failed(exc)
+            # a connection kept since the last cycle may simply have timed out on the
+            # server's side: one immediate retry on a fresh one before backing off
+            try:
+                report = self._poll_with_connection()
+            except SourceError as again:
+                return self._poll_failed(again)
+        except SourceError as exc:
+            return self._poll_failed(exc)
         self._backoff.succeeded()
         if report.fetched:
             log.info("poll: %d fetched, %d new, %d already stored", report.fetched, report.new, report.duplicates)
         return report
+
+    def _poll_with_connection(self) -> PollReport:
+        if self._mailbox is None:
+            self._mailbox = self.app.new_mailbox()
+            self._mailbox.connect()
+        return poll_once(
+            self.app.engine, self.app.blobs, self._mailbox, self.app.folders,
+            limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop,
+        )
+
+    def _poll_failed(self, exc: Exception) -> PollReport:
+        delay = self._backoff.failed()
+        log.warning("mailbox: %s — retrying in %.0f s", exc, delay)
+        self._drop_mailbox()
+        return PollReport()
 
     def _drop_mailbox(self) -> None:
         if self._mailbox is not None:
