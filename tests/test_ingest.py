@@ -124,3 +124,33 @@ def test_a_message_whose_processing_raises_is_quarantined_and_the_next_goes_on(d
     assert requeue(engine) == 1
     process_pending(engine, blobs, lambda raw, at: Understanding(None, None, "", at, intent="other"))
     assert [r.state for r in _rows(engine)] == ["processed", "processed"]
+
+
+def test_two_workers_processing_the_same_queue_apply_each_message_once(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    for i in range(6):
+        store_raw(engine, blobs, make_mail(subject=f"并发 {i}"))
+    applied: list[int] = []
+    lock = threading.Lock()
+
+    def apply(session, msg, result):
+        with lock:
+            applied.append(msg.id)
+
+    def analyse(raw, at):
+        return Understanding(None, None, "", at, intent="other")
+
+    barrier = threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        process_pending(engine, blobs, analyse, apply=apply)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(applied) == sorted(set(applied)) and len(applied) == 6
+    assert {r.state for r in _rows(engine)} == {"processed"}
+    assert {r.attempts for r in _rows(engine)} == {1}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from intake.model import Understanding
@@ -69,33 +69,72 @@ def process_pending(
 
 
 def process_one(engine: Engine, blobs: BlobStore, pk: int, analyse: Analyser, apply: Applier) -> str | None:
-    with Session(engine, expire_on_commit=False) as session:
+    """Understand (no locks held), then claim, apply and commit in one short transaction."""
+    with Session(engine) as session:
         msg = session.get(StoredMessage, pk)
         if msg is None or msg.state != MessageState.stored:
             return None  # another worker got there first
-        try:
-            result = analyse(blobs.get(msg.raw_sha256 or ""), msg.received_at)
-            apply(session, msg, result)
-        except Exception as exc:  # any failure of understanding: keep the message, go on
-            session.rollback()
+        seen_attempts, received_at, digest = msg.attempts, msg.received_at, msg.raw_sha256
+    try:
+        result: Understanding | None = analyse(blobs.get(digest or ""), received_at)
+        problem = None
+    except Exception as exc:  # understanding must never stop the poller: keep the message
+        result, problem = None, exc
+    if result is not None:
+        with Session(engine, expire_on_commit=False) as session:
+            if not _claim(session, pk, seen_attempts):
+                return None
             msg = session.get(StoredMessage, pk)
             assert msg is not None
-            msg.state = MessageState.quarantined
-            msg.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            log.warning("message %s from %s: quarantined (%s)", msg.message_id, msg.from_addr, msg.error,
-                        exc_info=log.isEnabledFor(logging.DEBUG))
-        else:
-            msg.state = MessageState.processed
-            msg.intent = result.intent
-            msg.references = [result.reference] if result.reference else []
-            msg.error = None
-            log.info("message %s from %s: %s%s", msg.message_id, msg.from_addr, result.intent,
-                     _summary(result))
-        msg.attempts += 1
+            try:
+                apply(session, msg, result)
+            except Exception as exc:  # records or replies failed: nothing of it is kept
+                session.rollback()
+                problem = exc
+            else:
+                msg.state, msg.intent, msg.error = MessageState.processed, result.intent, None
+                msg.references = [result.reference] if result.reference else []
+                msg.processed_at = utcnow()
+                session.add(msg)
+                session.commit()
+                log.info("message %s from %s: %s%s", msg.message_id, msg.from_addr, result.intent,
+                         _summary(result))
+                return MessageState.processed
+    return _quarantine(engine, pk, seen_attempts, problem)
+
+
+def _claim(session: Session, pk: int, seen_attempts: int) -> bool:
+    """Take the message for this transaction; False if another worker processed it meanwhile.
+
+    The conditional UPDATE row-locks on PostgreSQL and takes SQLite's write lock, so a
+    second worker waits here and then finds nothing left to do.
+    """
+    claimed = session.execute(
+        update(StoredMessage)
+        .where(StoredMessage.id == pk, StoredMessage.state == MessageState.stored,
+               StoredMessage.attempts == seen_attempts)
+        .values(attempts=seen_attempts + 1)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        return False
+    return True
+
+
+def _quarantine(engine: Engine, pk: int, seen_attempts: int, problem: Exception | None) -> str | None:
+    with Session(engine, expire_on_commit=False) as session:
+        if not _claim(session, pk, seen_attempts):
+            return None
+        msg = session.get(StoredMessage, pk)
+        assert msg is not None
+        msg.state = MessageState.quarantined
+        msg.error = f"{problem.__class__.__name__}: {problem}"[:2000] if problem else "unknown error"
         msg.processed_at = utcnow()
         session.add(msg)
         session.commit()
-        return msg.state
+        log.warning("message %s from %s: quarantined (%s)", msg.message_id, msg.from_addr, msg.error,
+                    exc_info=problem if log.isEnabledFor(logging.DEBUG) else None)
+        return MessageState.quarantined
 
 
 def _summary(result: Understanding) -> str:
