@@ -88,8 +88,8 @@ def test_pipe_mode_exit_codes(tmp_path, db_url):
     assert first.returncode == 0, first.stderr
     again = jiebang("ingest", "-", config=config, input=raw)
     assert again.returncode == 0 and b"already stored" in again.stdout
-    listed = jiebang("messages", "--json", config=config)
-    assert len(json.loads(listed.stdout)) == 1
+    listed = json.loads(jiebang("messages", "--json", config=config).stdout)
+    assert len(listed) == 1 and listed[0]["state"] == "processed"  # understood right after the commit
 
 
 def test_pipe_mode_asks_the_mta_to_retry_when_it_cannot_commit(tmp_path):

@@ -197,3 +197,12 @@ def test_the_same_application_direct_and_via_its_city_is_one_submission(tmp_path
     (sub,) = submissions(app)
     assert (sub.channel, sub.city, sub.versions) == ("via_city", "济南市", 2)
     assert open_codes(app, sub) == set() and sub.status == "complete"
+
+
+def test_messages_json_names_the_references_a_mail_created(tmp_path, db_url):
+    app = make_app(tmp_path, db_url)
+    deliver(app, application_mail())
+    (row,) = json.loads(jiebang("messages", "--json", config=tmp_path / "config.yaml").stdout)
+    assert set(row) == {"message_id", "from", "received_at", "intent", "state", "error", "references", "subject"}
+    assert (row["state"], row["intent"], row["references"]) == ("processed", "submission", ["JB2025-0001"])
+    assert row["received_at"] == "2025-01-08T10:00:40+08:00"  # the top Received: stamp, in Asia/Shanghai

@@ -33,6 +33,8 @@ class Applier:
             record(session, "no_auto_reply", message=msg, detail=result.no_reply_reason or "")
         if result.intent == "submission":
             touched = apply_submission(session, msg, result, self.policy)
+            assigned = [sub.reference for sub, _, _ in touched.versions]
+            msg.references = list(dict.fromkeys([*msg.references, *assigned]))
             session.flush()
             refresh_duplicate_leads(session, self.policy.code, cause=msg)
             if touched.package is not None:

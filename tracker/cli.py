@@ -22,6 +22,7 @@ from tracker.cli_common import (
     JsonOpt,
     app,
     db_app,
+    err,
     fail,
     make_app,
     migrated_app,
@@ -105,9 +106,12 @@ def run(
 def ingest(
     source: Annotated[str, typer.Argument(help="a raw message file, or - for stdin")],
     config: ConfigOpt = None,
+    process: Annotated[bool, typer.Option(help="understand and record it right away (answers go out "
+                                                "with the next `run`/`send`)")] = True,
 ) -> None:
     """Store one raw message (pipe mode for an MTA): exit 0 once committed, 75 to retry."""
     from tracker.ingest import store_raw
+    from tracker.processing import process_one
 
     try:
         raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
@@ -124,6 +128,15 @@ def ingest(
     except Exception as exc:  # any failure to commit: ask the MTA to retry later
         raise fail(f"could not store the message ({exc.__class__.__name__}: {exc})", EX_TEMPFAIL) from None
     out.print(f"stored message #{result.message_pk}" + ("" if result.created else " (already stored)"))
+    if process and result.created:
+        # committed already, so the exit code stays 0 whatever happens here: a failure
+        # quarantines the message and `jiebang run` or `requeue` picks it up
+        try:
+            state = process_one(a.engine, a.blobs, result.message_pk, a.analyse, a.applier)
+        except Exception as exc:  # e.g. the database went away after the commit
+            err.print(f"jiebang: stored, but not processed yet ({exc.__class__.__name__}); `jiebang run` will")
+        else:
+            out.print(f"message #{result.message_pk}: {state or 'processed elsewhere'}")
 
 
 @app.command()

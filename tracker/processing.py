@@ -86,14 +86,14 @@ def process_one(engine: Engine, blobs: BlobStore, pk: int, analyse: Analyser, ap
                 return None
             msg = session.get(StoredMessage, pk)
             assert msg is not None
+            msg.references = [result.reference] if result.reference else []
             try:
-                apply(session, msg, result)
+                apply(session, msg, result)  # may add the references it assigned
             except Exception as exc:  # records or replies failed: nothing of it is kept
                 session.rollback()
                 problem = exc
             else:
                 msg.state, msg.intent, msg.error = MessageState.processed, result.intent, None
-                msg.references = [result.reference] if result.reference else []
                 msg.processed_at = utcnow()
                 session.add(msg)
                 session.commit()
