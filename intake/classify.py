@@ -31,10 +31,34 @@ _AUTO_SUBJECT = re.compile(
     r"out of (the )?office|休假中|外出中|假期自动",
     re.I,
 )
+# An away notice typed by hand into a client's auto-reply box, with no header marker:
+# the subject is just "休假" / "外出", or the text says the writer is away until later.
+# Clients that put the marker in the text only ("此邮件为自动回复").
+_AUTO_BODY = re.compile(r"此(邮件|信|消息)?为自动回复|这是一封自动回复|自动回复邮件|本邮件为系统自动")
+_AWAY_SUBJECT = re.compile(r"^\s*(休假|请假|外出|出差|年假|不在办公室)\s*(通知|中)?\s*$")
+_AWAY_TEXT = re.compile(
+    r"(正在|目前|现在|本人|我)[^，。,.\n]{0,4}(休假|请假|出差|外出|不在办公室)|"
+    r"(休假|出差|外出)(中|期间)|(假期|休假|出差)(结束|回来|返回)后"
+)
 _STATUS_STRONG = re.compile(
     r"查询|进度|进展|状态|是否收到|收到了吗|收到没|有没有收到|是否已收到|审核结果|评审结果|结果如何|办理情况"
 )
-_STATUS_WEAK = re.compile(r"请问|情况如何|怎么样|何时|什么时候|多久|是否需要|有无|反馈|答复")
+_STATUS_WEAK = re.compile(
+    r"请问|情况如何|怎么样|何时|什么时候|多久|是否需要|有无|反馈|答复|确认一下|是否齐全|审核"
+)
+# A question about what the writer already sent, in everyday words ("我们发的申报材料
+#有没有问题", "材料审核通过了没有"): a status query even without a reference number.
+_SENT_CUE = re.compile(
+    r"(提交|发送|报送|递交|发)(的|了|过)[^,.，。？?!！\n]{0,12}(申报|材料)|"
+    r"(申报书|申报材料|材料|申报)[^,.，。？?!！\n]{0,10}"
+    r"(审核|通过|齐全|问题|补充|收到|登记|受理|初审|评审|情况|结果|进展)|"
+    r"(没有|没|未|尚未)收到[^,.，。？?!！\n]{0,6}(回执|回复|确认|通知)"
+)
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+_ASKING = re.compile(
+    r"[?？]|吗|了没|没有|有没有|是否|需不需要|要不要|请问|想问|问一?下|确认一下|帮忙看|"
+    r"如何|怎样|查一下|查询|告知|核实"
+)
 # Without any file, only a claim that something is attached (or a subject naming the
 # form) makes a submission that forgot its attachment; a question about the round does not.
 _ATTACH_CLAIM = re.compile(
@@ -129,6 +153,16 @@ def is_auto_reply(headers: Message | None, envelope: Envelope) -> bool:
     return bool(_AUTO_SUBJECT.search(envelope.subject or ""))
 
 
+def _is_away_notice(subject: str, body: str) -> bool:
+    """A hand-written away notice: it says the writer is away and asks nothing."""
+    if _AWAY_SUBJECT.match(nfkc(subject)) or _AUTO_BODY.search(nfkc(body)):
+        return True
+    words = nfkc(f"{subject}\n{body}")
+    return bool(_AWAY_TEXT.search(words)) and not (
+        _STATUS_STRONG.search(words) or _QUESTION.search(words) or _ATTACH_CLAIM.search(words)
+    )
+
+
 def is_list_mail(headers: Message | None) -> bool:
     return _header(headers, "Precedence").strip().lower() in ("bulk", "junk", "list") or bool(
         _header(headers, "List-Id") or _header(headers, "List-Unsubscribe")
@@ -176,20 +210,27 @@ def detect_intent(
         return "submission"
     if is_auto_reply(headers, envelope):
         return "auto_reply"
+    if not documents and _is_away_notice(envelope.subject or "", own_text(body)):
+        return "auto_reply"
     if is_list_mail(headers) or (envelope.from_addr or "").lower() in own:
         return (
             "other"  # lists, and our own mail (a copy, a forward to ourselves), are never answered
         )
-    words = nfkc(f"{envelope.subject}\n{own_text(body)}")
-    asks = bool(_STATUS_STRONG.search(words)) or (
-        bool(_STATUS_WEAK.search(words))
-        and (reference is not None or is_reply_to_us(envelope, code))
+    # links carry "?" and words of their own: never read them as the writer's question
+    words = _URL.sub(" ", nfkc(f"{envelope.subject}\n{own_text(body)}"))
+    asks = (
+        bool(_STATUS_STRONG.search(words))
+        or (
+            bool(_STATUS_WEAK.search(words))
+            and (reference is not None or is_reply_to_us(envelope, code))
+        )
+        or bool(_SENT_CUE.search(words) and _ASKING.search(words))
     )
     files = [d for d in documents if d.container is None]
     documents_sent = [
         d for d in files if d.format != "image"
     ]  # a screenshot does not make a submission
-    if asks and not documents_sent and not re.search(r"见附件|请查收|附件是|随附|附上", words):
+    if asks and not documents_sent and not has_cloud_link and not re.search(r"见附件|请查收|附件是|随附|附上", words):
         return "status_query"
     if files or has_cloud_link:
         return "submission"

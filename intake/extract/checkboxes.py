@@ -11,14 +11,14 @@ import re
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Literal, TypeVar
 
-from intake.extract.labels import nfkc
+from intake.extract.labels import nfkc, simplified
 
 K = TypeVar("K", bound=Hashable)
 State = Literal["checked", "unchecked", "plain"]
 
 # Private-use code points are Wingdings / Wingdings 2 boxes as some readers emit them.
-CHECKED = set("☑☒✅✓✔√■▣◼◾●◉⊠🗹⬛") | {"\uf0fe", "\uf052", "\uf054", "\uf0fc", "\uf050", "\uf06e"}
-UNCHECKED = set("□☐○◯〇▢◻◽❏❑⬜") | {"\uf0a8", "\uf0a3", "\uf06f", "\uf0a1", "\uf071"}
+CHECKED = set("☑☒✅✓✔√■▣◼◾●◉⊠🗹⬛◆") | {"\uf0fe", "\uf052", "\uf054", "\uf0fc", "\uf050", "\uf06e"}
+UNCHECKED = set("□☐○◯〇▢◻◽❏❑⬜◇") | {"\uf0a8", "\uf0a3", "\uf06f", "\uf0a1", "\uf071"}
 _BOXED_TICK = re.compile(r"[\[(【〔]\s*[xX×√✓✔☑■●✗✘vV]\s*[\])】〕]")
 _BOXED_EMPTY = re.compile(r"[\[【〔]\s*[\]】〕]|\(\s+\)|\(\)")
 _SKIP = " \t\u3000:：类"
@@ -35,7 +35,7 @@ def normalise_marks(text: str) -> str:
 
     OCR reads an empty box as the character 口; at the start of a word it is a box.
     """
-    text = nfkc(text)
+    text = nfkc(simplified(text))  # options are matched in simplified characters
     text = _BOXED_TICK.sub("☑", text)
     text = _OCR_BOX.sub("□", text)
     return _BOXED_EMPTY.sub("□", text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from intake.extract.checkboxes import normalise_marks, selected
-from intake.extract.labels import nfkc
+from intake.extract.labels import nfkc, simplified
 
 NAMES: dict[int, str] = {
     1: "数据产权保护",
@@ -58,7 +58,7 @@ def numbers_in(text: str) -> set[int]:
 
 def names_in(text: str) -> set[int]:
     """Directions named in free text; a name only in brackets counts when none is outside."""
-    text = nfkc(text)
+    text = nfkc(simplified(text))
     outside, _ = selected(_PAREN.sub(" ", text), ALIASES)
     if outside:
         return outside

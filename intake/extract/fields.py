@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from intake.extract import uscc as uscc_mod
-from intake.extract.checkboxes import grid_choices, selected, ticked_anywhere
+from intake.extract.checkboxes import grid_choices, has_marks, selected, ticked_anywhere
 from intake.extract.directions import direction_hint, directions_in
 from intake.extract.labels import clean_value, nfkc, norm
 from intake.extract.nature import nature_from_cues, nature_from_ticks, nature_from_words
@@ -134,6 +134,8 @@ def _has_box(line: str) -> bool:
 def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> set[int]:
     for value in view.values("direction"):
         found = directions_in(value)
+        if len(found) >= 4 and not has_marks(value):
+            continue  # the template's list of all directions, nothing chosen from it
         if found:
             return found
     from intake.extract.directions import ALIASES
@@ -201,6 +203,10 @@ def _city(view: FormView, code: str | None) -> str | None:
         found = city_in(value)
         if found:
             return found
+    # a mistyped code (17 characters, a wrong check character) still names its region
+    raw = uscc_mod.normalize(code)
+    if len(raw) >= 8 and raw[2:8].isdigit():
+        return uscc_mod.CITY_PREFIXES.get(raw[2:6])
     return None
 
 

@@ -235,6 +235,14 @@ _NUMBERING = re.compile(
     r"\([一二三四五六七八九十0-9]+\)|[0-9]{1,2}[、.．](?![0-9])|[①-⑳]|[★*●·•\-—]+)\s*"
 )
 _SPACE = re.compile(r"\s+")
+# Only the characters of labels, options and city names: a full converter is not needed
+# to read a form, and the unit's own name is kept exactly as written.
+_T2S = str.maketrans(
+    "單統會碼稱類別務聯發術據權護資營運產業屬質經濟東島臨煙濰寧濱澤莊萊蕪實踐應創論報場標郵"
+    "電話繫負責體協參與織機構註冊區數倉擇選項號碼證總階預達標範題",
+    "单统会码称类别务联发术据权护资营运产业属质经济东岛临烟潍宁滨泽庄莱芜实践应创论报场标邮"
+    "电话系负责体协参与织机构注册区数仓择选项号码证总阶预达标范题",
+)
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}()])\s+(?=[{_CJK}()])")
 
@@ -244,6 +252,11 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
 
 
+def simplified(text: str) -> str:
+    """Traditional characters of the form's own words → simplified (HK/TW-typed forms)."""
+    return (text or "").translate(_T2S)
+
+
 def norm(text: str) -> str:
     """The comparison form of any label or name: NFKC, no whitespace, upper-case Latin."""
     return _SPACE.sub("", nfkc(text)).upper()
@@ -251,7 +264,8 @@ def norm(text: str) -> str:
 
 def clean_value(text: str) -> str:
     """A value as shown to people: trimmed, stray spaces between Chinese characters dropped."""
-    value = nfkc(text).replace("\u3000", " ").strip(" \t\r\n:;,，；：、|")
+    # a form typed as prose ends each value with "。" ("单位名称：甲公司。信用代码：…")
+    value = nfkc(text).replace("\u3000", " ").strip(" \t\r\n:;,，；：、|。")
     value = _CJK_GAP.sub("", value)
     return _SPACE.sub(" ", value).strip()
 
@@ -266,7 +280,7 @@ def strip_numbering(text: str) -> str:
 
 def label_key(text: str) -> str:
     """What a cell or line head looks like once numbering, colon and tails are gone."""
-    key = strip_numbering(norm(text)).rstrip(":").strip()
+    key = strip_numbering(norm(simplified(text))).rstrip(":").strip()
     key = _LABEL_TAIL.sub("", key).rstrip(":")
     return _LABEL_INDEX.sub("", key)
 

@@ -11,7 +11,6 @@ recommendation table, or a one-row horizontal form).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from intake.extract.labels import (
     clean_value,
@@ -21,58 +20,36 @@ from intake.extract.labels import (
     match_label,
     nfkc,
     norm,
+    simplified,
     strip_numbering,
     synonyms_longest_first,
 )
+from intake.extract.view import (
+    ColumnTable,
+    FormView,
+    Pair,
+    dedupe,
+    is_header_row,
+    is_sub_header,
+    merge_sub_header,
+)
+from intake.extract.wraps import wrapped_fragments
 
-
-@dataclass
-class Pair:
-    field: str
-    value: str
-    source: str  # "table" | "line" | "section"
-
-
-@dataclass
-class ColumnTable:
-    header: list[str]  # raw header cells
-    fields: list[str | None]  # field of each column (None: a column we don't read)
-    rows: list[list[str]]
-    context: str = ""  # the heading above the table, when it can be found
-
-    def column(self, name: str) -> int | None:
-        return self.fields.index(name) if name in self.fields else None
-
-
-@dataclass
-class FormView:
-    pairs: list[Pair] = field(default_factory=list)
-    sections: list[Pair] = field(default_factory=list)  # heading field → body text
-    column_tables: list[ColumnTable] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # text lines, instructions removed
-
-    def values(self, name: str) -> list[str]:
-        """Every non-empty value for a field: table pairs first, then lines, then sections."""
-        found = [p.value for p in self.pairs if p.field == name and p.value]
-        found += [s.value for s in self.sections if s.field == name and s.value]
-        return found
+__all__ = ["ColumnTable", "FormView", "Pair", "read_view", "split_lines"]
 
 
 _INSTRUCTION_HEAD = re.compile(r"^(填报说明|填表说明|填写说明|编写说明|注意事项|说明)[:：]?$")
+_INSTRUCTION_INLINE = re.compile(r"^(填报说明|填表说明|填写说明|编写说明|注意事项)[:：].")
+# The template's own hint left in a value cell: "（请从八个方向中选择一个）", "(可多选)"
+_PLACEHOLDER = re.compile(
+    r"^[(【\[][^()【】\[\]]*(请|选择|选填|可多选|限选|填写|不超过|例如|如:)[^()【】\[\]]*[)】\]]$"
+)
 _SENTENCE = re.compile(r"[。；;，,]")
 _EMPTY = {"", "/", "-", "—", "——", "无", "暂无", "N/A", "NA", "空"}
 
 
 def _cells(row: list[str | None]) -> list[str]:
     return [(c or "").strip() for c in row]
-
-
-def _is_header_row(cells: list[str]) -> bool:
-    filled = _dedupe(cells)
-    if len(filled) < 3:
-        return False
-    known = sum(1 for c in filled if is_header_word(c))
-    return known >= 2 and known >= 0.7 * len(filled)
 
 
 def _row_pairs(cells: list[str]) -> list[Pair]:
@@ -114,7 +91,9 @@ def _colon_pairs(text: str, source: str) -> list[Pair]:
     """``单位名称：甲  统一社会信用代码：乙`` → two pairs; also ``标签\\n值`` in one cell."""
     text = nfkc(text)
     hits = []
-    for m in _COLON_LABEL.finditer(text):
+    # labels are matched in simplified characters (one for one, so offsets hold); values
+    # are sliced from the text as written: "揭榜單位：山東某某公司" keeps its name
+    for m in _COLON_LABEL.finditer(simplified(text)):
         label = norm(m.group(1))
         # short labels need a boundary ("紧急联系人：" is not "联系人"); long ones are distinctive
         if m.start() == 0 or len(label) >= 4 or _after_separator(text, m.start()):
@@ -140,9 +119,9 @@ def _line_pair(line: str) -> list[Pair]:
         return pairs
     # "揭榜单位（盖章） 某某公司" — label then whitespace/tab/bar, as PDFs and tab-joined cells read.
     text = strip_numbering(nfkc(line).strip())
-    m = _HEAD_LABEL.match(text)
+    m = _HEAD_LABEL.match(simplified(text))
     if m and m.group(3).strip():
-        rest = m.group(3).strip()
+        rest = text[m.start(3) :].strip()
         if not _starts_with_label(rest):
             return _split_more(field_of(norm(m.group(1))), rest)
     return []
@@ -170,14 +149,17 @@ def _starts_with_label(text: str) -> bool:
     return bool(match_label(head))
 
 
-def _tick_lines(lines: list[str]) -> list[str]:
-    """The rest of a tick list that starts on a label's line (one option per line)."""
-    out = []
+def _tick_lines(first: str, lines: list[str]) -> list[str]:
+    """A tick list that starts on a label's line, with the rest (one option per line)."""
+    out: list[str] = [first]
     for line in lines:
         text = norm(line)
         if _is_heading(line) or _line_pair(line) or len(text) > 30 or _SENTENCE.search(text):
             break
-        out.append(line)
+        if out and len(text) <= 6 and not _has_marks(line):
+            out[-1] += text  # "□数据产权保" / "护": an option wrapped inside its PDF cell
+        else:
+            out.append(line)
     return out
 
 
@@ -193,6 +175,17 @@ def _continues(line: str) -> bool:
         and not re.match(r"^[0-9(（一二三四五六七八九十①-⑳]", text)
         and not re.search(r"[。；;:：]", text)
     )
+
+
+def _wrapped_cells(found: list[Pair], nxt: str) -> None:
+    """A multi-column row read from a PDF or scan wraps cell by cell onto the next line."""
+    tokens = nfkc(nxt).split()
+    if not tokens or _is_heading(nxt) or _has_marks(nxt) or re.search(r"[。；;:：]", nxt):
+        return
+    if any(len(t) > 10 or match_label(t) for t in tokens):
+        return
+    for index, token in wrapped_fragments([p.value for p in found], tokens):
+        found[index].value += token
 
 
 def _is_heading(line: str) -> bool:
@@ -234,7 +227,7 @@ def _heading_field(line: str) -> str | None:
 def split_lines(text: str) -> list[str]:
     """Text lines without the form's own instructions (they name every option)."""
     out: list[str] = []
-    skipping = False
+    skipping = inline = False
     for raw in (text or "").splitlines():
         line = raw.strip()
         if not line:
@@ -243,6 +236,17 @@ def split_lines(text: str) -> list[str]:
         if _INSTRUCTION_HEAD.match(key):
             skipping = True
             continue
+        if _INSTRUCTION_INLINE.match(key):
+            # "填报说明：1.榜单方向从以下八个方向中选择一个……" as one paragraph, which a
+            # PDF wraps over several lines: skip to its closing "。"
+            inline = not key.endswith("。")
+            continue
+        if inline:
+            if _is_heading(line) or _line_pair(line) or match_label(line.split()[0]):
+                inline = False
+            else:
+                inline = not key.endswith("。")
+                continue
         if skipping:
             if strip_numbering(key) != key and re.match(r"^[一二三四五六七八九十]+[、.]", key):
                 skipping = False  # the next chapter, "一、揭榜单位基本情况"
@@ -277,17 +281,8 @@ def _has_marks(line: str) -> bool:
     return has_marks(line)
 
 
-def _dedupe(cells: list[str]) -> list[str]:
-    """Merged cells come back once per grid column: keep each run once."""
-    out: list[str] = []
-    for c in cells:
-        if c and (not out or norm(out[-1]) != norm(c)):
-            out.append(c)
-    return out
-
-
 def _is_kv_row(cells: list[str]) -> bool:
-    filled = _dedupe(cells)
+    filled = dedupe(cells)
     return bool(filled) and match_label(filled[0]) is not None and len(filled) <= 4
 
 
@@ -299,13 +294,13 @@ def _read_table(
     current: ColumnTable | None = None
     heading = _table_context(rows, flat, offsets)
     for row in rows:
-        filled = _dedupe(row)
+        filled = dedupe(row)
         if len(filled) == 1 and (
             _is_section(filled[0]) or (_is_heading(filled[0]) and not match_label(filled[0]))
         ):
             heading, current = filled[0], None  # a full-width title row inside one big table
             continue
-        if _is_header_row(row):
+        if is_header_row(row):
             current = ColumnTable(
                 header=row,
                 fields=[match_label(c) if c else None for c in row],
@@ -314,10 +309,18 @@ def _read_table(
             )
             tables.append(current)
             continue
+        if current is not None and not current.rows and is_sub_header(row):
+            merge_sub_header(current, row)  # "联系人信息" over "联系人 | 联系电话"
+            continue
         if current is not None and filled and not _is_kv_row(row):
             current.rows.append(row)
             continue
         current = None
+        if pairs and filled and not row[0] and not any(is_header_word(c) for c in filled):
+            # the label cell spans several rows (a tick grid of 8 directions): this row
+            # goes on with the value above
+            pairs[-1].value = "\n".join(filter(None, [pairs[-1].value, " ".join(filled)]))
+            continue
         pairs.extend(_retag(_row_pairs(row), heading))
     return pairs, tables
 
@@ -342,7 +345,7 @@ def _retag(pairs: list[Pair], heading: str) -> list[Pair]:
 
 def _table_context(table: list[list[str]], flat: str, offsets: list[tuple[int, str]]) -> str:
     """The heading above a table, found by locating its first row in the running text."""
-    key = "".join(norm(c) for c in _dedupe(table[0]))[:40]
+    key = "".join(norm(c) for c in dedupe(table[0]))[:40]
     pos = flat.find(key) if key else -1
     if pos < 0:
         return ""
@@ -375,16 +378,25 @@ def read_view(text: str, tables: list[list[list[str]]]) -> FormView:
         nxt = view.lines[i + 1] if i + 1 < len(view.lines) else ""
         if not found and match_label(line) and nxt:
             # a bare label line: the value is on the next line
-            if not _is_heading(nxt) and not _line_pair(nxt) and not _starts_with_label(nxt):
+            # ("联合单位" left empty, then the heading "联合单位基本情况" is no value of it)
+            if (
+                not _is_heading(nxt)
+                and not _line_pair(nxt)
+                and not _starts_with_label(nxt)
+                and _heading_field(nxt) is None
+            ):
                 found = [Pair(match_label(line) or "", nxt, "line")]
         elif len(found) == 1 and found[0].value and _has_marks(found[0].value):
-            found[0].value = "\n".join([found[0].value, *_tick_lines(view.lines[i + 1 : i + 12])])
+            ticks = _tick_lines(found[0].value, view.lines[i + 1 : i + 12])
+            found[0].value = "\n".join(ticks)
         elif len(found) == 1 and found[0].value and _continues(nxt):
             found[0].value += nxt.strip()  # a PDF line wrapped inside a narrow cell
+        elif len(found) > 1:
+            _wrapped_cells(found, nxt)
         view.pairs.extend(_retag(found, section))
     view.sections = _sections(view.lines)
     for p in view.pairs + view.sections:
         p.value = p.value.strip()
-        if clean_value(p.value).upper() in _EMPTY:
+        if clean_value(p.value).upper() in _EMPTY or _PLACEHOLDER.match(nfkc(p.value).strip()):
             p.value = ""
     return view

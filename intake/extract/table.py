@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from intake.extract.checkboxes import selected
-from intake.extract.directions import directions_in
+from intake.extract.directions import direction_hint, directions_in
 from intake.extract.fields import TASK_TYPES
 from intake.extract.labels import clean_value, match_label, nfkc, norm
 from intake.extract.pairs import ColumnTable, read_view
@@ -131,6 +131,46 @@ def _rows_from_lines(lines: list[str]) -> list[TableRow]:
     return out
 
 
+_ROW_START = re.compile(r"^\s*\d{1,2}\s")
+_CJK_TOKEN = re.compile(r"^[\u4e00-\u9fff()（）]+$")
+
+
+def join_wrapped_rows(lines: list[str]) -> list[str]:
+    """A table read from a scan or a grid-less PDF: a long unit name wraps inside its cell.
+
+    ``1 数据治理 淄博智数信 李四 0533-`` / ``息技术有限 1234567`` / ``公司``: the row's
+    open name (a long Chinese fragment that is no direction and no whole name yet) takes
+    the first Chinese fragment of each following line until the next numbered row.
+    """
+    out: list[str] = []
+    open_at: int | None = None  # index of the open fragment among the last row's tokens
+    tokens: list[str] = []
+    for line in lines:
+        if _ROW_START.match(nfkc(line)):
+            if tokens:
+                out.append(" ".join(tokens))
+            tokens = nfkc(line).split()
+            open_at = next(
+                (i for i, t in enumerate(tokens) if _CJK_TOKEN.match(t) and len(t) >= 4
+                 and not directions_in(t) and not _UNIT_END.fullmatch(t)),
+                None,
+            )  # fmt: skip
+            continue
+        fragment = next((t for t in nfkc(line).split() if _CJK_TOKEN.match(t)), None)
+        if tokens and open_at is not None and fragment and ":" not in nfkc(line):
+            tokens[open_at] += fragment
+            if _UNIT_END.fullmatch(tokens[open_at]):
+                open_at = None
+            continue
+        if tokens:
+            out.append(" ".join(tokens))
+            tokens, open_at = [], None
+        out.append(line)
+    if tokens:
+        out.append(" ".join(tokens))
+    return out
+
+
 def read_recommendations(doc: Document) -> RecommendationTable:
     view = read_view(doc.text, doc.tables)
     rows: list[TableRow] = []
@@ -138,10 +178,35 @@ def read_recommendations(doc: Document) -> RecommendationTable:
         if _is_table(ct):
             rows += _rows_from(ct)
     if not rows:
-        rows = _rows_from_lines(view.lines)
+        rows = _rows_from_lines(join_wrapped_rows(view.lines))
+    # The title, stamp line and file name speak for the whole table; a data row does not
+    # (its partner "青岛大学" says nothing about which city recommends).
+    heads = [ln for ln in view.lines[:8] if _HEAD_LINE.search(ln) and not _is_data_line(ln, rows)]
     city = None
-    for value in view.values("recommender") + view.lines[:6] + [doc.name]:
+    for value in view.values("recommender") + heads + [doc.name]:
         city = city_in(value)
         if city:
             break
+    if rows and all(r.recommendation.direction is None for r in rows):
+        # a table per direction: "数据安全方向推荐汇总表", or a note under the table
+        hint = direction_hint("\n".join([*heads, doc.name])) or _note_direction(view.lines)
+        for row in rows:
+            row.recommendation.direction = hint
     return RecommendationTable(rows=rows, city=city)
+
+
+_HEAD_LINE = re.compile(r"大数据局|汇总表|推荐|填报单位|报送单位|盖章|揭榜挂帅|^\S{2,4}市$")
+
+
+def _is_data_line(line: str, rows: list[TableRow]) -> bool:
+    key = norm(line)
+    return any(norm(r.recommendation.unit) in key for r in rows)
+
+
+def _note_direction(lines: list[str]) -> int | None:
+    for line in lines:
+        if norm(line).startswith(("注", "备注", "说明")):
+            found = directions_in(line)
+            if len(found) == 1:
+                return next(iter(found))
+    return None

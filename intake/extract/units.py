@@ -5,12 +5,27 @@ from __future__ import annotations
 import re
 
 from intake.extract import uscc as uscc_mod
-from intake.extract.labels import clean_value, match_label, nfkc, norm, strip_numbering
+from intake.extract.labels import (
+    clean_value,
+    match_label,
+    nfkc,
+    norm,
+    simplified,
+    strip_numbering,
+)
 from intake.extract.pairs import ColumnTable, FormView
 
 _SPLIT_UNITS = re.compile(r"[、,，;；/\n]|\s{2,}|(?<=[司院校学所心局会行部])\s+(?=\S)")
 _UNIT_ROLE_WORDS = ("牵头", "揭榜单位", "主体")
 _NO_PARTNER = {"无", "暂无", "没有", "无联合单位", "不涉及", "/", "-", "—", "否", "单独申报", "独立申报"}  # fmt: skip
+
+# What people append to a unit's name in its cell: the stamp note, or its role in the
+# consortium ("山东某某公司（牵头单位）", "山东大学（联合单位）"); never a part of the name.
+_ROLE_TAIL = re.compile(
+    r"\((?:盖章|公章|全称|签章|牵头单位|牵头方|牵头|揭榜单位|揭榜方|联合单位|合作单位|参与单位|"
+    r"成员单位|联合|参与|合作)\)$"
+)
+_CODE_ONLY = re.compile(r"[0-9A-Za-z\-]{15,20}")
 
 ORG_NAME = re.compile(
     r"^[\u4e00-\u9fffA-Za-z0-9()·]{2,40}(?:公司|大学|学院|学校|研究院|研究所|研究中心|中心|集团|医院|协会|学会|"
@@ -27,7 +42,7 @@ def lead_unit(view: FormView) -> str | None:
     candidates = []
     for value in view.values("unit"):
         first = clean_value(value.splitlines()[0]) if value.strip() else ""
-        first = re.sub(r"\((?:盖章|公章|全称|签章)\)$", "", nfkc(first)).strip()
+        first = _ROLE_TAIL.sub("", nfkc(first)).strip()
         if first and not match_label(first) and len(first) <= 60:
             candidates.append(first)
     return next(
@@ -40,12 +55,14 @@ def partner_names(text: str) -> list[str]:
     for part in _SPLIT_UNITS.split(nfkc(text or "")):
         name = clean_value(strip_numbering(part.strip()))
         name = re.sub(r"^(?:联合单位|合作单位|参与单位)\d*[:：]?", "", name)
+        name = _ROLE_TAIL.sub("", name).strip()
         if (
             name
             and name not in _NO_PARTNER
             and len(name) >= 4
             and not match_label(name)
             and not re.match(r"^(?:无|暂无|没有|不涉及|独立|单独)", name)
+            and not _CODE_ONLY.fullmatch(name)  # "山东大学 12100000…": the code is no partner
         ):
             out.append(name)
     return out
@@ -129,7 +146,7 @@ def partners_of(view: FormView, lead: str | None) -> tuple[list[str], str | None
 
 def city_in(text: str) -> str | None:
     """The first of the 16 cities named in a text ("济南", "济南市", "莱芜" → 济南市)."""
-    text = nfkc(text or "").replace("莱芜", "济南")
+    text = nfkc(simplified(text or "")).replace("莱芜", "济南")
     hits = [(text.find(c[:-1]), c) for c in uscc_mod.CITIES if c[:-1] in text]
     return min(hits)[1] if hits else None
 
