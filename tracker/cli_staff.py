@@ -178,6 +178,14 @@ def stats(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 
 
 # --- reprocess ----------------------------------------------------------------------------------
+def _expected_refs(session: Session, msg: StoredMessage, result: Understanding) -> list[str]:
+    """The reference the mail quotes, then those its versions were recorded under."""
+    assigned = session.exec(select(Submission.reference)
+                            .join(SubmissionVersion, Submission.id == SubmissionVersion.submission_id)
+                            .where(SubmissionVersion.message_pk == msg.id).order_by(SubmissionVersion.id)).all()
+    return list(dict.fromkeys([*([result.reference] if result.reference else []), *assigned]))
+
+
 def _differences(session: Session, msg: StoredMessage, result: Understanding) -> list[dict[str, str]]:
     """What understanding the message again would change, field by field (nothing is written)."""
     diffs: list[dict[str, str]] = []
@@ -187,7 +195,7 @@ def _differences(session: Session, msg: StoredMessage, result: Understanding) ->
 
     if msg.intent != result.intent:
         add("intent", msg.intent, result.intent)
-    new_refs = [result.reference] if result.reference else []
+    new_refs = _expected_refs(session, msg, result)
     if list(msg.references or []) != new_refs:
         add("references", " ".join(msg.references or []) or "—", " ".join(new_refs) or "—")
     versions = session.exec(select(SubmissionVersion, Submission)
@@ -258,7 +266,7 @@ def reprocess(
 
 
 def _apply(session: Session, msg: StoredMessage, result: Understanding, diffs: list[dict[str, str]]) -> None:
-    new_refs = [result.reference] if result.reference else []
+    new_refs = _expected_refs(session, msg, result)
     if msg.intent == result.intent and list(msg.references or []) == new_refs:
         return
     detail = "; ".join(f"{d['what']}: {d['before']} → {d['after']}" for d in diffs if d["what"] in ("intent", "references"))
