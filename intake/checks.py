@@ -212,12 +212,7 @@ def wrong_channel(f: Facts) -> list[Finding]:
 def late(f: Facts) -> list[Finding]:
     if f.received_at is None or f.channel is None:
         return []
-    key = (
-        "city_applicant"
-        if f.policy.role == "city"
-        else ("city_bureau" if f.channel == "via_city" else "direct")
-    )
-    end = f.policy.deadline_end(key)
+    end = f.policy.deadline_end(f.policy.deadline_key(f.channel))
     received = f.received_at if f.received_at.tzinfo else f.received_at.replace(tzinfo=UTC)
     if end is None or received <= end:
         return []

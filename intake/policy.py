@@ -39,6 +39,12 @@ class RoundPolicy:
             return None
         return datetime.combine(day, time.max, tzinfo=self.tz)
 
+    def deadline_key(self, channel: str | None) -> str:
+        """Which deadline applies: a city's own instance has one; the province has two."""
+        if self.role == "city":
+            return "city_applicant"
+        return "city_bureau" if channel == "via_city" else "direct"
+
     def city_for_sender(self, address: str) -> str | None:
         address = address.strip().lower()
         for name, bureau in self.cities.items():

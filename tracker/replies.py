@@ -38,8 +38,7 @@ class ReplySettings:
 
 
 def _deadline(policy: RoundPolicy, channel: str | None) -> date | None:
-    key = "city_bureau" if channel == "via_city" else ("city_applicant" if policy.role == "city" else "direct")
-    return policy.deadlines.get(key)
+    return policy.deadlines.get(policy.deadline_key(channel))
 
 
 def open_items(session: Session, sub: Submission) -> list:
