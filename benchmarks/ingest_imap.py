@@ -62,7 +62,7 @@ def bare_fetch(dovecot: Dovecot) -> tuple[float, int, int]:
 
 def durable_fetch(dovecot: Dovecot, folder: Path) -> float:
     """The least a client that keeps mail durably must do: fetch, write, sync per 32 MB."""
-    from tracker.blobstore import BlobStore
+    from tracker.store.blobs import BlobStore
 
     store = BlobStore(folder)
     started, pending = time.perf_counter(), 0

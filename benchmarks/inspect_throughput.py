@@ -52,7 +52,7 @@ def _pin(cores: int) -> None:
 
 def _imports():
     sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "intake")]
-    from intake.policy import CityBureau, RoundPolicy
+    from campaign.policy import CityBureau, RoundPolicy
 
     return RoundPolicy(
         deadlines={

@@ -9,27 +9,23 @@ When a more specific code explains a problem, the broader one stays quiet
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from campaign import DeficiencyCode, cn_number, code, current
+from campaign.codes import quota_exceeded_message
+from campaign.policy import RoundPolicy
 from intake.extract import uscc as uscc_mod
-from intake.extract.directions import NAMES
-from intake.extract.fields import REQUIRED_OUTCOMES, FormReading
+from intake.extract.fields import FormReading
 from intake.extract.merge import WORD_FORMATS, stem
 from intake.extract.table import RecommendationTable
 from intake.extract.units import same_unit
-from intake.model import Channel, Deficiency, Document, Intent, Severity
-from intake.policy import RoundPolicy
+from intake.model import Channel, Deficiency, Document, Intent
 
-TASK_NAMES = {"theory": "理论研究", "technology": "技术创新", "application": "应用实践"}
-OUTCOME_NAMES = {
-    "theory": "研究报告",
-    "technology": "创新成果",
-    "application": "应用场景或实践案例",
-}
-_CN_NUM = "一二三四五六七八"
+log = logging.getLogger("jiebang.intake.checks")
 
 
 @dataclass
@@ -53,14 +49,38 @@ Finding = str | tuple[int, str]
 
 @dataclass(frozen=True)
 class Rule:
-    code: str
-    severity: Severity
+    """One per-message rule: a declared code and the check that finds it."""
+
+    code: DeficiencyCode
     # each finding is a message about the whole mail, or (application index, message)
     check: Callable[[Facts], list[Finding]]
 
 
+RULES: list[Rule] = []  # in the order they run (and their findings are listed)
+
+
+def rule(name: str) -> Callable[[Callable[[Facts], list[Finding]]], Callable[[Facts], list[Finding]]]:
+    """Register the decorated check under the catalogue's code *name* (KeyError if undeclared)."""
+    declared = code(name)
+
+    def register(check: Callable[[Facts], list[Finding]]) -> Callable[[Facts], list[Finding]]:
+        RULES.append(Rule(declared, check))
+        return check
+
+    return register
+
+
+@dataclass
+class CheckReport:
+    """What checking found, and which rules hit and which raised."""
+
+    deficiencies: list[Deficiency] = field(default_factory=list)
+    hit: list[str] = field(default_factory=list)
+    raised: list[str] = field(default_factory=list)  # codes whose rule raised: staff must look
+
+
 def direction_label(n: int | None) -> str:
-    return f"（{_CN_NUM[n - 1]}）{NAMES[n]}" if n in NAMES else "未识别方向"
+    return current().direction_label(n, "未识别方向")
 
 
 def _who(form: FormReading) -> str:
@@ -82,6 +102,16 @@ def _has_unreadable(facts: Facts) -> bool:
 # -- the rules, one function per code ---------------------------------------------------
 
 
+def _versions(f: Facts, form: FormReading) -> set[str]:
+    names = set(form.application.documents)
+    return {d.format for d in f.documents if d.name in names}
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and same_unit(a or "", b or "")
+
+
+@rule("NO_ATTACHMENT")
 def no_attachment(f: Facts) -> list[Finding]:
     if f.documents or f.cloud:
         return []
@@ -90,6 +120,7 @@ def no_attachment(f: Facts) -> list[Finding]:
     ]
 
 
+@rule("CLOUD_ATTACHMENT")
 def cloud_attachment(f: Facts) -> list[Finding]:
     if not f.cloud or any(d.role == "application_form" for d in f.documents):
         return []
@@ -99,16 +130,7 @@ def cloud_attachment(f: Facts) -> list[Finding]:
     ]
 
 
-def missing_application_form(f: Facts) -> list[Finding]:
-    # an unreadable file may well be the form; a cloud link explains the absence better
-    if not f.documents or f.cloud or _has_unreadable(f):
-        return []
-    if any(d.role == "application_form" for d in f.documents):
-        return []
-    names = "、".join(d.name for d in _files(f)[:5])
-    return [f"附件（{names}）中未找到揭榜挂帅申报书。请按通知附件1的格式填写申报书后重新发送。"]
-
-
+@rule("UNREADABLE_DOCUMENT")
 def unreadable_document(f: Facts) -> list[Finding]:
     out = []
     for d in f.documents:
@@ -120,14 +142,60 @@ def unreadable_document(f: Facts) -> list[Finding]:
     return out
 
 
-def direction_missing(f: Facts) -> list[Finding]:
+@rule("MISSING_APPLICATION_FORM")
+def missing_application_form(f: Facts) -> list[Finding]:
+    # an unreadable file may well be the form; a cloud link explains the absence better
+    if not f.documents or f.cloud or _has_unreadable(f):
+        return []
+    if any(d.role == "application_form" for d in f.documents):
+        return []
+    names = "、".join(d.name for d in _files(f)[:5])
+    return [f"附件（{names}）中未找到揭榜挂帅申报书。请按通知附件1的格式填写申报书后重新发送。"]
+
+
+@rule("MISSING_RECOMMENDATION_TABLE")
+def missing_recommendation_table(f: Facts) -> list[Finding]:
+    if f.channel != "via_city" or any(d.role == "recommendation_table" for d in f.documents):
+        return []
     return [
-        (i, f"申报书（{_who(x)}）未能识别榜单方向。请在“榜单方向”栏填写通知所列八个方向之一，如“（二）数据治理”。")
+        "市大数据局报送材料中未找到《推荐汇总表》（通知附件2）。请按推荐顺序填写推荐汇总表，盖章后随申报书一并报送。"
+    ]
+
+
+@rule("MISSING_WORD_VERSION")
+def missing_word_version(f: Facts) -> list[Finding]:
+    if f.channel != "via_city":
+        return []
+    return [
+        (i, f"申报书（{_who(x)}）缺少 Word 版（.doc/.docx/.wps），请补发。")
+        for i, x in enumerate(f.forms)
+        if not (_versions(f, x) & WORD_FORMATS)
+    ]
+
+
+@rule("MISSING_PDF_VERSION")
+def missing_pdf_version(f: Facts) -> list[Finding]:
+    if f.channel != "via_city":
+        return []
+    return [
+        (i, f"申报书（{_who(x)}）缺少盖章 PDF 版，请补发。")
+        for i, x in enumerate(f.forms)
+        if "pdf" not in _versions(f, x)
+    ]
+
+
+@rule("DIRECTION_MISSING")
+def direction_missing(f: Facts) -> list[Finding]:
+    cat = f.policy.catalogue
+    return [
+        (i, f"申报书（{_who(x)}）未能识别榜单方向。请在“榜单方向”栏填写通知所列{cn_number(cat.direction_count)}个方向之一，"
+         f"如“{cat.direction_label(min(2, cat.direction_count))}”。")
         for i, x in enumerate(f.forms)
         if not x.directions and x.application.direction is None
     ]
 
 
+@rule("MULTIPLE_DIRECTIONS")
 def multiple_directions(f: Facts) -> list[Finding]:
     return [
         (i, f"申报书（{_who(x)}）填写了多个榜单方向：{'、'.join(direction_label(n) for n in sorted(x.directions))}。"
@@ -137,6 +205,7 @@ def multiple_directions(f: Facts) -> list[Finding]:
     ]
 
 
+@rule("TASK_TYPE_MISSING")
 def task_type_missing(f: Facts) -> list[Finding]:
     return [
         (i, f"申报书（{_who(x)}）未能识别任务类别。请勾选或填写理论研究、技术创新、应用实践中的至少一项。")
@@ -145,27 +214,32 @@ def task_type_missing(f: Facts) -> list[Finding]:
     ]
 
 
+@rule("OUTCOME_MISSING")
 def outcome_missing(f: Facts) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for i, x in enumerate(f.forms):
-        for t in x.application.task_types:
-            if not (REQUIRED_OUTCOMES[t] & x.outcomes):
+        for key in x.application.task_types:
+            t = f.policy.catalogue.task_type(key)
+            if t is not None and not (t.outcomes & x.outcomes):
                 out.append((i,
-                    f"申报书（{_who(x)}）任务类别为“{TASK_NAMES[t]}”，但预期成果中未见{OUTCOME_NAMES[t]}。"
-                    f"按通知要求，{TASK_NAMES[t]}类应至少形成一个{OUTCOME_NAMES[t]}，请在“预期成果”中写明。"
+                    f"申报书（{_who(x)}）任务类别为“{t.label}”，但预期成果中未见{t.outcome}。"
+                    f"按通知要求，{t.label}类应至少形成一个{t.outcome}，请在“预期成果”中写明。"
                 ))
     return out
 
 
+@rule("CONSORTIUM_TOO_LARGE")
 def consortium_too_large(f: Facts) -> list[Finding]:
+    limit = f.policy.catalogue.consortium_max
     return [
         (i, f"申报书（{_who(x)}）联合体共 {len(x.application.partners) + 1} 家单位（揭榜单位 1 家、联合单位 "
-        f"{len(x.application.partners)} 家），超过通知规定的总数不超过 3 家。请调整联合单位。")
+        f"{len(x.application.partners)} 家），超过通知规定的总数不超过 {limit} 家。请调整联合单位。")
         for i, x in enumerate(f.forms)
-        if len(x.application.partners) + 1 > 3
+        if len(x.application.partners) + 1 > limit
     ]
 
 
+@rule("NOT_IN_SHANDONG")
 def not_in_shandong(f: Facts) -> list[Finding]:
     return [
         (i, f"揭榜单位（{_who(x)}）的注册地不在山东省（统一社会信用代码 {x.application.uscc or '未填写'}）。"
@@ -175,6 +249,7 @@ def not_in_shandong(f: Facts) -> list[Finding]:
     ]
 
 
+@rule("USCC_INVALID")
 def uscc_invalid(f: Facts) -> list[Finding]:
     out = []
     for i, x in enumerate(f.forms):
@@ -187,6 +262,7 @@ def uscc_invalid(f: Facts) -> list[Finding]:
     return out
 
 
+@rule("WRONG_CHANNEL")
 def wrong_channel(f: Facts) -> list[Finding]:
     if f.channel != "direct" or f.policy.role != "province":
         return []
@@ -209,20 +285,19 @@ def wrong_channel(f: Facts) -> list[Finding]:
     return out
 
 
+@rule("LATE")
 def late(f: Facts) -> list[Finding]:
-    if f.received_at is None or f.channel is None:
+    if f.received_at is None or not f.policy.is_late(f.received_at, f.channel):
         return []
     end = f.policy.deadline_end(f.policy.deadline_key(f.channel))
-    received = f.received_at if f.received_at.tzinfo else f.received_at.replace(tzinfo=UTC)
-    if end is None or received <= end:
-        return []
-    local = received.astimezone(f.policy.tz)
+    local = f.received_at.astimezone(f.policy.tz)
     return [
         f"邮件到达时间为 {local:%Y-%m-%d %H:%M}，已超过截止时间 {_date_cn(end)} 24 时。"
         "逾期材料是否受理由省大数据局决定。"
     ]
 
 
+@rule("CITY_QUOTA_EXCEEDED")
 def city_quota_exceeded(f: Facts) -> list[Finding]:
     if f.channel != "via_city":
         return []
@@ -232,51 +307,12 @@ def city_quota_exceeded(f: Facts) -> list[Finding]:
         )
     else:
         counts = Counter(x.application.direction for x in f.forms if x.application.direction)
-    return [
-        f"{f.city or '本市'}在榜单方向{direction_label(d)}推荐了 {n} 项，超过每个方向每市不超过 2 项的限额。"
-        "请按推荐顺序保留 2 项后重新报送。"
-        for d, n in sorted(counts.items())
-        if n > 2
-    ]
+    quota = f.policy.catalogue.city_quota
+    return [quota_exceeded_message(f.city, direction_label(d), n, quota)
+            for d, n in sorted(counts.items()) if n > quota]
 
 
-def missing_recommendation_table(f: Facts) -> list[Finding]:
-    if f.channel != "via_city" or any(d.role == "recommendation_table" for d in f.documents):
-        return []
-    return [
-        "市大数据局报送材料中未找到《推荐汇总表》（通知附件2）。请按推荐顺序填写推荐汇总表，盖章后随申报书一并报送。"
-    ]
-
-
-def _versions(f: Facts, form: FormReading) -> set[str]:
-    names = set(form.application.documents)
-    return {d.format for d in f.documents if d.name in names}
-
-
-def missing_word_version(f: Facts) -> list[Finding]:
-    if f.channel != "via_city":
-        return []
-    return [
-        (i, f"申报书（{_who(x)}）缺少 Word 版（.doc/.docx/.wps），请补发。")
-        for i, x in enumerate(f.forms)
-        if not (_versions(f, x) & WORD_FORMATS)
-    ]
-
-
-def missing_pdf_version(f: Facts) -> list[Finding]:
-    if f.channel != "via_city":
-        return []
-    return [
-        (i, f"申报书（{_who(x)}）缺少盖章 PDF 版，请补发。")
-        for i, x in enumerate(f.forms)
-        if "pdf" not in _versions(f, x)
-    ]
-
-
-def _same(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and same_unit(a or "", b or "")
-
-
+@rule("TABLE_MISMATCH")
 def table_mismatch(f: Facts) -> list[Finding]:
     if f.channel != "via_city" or not f.table:
         return []
@@ -294,6 +330,7 @@ def table_mismatch(f: Facts) -> list[Finding]:
     return out
 
 
+@rule("UNKNOWN_UNIT_NATURE")
 def unknown_unit_nature(f: Facts) -> list[Finding]:
     if f.channel != "direct":
         return []
@@ -304,6 +341,7 @@ def unknown_unit_nature(f: Facts) -> list[Finding]:
     ]
 
 
+@rule("OCR_USED")
 def ocr_used(f: Facts) -> list[Finding]:
     return [
         (i, f"申报书（{_who(x)}）的内容由扫描件文字识别（OCR）读取，请人工核对。")
@@ -312,6 +350,7 @@ def ocr_used(f: Facts) -> list[Finding]:
     ]
 
 
+@rule("UNVERIFIED_CITY_SENDER")
 def unverified_city_sender(f: Facts) -> list[Finding]:
     if not any(d.role == "recommendation_table" for d in f.documents):
         return []
@@ -324,42 +363,25 @@ def unverified_city_sender(f: Facts) -> list[Finding]:
     return []
 
 
-RULES: tuple[Rule, ...] = (
-    Rule("NO_ATTACHMENT", "error", no_attachment),
-    Rule("CLOUD_ATTACHMENT", "error", cloud_attachment),
-    Rule("UNREADABLE_DOCUMENT", "error", unreadable_document),
-    Rule("MISSING_APPLICATION_FORM", "error", missing_application_form),
-    Rule("MISSING_RECOMMENDATION_TABLE", "error", missing_recommendation_table),
-    Rule("MISSING_WORD_VERSION", "error", missing_word_version),
-    Rule("MISSING_PDF_VERSION", "error", missing_pdf_version),
-    Rule("DIRECTION_MISSING", "error", direction_missing),
-    Rule("MULTIPLE_DIRECTIONS", "error", multiple_directions),
-    Rule("TASK_TYPE_MISSING", "error", task_type_missing),
-    Rule("OUTCOME_MISSING", "error", outcome_missing),
-    Rule("CONSORTIUM_TOO_LARGE", "error", consortium_too_large),
-    Rule("NOT_IN_SHANDONG", "error", not_in_shandong),
-    Rule("USCC_INVALID", "error", uscc_invalid),
-    Rule("WRONG_CHANNEL", "error", wrong_channel),
-    Rule("LATE", "error", late),
-    Rule("CITY_QUOTA_EXCEEDED", "error", city_quota_exceeded),
-    Rule("TABLE_MISMATCH", "warning", table_mismatch),
-    Rule("UNKNOWN_UNIT_NATURE", "warning", unknown_unit_nature),
-    Rule("OCR_USED", "warning", ocr_used),
-    Rule("UNVERIFIED_CITY_SENDER", "warning", unverified_city_sender),
-)
+def run_checks(facts: Facts, rules: Sequence[Rule] | None = None) -> CheckReport:
+    """Every deficiency of a submission; other intents have none.
 
-
-def run_checks(facts: Facts, rules: tuple[Rule, ...] = RULES) -> list[Deficiency]:
-    """Every deficiency of a submission; other intents have none."""
+    A rule that raises is logged with its traceback and named in ``raised``: the mail
+    then goes to staff, since a silent rule would let an incomplete application through.
+    """
+    report = CheckReport()
     if facts.intent != "submission":
-        return []
-    out: list[Deficiency] = []
-    for rule in rules:
+        return report
+    for r in RULES if rules is None else rules:
         try:
-            messages = rule.check(facts)
-        except Exception:  # a rule that trips over odd data must not hide the others
+            messages = r.check(facts)
+        except Exception:
+            log.exception("rule %s raised; the message goes to staff", r.code.code)
+            report.raised.append(r.code.code)
             continue
+        if messages:
+            report.hit.append(r.code.code)
         for m in messages:
             index, text = m if isinstance(m, tuple) else (None, m)
-            out.append(Deficiency(rule.code, rule.severity, text, application=index))
-    return out
+            report.deficiencies.append(Deficiency(r.code.code, r.code.severity, text, application=index))
+    return report

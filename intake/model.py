@@ -119,6 +119,10 @@ class Understanding:
     thread_ids: list[str] = field(default_factory=list)  # In-Reply-To + References
     no_reply_reason: str | None = None  # why no automatic answer may go to the sender
     bounced_message_ids: list[str] = field(default_factory=list)  # a DSN's original Message-IDs
+    rules_raised: list[str] = field(default_factory=list)  # codes whose rule raised: staff must look
+    late: bool = False  # arrived after the deadline that applies to its channel
+    has_table: bool = False  # carries a 推荐汇总表
+    sender_city: str | None = None  # the city whose registered bureau address sent it
 
     def contract(self) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
 
+from campaign import RoundPolicy, using
 from intake.checks import Facts, run_checks
 from intake.classify import (
     classify_documents,
@@ -30,7 +31,6 @@ from intake.extract.merge import merge_readings
 from intake.extract.table import RecommendationTable, read_recommendations
 from intake.extract.units import city_in, same_unit
 from intake.model import Document, Envelope, Understanding
-from intake.policy import RoundPolicy
 
 log = logging.getLogger("jiebang.intake")
 
@@ -227,7 +227,8 @@ def understand(
     """Everything intake can learn from one raw message. Never raises."""
     result = Understanding(message_id=None, from_addr=None, subject="", received_at=None)
     try:
-        _run(bytes(raw or b""), policy, received_at, result)
+        with using(policy.catalogue):
+            _run(bytes(raw or b""), policy, received_at, result)
     except Exception:
         log.exception("intake stopped early on message %s", result.message_id)
     return result
@@ -269,6 +270,9 @@ def _run(
     table = _table(docs)
     channel, city, sender_city = _channel(policy, env, docs, table, forms)
     result.channel, result.city = channel, city  # type: ignore[assignment]
+    result.sender_city = sender_city
+    result.has_table = any(d.role == "recommendation_table" for d in docs)
+    result.late = policy.is_late(result.received_at, channel)
     _fill_from_table(forms, table)
     _fill_from_mail(forms, env, mail.text)
     result.applications = [f.application for f in forms]
@@ -285,4 +289,6 @@ def _run(
         table=table,
         cloud=cloud,
     )
-    result.deficiencies = run_checks(facts)
+    checked = run_checks(facts)
+    result.deficiencies = checked.deficiencies
+    result.rules_raised = checked.raised

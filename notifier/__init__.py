@@ -12,7 +12,7 @@ Modules
 ``templates``  the context each template expects (TypedDicts)
 ``wording``    Chinese titles and fixes for every deficiency code
 ``compose``    an outbox row → an RFC 5322 EmailMessage
-``transport``  the Transport port, its error taxonomy and ``open_transport(url)``
-``smtp``, ``maildir``  the two adapters
+``transports/``  the Transport port and its error tree (``base``), the ``smtp`` and
+               ``maildir`` adapters, and ``open_transport(url)``
 ``sender``     the delivery job: claim by id, send, record (deliver_pending)
 """

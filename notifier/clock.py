@@ -1,15 +1,23 @@
-"""Time helpers: the database holds UTC; people see Asia/Shanghai."""
+"""Time helpers: the database holds UTC; people see the round's time zone.
+
+The zone comes from the catalogue in force (``campaign.current().timezone``, set from
+config.yaml's ``campaign.timezone``), never from a constant here.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-CST = ZoneInfo("Asia/Shanghai")
+from campaign import current
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_zone() -> ZoneInfo:
+    return current().tz
 
 
 def as_utc(value: datetime) -> datetime:
@@ -19,8 +27,9 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def shanghai_day(moment: datetime) -> tuple[datetime, datetime]:
-    """[start, end) of the Asia/Shanghai calendar day containing *moment*, in UTC."""
-    local_day = as_utc(moment).astimezone(CST).date()
-    start = datetime.combine(local_day, time.min, tzinfo=CST)
+def local_day(moment: datetime) -> tuple[datetime, datetime]:
+    """[start, end) of the round's calendar day containing *moment*, in UTC."""
+    zone = local_zone()
+    day = as_utc(moment).astimezone(zone).date()
+    start = datetime.combine(day, time.min, tzinfo=zone)
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)

@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from notifier.clock import CST, utcnow
+from notifier.clock import local_zone, utcnow
 from notifier.headers import clean_filename, clean_header
 from notifier.models import OutboxMail
 
@@ -70,7 +70,7 @@ def build_message(
     msg["From"] = _address(sender, sender_name)
     msg["To"] = [_address(a) for a in row.to_addrs]
     msg["Subject"] = clean_header(row.subject)
-    msg["Date"] = format_datetime((now or utcnow()).astimezone(CST))
+    msg["Date"] = format_datetime((now or utcnow()).astimezone(local_zone()))
     msg["Message-ID"] = row.message_id
     if row.in_reply_to:
         msg["In-Reply-To"] = row.in_reply_to

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from notifier.clock import as_utc, shanghai_day, utcnow
+from notifier.clock import as_utc, local_day, utcnow
 from notifier.headers import (
     address_domain,
     clean_filename,
@@ -109,7 +109,7 @@ def _recipients(to: Sequence[str], own: frozenset[str]) -> list[str]:
 
 def sent_today(session: Session, recipient_key: str, now: datetime) -> int:
     """Automatic mails written to *recipient_key* on *now*'s Asia/Shanghai day."""
-    start, end = shanghai_day(now)
+    start, end = local_day(now)
     query = select(func.count()).select_from(OutboxMail).where(
         OutboxMail.recipient_key == recipient_key,
         OutboxMail.kind != MailKind.digest,

@@ -17,7 +17,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from notifier.clock import CST
+from campaign import current
+from notifier.clock import local_zone
 from notifier.headers import clean_header, strip_controls
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "zh_CN"
@@ -39,13 +40,13 @@ def cst(value: datetime) -> str:
     """``2025年1月14日 10:02`` in Asia/Shanghai; naive datetimes are refused."""
     if value.tzinfo is None:
         raise TemplateContextError(f"naive datetime {value!r}: pass an aware one")
-    local = value.astimezone(CST)
+    local = value.astimezone(local_zone())
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def cn_date(value: date) -> str:
     if isinstance(value, datetime):
-        value = value.astimezone(CST).date() if value.tzinfo else value.date()
+        value = value.astimezone(local_zone()).date() if value.tzinfo else value.date()
     return f"{value.year}年{value.month}月{value.day}日"
 
 
@@ -84,7 +85,8 @@ def template_names(directory: Path = TEMPLATES_DIR) -> list[str]:
 def render(name: str, context: Mapping[str, Any], *, directory: Path = TEMPLATES_DIR) -> Rendered:
     """Render the three twins of template *name*; jinja2 errors propagate."""
     env = environment(directory)
-    data = dict(context)
+    # every template may name the round's facts (title, quota, ...) as ``campaign``
+    data = {"campaign": current(), **dict(context)}
     subject = env.get_template(f"{name}.subject.txt").render(data)
     text = env.get_template(f"{name}.txt").render(data)
     html = env.get_template(f"{name}.html").render(data)

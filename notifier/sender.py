@@ -25,7 +25,7 @@ from notifier.clock import as_utc, utcnow
 from notifier.compose import DEFAULT_SENDER_NAME, BlobLoader, ComposeError, build_message
 from notifier.headers import truncate
 from notifier.models import OutboxMail, OutboxState
-from notifier.transport import PermanentSendError, TransientSendError, Transport
+from notifier.transports.base import PermanentSendError, TransientSendError, Transport
 
 log = logging.getLogger("jiebang.notifier.sender")
 

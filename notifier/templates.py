@@ -115,10 +115,10 @@ class ReminderCityContext(TypedDict):
 
 
 class DigestContext(TypedDict):
-    """The staff digest. Every number is computed by ``tracker.digest.gather``; the
+    """The staff digest. Every number is computed by ``tracker.reports.digest.gather``; the
     template only lays the values out (notifier does not import tracker, hence Any)."""
 
-    digest: Any  # tracker.digest.Digest (frozen dataclass; attributes documented there)
+    digest: Any  # tracker.reports.digest.Digest (frozen dataclass; attributes documented there)
     chart_src: str | None  # "cid:chart" in the mail, a data: URI in a file, None: no chart
 
 

@@ -15,23 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
-
-# tests/ is not a package: make tests/servers importable as ``servers`` no matter
-# how pytest was launched (plain ``pytest``, ``python -m pytest``, IDEs ...).  Import
-# it as ``servers.*`` everywhere; ``tests.servers.*`` would load a second copy.
-_TESTS_DIR = str(Path(__file__).resolve().parent)
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-from servers import ServerError  # noqa: E402
-from servers.dovecot import Dovecot  # noqa: E402
-from servers.postgres import Postgres, PostgresNotFound  # noqa: E402
+from support.servers import ServerError
+from support.servers.dovecot import Dovecot
+from support.servers.postgres import Postgres, PostgresNotFound
 
 ALL_BACKENDS = ("sqlite", "postgresql")
 

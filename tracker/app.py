@@ -9,22 +9,29 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+import campaign
+from campaign.policy import RoundPolicy
+from intake.documents import ocr
 from intake.model import Understanding
-from intake.policy import RoundPolicy
 from intake.sources import Mailbox, open_mailbox
+from intake.sources.imap import parse_imap_url
+from intake.understand import understand
 from notifier.sender import SendReport, deliver_pending
-from notifier.transport import Transport, open_transport
-from tracker import db
-from tracker.apply import Applier
-from tracker.blobstore import BlobStore
+from notifier.transports import Transport, open_transport
 from tracker.config import Secrets, Settings
-from tracker.replies import ReplySettings
+from tracker.outreach.replies import ReplySettings
+from tracker.pipeline.apply import Applier
+from tracker.store import db
+from tracker.store.blobs import BlobStore
 
 
 class App:
     def __init__(self, settings: Settings, *, secrets: Secrets | None = None) -> None:
         self.settings = settings
         self.secrets = secrets or Secrets()
+        # this process's round: labels, wording, the clock's zone and extraction all read it
+        campaign.activate(self.policy.catalogue)
+        ocr.configure(threads=settings.processing.ocr_threads)
 
     @cached_property
     def engine(self) -> Engine:
@@ -57,8 +64,6 @@ class App:
     @property
     def folders(self) -> list[str]:
         m = self.settings.mailbox
-        from intake.sources.imap import parse_imap_url
-
         if m.url.startswith("imap"):
             in_url = parse_imap_url(m.url).folder
             if in_url and m.folders == ["INBOX"]:
@@ -93,6 +98,4 @@ class App:
         )
 
     def analyse(self, raw: bytes, received_at: datetime | None) -> Understanding:
-        from intake.understand import understand
-
         return understand(raw, self.policy, received_at=received_at)

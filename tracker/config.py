@@ -6,6 +6,7 @@ environment (``JIEBANG_IMAP_PASSWORD`` …) or from files named there (``…_FIL
 
 from __future__ import annotations
 
+import getpass
 import os
 from datetime import date
 from pathlib import Path
@@ -16,12 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from intake.policy import CityBureau, RoundPolicy
+from campaign import SHANDONG_2025, SHANDONG_CITIES, Catalogue, CityBureau, Direction, RoundPolicy
 
-SHANDONG_CITIES = (
-    "济南市", "青岛市", "淄博市", "枣庄市", "东营市", "烟台市", "潍坊市", "济宁市",
-    "泰安市", "威海市", "日照市", "临沂市", "德州市", "聊城市", "滨州市", "菏泽市",
-)
 SECRET_KEYS = {"password", "passwd", "secret", "token", "oauth2_token", "access_token"}
 
 
@@ -34,15 +31,52 @@ class _Section(BaseModel):
 
 
 class Deadlines(_Section):
-    direct: date = date(2025, 1, 20)
-    city_applicant: date = date(2025, 1, 15)
-    city_bureau: date = date(2025, 1, 20)
+    direct: date = SHANDONG_2025.deadlines["direct"]
+    city_applicant: date = SHANDONG_2025.deadlines["city_applicant"]
+    city_bureau: date = SHANDONG_2025.deadlines["city_bureau"]
+
+
+class DirectionEntry(_Section):
+    name: str = Field(min_length=2, max_length=40)
+    aliases: list[str] = []
+
+
+def _default_directions() -> list[DirectionEntry]:
+    return [DirectionEntry(name=d.name, aliases=list(d.aliases)) for d in SHANDONG_2025.directions]
 
 
 class Campaign(_Section):
-    code: str = Field("JB2025", pattern=r"^[A-Z][A-Z0-9]{1,15}$")
-    timezone: str = "Asia/Shanghai"
+    """The round as data (absent keys: the 2025 Shandong round)."""
+
+    code: str = Field(SHANDONG_2025.code, pattern=r"^[A-Z][A-Z0-9]{1,15}$")
+    year: int | None = Field(None, ge=2000, le=2100)  # default: the code's digits, e.g. JB2026 → 2026
+    title: str = SHANDONG_2025.title
+    timezone: str = SHANDONG_2025.timezone
     deadlines: Deadlines = Deadlines()
+    # ordered: a direction's number is its position (1-based)
+    directions: list[DirectionEntry] = Field(default_factory=_default_directions, min_length=1, max_length=99)
+    consortium_max: int = Field(SHANDONG_2025.consortium_max, ge=1, le=50)
+    city_quota: int = Field(SHANDONG_2025.city_quota, ge=1, le=50)
+
+    @field_validator("directions")
+    @classmethod
+    def _distinct(cls, value: list[DirectionEntry]) -> list[DirectionEntry]:
+        seen: dict[str, int] = {}
+        for number, entry in enumerate(value, start=1):
+            for name in (entry.name, *entry.aliases):
+                if seen.setdefault(name, number) != number:
+                    raise ValueError(f"{name!r} names direction {seen[name]} and direction {number}")
+        return value
+
+    def catalogue(self) -> Catalogue:
+        digits = "".join(ch for ch in self.code if ch.isdigit())
+        year = self.year or (int(digits) if len(digits) == 4 else self.deadlines.direct.year)
+        return Catalogue(
+            code=self.code, year=year, title=self.title, timezone=self.timezone,
+            directions=tuple(Direction(d.name, tuple(d.aliases)) for d in self.directions),
+            consortium_max=self.consortium_max, city_quota=self.city_quota,
+            deadlines=self.deadlines.model_dump(),
+        )
 
     @field_validator("timezone")
     @classmethod
@@ -146,7 +180,7 @@ class Storage(_Section):
 
 class Schedule(_Section):
     poll_seconds: int = Field(60, ge=1)
-    process_seconds: int = Field(15, ge=1)
+    process_seconds: int = Field(15, ge=1)  # stored but not yet understood mail (ingest, requeue)
     outbox_seconds: int = Field(30, ge=1)
     reminders_cron: str = "0 9 * * *"
     digest_cron: str = "30 8 * * *"
@@ -158,6 +192,12 @@ class Notify(_Section):
     max_attempts: int = Field(8, ge=1)
     # a mail left "sending" by a crash is sent again (same Message-ID) after this long
     stale_sending_seconds: int = Field(600, ge=0)
+
+
+class Processing(_Section):
+    """Understanding mail: how much of the machine it may use."""
+
+    ocr_threads: int = Field(2, ge=1, le=64)  # onnxruntime threads for one OCR engine
 
 
 class Reminders(_Section):
@@ -186,6 +226,7 @@ class Settings(_Section):
     schedule: Schedule = Schedule()
     notify: Notify = Notify()
     reminders: Reminders = Reminders()
+    processing: Processing = Processing()
 
     # where the file was read from; relative paths resolve against it
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -230,9 +271,7 @@ class Settings(_Section):
 
     def round_policy(self) -> RoundPolicy:
         return RoundPolicy(
-            code=self.campaign.code,
-            timezone=self.campaign.timezone,
-            deadlines=self.campaign.deadlines.model_dump(),
+            catalogue=self.campaign.catalogue(),
             cities={
                 name: CityBureau(name, tuple(c.bureau_emails), c.contact, c.phone)
                 for name, c in self.cities.items()
@@ -270,6 +309,22 @@ class Secrets(BaseSettings):
 
     def smtp_secret(self) -> str | None:
         return self._pick(self.smtp_password, self.smtp_password_file)
+
+
+class Operator(BaseSettings):
+    """Who is at the keyboard, and the rehearsal clock: read from the environment once.
+
+    ``JIEBANG_STAFF`` names the staff member in the event log (default: the login name);
+    ``JIEBANG_TODAY`` (YYYY-MM-DD) rehearses the deadline calendar (reminders, digest).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="JIEBANG_", extra="ignore")
+
+    staff: str | None = None
+    today: date | None = None
+
+    def actor(self) -> str:
+        return self.staff or getpass.getuser()
 
 
 def config_path(explicit: str | os.PathLike[str] | None) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -17,6 +16,14 @@ MIN_SIDE = 32  # the detector cannot resize anything thinner
 MAX_ASPECT = 50  # larger photos are scaled down first: detail beyond this only costs time
 
 
+_THREADS = [2]  # processing.ocr_threads, set by configure() before the first OCR
+
+
+def configure(*, threads: int) -> None:
+    """How many threads one OCR engine may use (config: processing.ocr_threads)."""
+    _THREADS[0] = max(1, threads)
+
+
 def _engine() -> Any:
     global _ENGINE
     if _ENGINE is None:
@@ -24,8 +31,7 @@ def _engine() -> Any:
         # most mail never needs OCR.
         from rapidocr_onnxruntime import RapidOCR
 
-        threads = int(os.environ.get("JIEBANG_OCR_THREADS", "2"))
-        _ENGINE = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+        _ENGINE = RapidOCR(intra_op_num_threads=_THREADS[0], inter_op_num_threads=1)
     return _ENGINE
 
 

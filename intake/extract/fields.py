@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from campaign import SHANDONG_2025
+from campaign.catalogue import OUTCOME_WORDS
 from intake.extract import uscc as uscc_mod
 from intake.extract.checkboxes import grid_choices, has_marks, selected, ticked_anywhere
-from intake.extract.directions import direction_hint, directions_in
+from intake.extract.directions import aliases, direction_hint, directions_in
 from intake.extract.labels import clean_value, nfkc, norm
 from intake.extract.nature import nature_from_cues, nature_from_ticks, nature_from_words
 from intake.extract.pairs import FormView, read_view
@@ -20,23 +22,9 @@ from intake.extract.units import (
 )
 from intake.model import Application, Document, TaskType
 
-TASK_TYPES: dict[TaskType, tuple[str, ...]] = {
-    "theory": ("理论研究", "理论研究类", "理论"),
-    "technology": ("技术创新", "技术创新类", "技术研发"),
-    "application": ("应用实践", "应用实践类", "应用示范"),
-}
-OUTCOMES: dict[str, tuple[str, ...]] = {
-    "report": ("研究报告", "调研报告", "咨询报告", "白皮书", "政策建议"),
-    "innovation": ("创新成果", "专利", "软件著作权", "软著", "标准", "技术成果"),
-    "scenario": ("应用场景",),
-    "case": ("实践案例", "典型案例", "案例"),
-}
-# What each category must promise (notice 三.3).
-REQUIRED_OUTCOMES: dict[TaskType, frozenset[str]] = {
-    "theory": frozenset({"report"}),
-    "technology": frozenset({"innovation"}),
-    "application": frozenset({"scenario", "case"}),
-}
+# How forms write each 任务类别 and each kind of 预期成果 (the catalogue declares both).
+TASK_TYPES: dict[TaskType, tuple[str, ...]] = {t.key: t.words for t in SHANDONG_2025.task_types}  # type: ignore[misc]
+OUTCOMES: dict[str, tuple[str, ...]] = dict(OUTCOME_WORDS)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
 
@@ -138,13 +126,11 @@ def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> se
             continue  # the template's list of all directions, nothing chosen from it
         if found:
             return found
-    from intake.extract.directions import ALIASES
-
     for table in tables:
-        grid = grid_choices(table, ALIASES)
+        grid = grid_choices(table, aliases())
         if grid:
             return grid
-    ticked = ticked_anywhere(view.lines, ALIASES)
+    ticked = ticked_anywhere(view.lines, aliases())
     if ticked:
         return ticked
     for line in view.lines[:15] + [title]:  # "揭榜挂帅申报书（数据安全方向）"

@@ -7,10 +7,6 @@ arrival time for Maildir messages.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import time
-import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -18,22 +14,14 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from durable import deliver_maildir
+
 log = logging.getLogger(__name__)
 
 
 def deliver_to_maildir(maildir: Path, data: bytes) -> Path:
-    """Atomic Maildir delivery: write into tmp/, fsync, rename into new/."""
-    for sub in ("tmp", "new", "cur"):
-        (maildir / sub).mkdir(parents=True, exist_ok=True)
-    name = f"{time.time_ns()}.{uuid.uuid4().hex}.{socket.gethostname()}"
-    tmp = maildir / "tmp" / name
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    final = maildir / "new" / name
-    os.replace(tmp, final)
-    return final
+    """Atomic Maildir delivery: write into tmp/, fsync, rename into new/, fsync new/."""
+    return deliver_maildir(maildir, data)
 
 
 class MaildirHandler:

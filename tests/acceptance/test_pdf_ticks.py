@@ -11,24 +11,20 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import sys
 from email.message import EmailMessage
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from factory import office
-from factory.pdfs import _assemble
+from support import SHARED  # noqa: E402
+from support.factory import office
+from support.factory.pdfs import _assemble
+from support.formfactory import FormSpec, make_docx  # noqa: E402
 
 from intake.documents.limits import Budget, Deadline, Limits
 from intake.documents.pdf import read_pdf
 from intake.understand import understand
 from tracker.config import Settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "intake"))
-from formfactory import FormSpec, make_docx  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SAMPLE_002 = SHARED / "samples" / "mails" / "002-direct-docx-and-pdf.eml"
 MARKS = set("☑☒✔√■□☐")
 
@@ -83,7 +79,7 @@ def _unmarked(lines: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def office_pdfs() -> dict[str, bytes]:
     """Both documents printed to PDF by LibreOffice in one run."""
-    from factory.word import make_docx as plain_docx
+    from support.factory.word import make_docx as plain_docx
 
     ticks = plain_docx(["三、揭榜任务", "（一）任务类别", *TICK_LINES], tables=[TICK_CELLS])
     pdfs = office.convert({"ticks.docx": ticks, "form.docx": make_docx(FORM)}, "pdf")

@@ -27,15 +27,16 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from inspect_contract import contract_problems, spec_severities
+from support import SHARED  # noqa: E402
+from support.inspect_contract import contract_problems
 
 import intake.documents  # noqa: F401 - see below
 import intake.mime  # noqa: F401
+from campaign import CODES
 from intake.model import Understanding
 from intake.understand import understand
 from tracker.config import load_settings
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PEERS = SHARED / "corpus" / "peers"
 MANIFEST = PEERS / "MANIFEST.tsv"
 
@@ -53,7 +54,7 @@ SECONDS_PER_FILE = 60.0
 # after that test: writing to it raises, which changes what the product does).
 
 POLICY = load_settings(SHARED / "samples" / "config.yaml").round_policy()
-SEVERITIES = spec_severities(SHARED / "SPEC.md")
+SEVERITIES = {c.code: c.severity for c in CODES.values()}
 
 
 def _manifest() -> tuple[dict[str, list[str]], dict[str, list[str]]]:

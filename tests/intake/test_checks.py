@@ -5,23 +5,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from formfactory import FormSpec, form_document, make_uscc, pdf_text_document, variant
+from support.formfactory import FormSpec, form_document, make_uscc, pdf_text_document, variant
 
+from campaign import Catalogue, CityBureau, RoundPolicy
 from intake.checks import RULES, Facts, run_checks
 from intake.classify import classify_documents
 from intake.extract.fields import read_form
 from intake.extract.merge import merge_readings
 from intake.extract.table import RecommendationTable, TableRow
 from intake.model import Document, Recommendation
-from intake.policy import CityBureau, RoundPolicy
 
 CST = timezone(timedelta(hours=8))
 POLICY = RoundPolicy(
-    deadlines={
+    catalogue=Catalogue(deadlines={
         "direct": date(2025, 1, 20),
         "city_applicant": date(2025, 1, 15),
         "city_bureau": date(2025, 1, 20),
-    },
+    }),
     cities={
         "济南市": CityBureau("济南市", ("jinan@dsj.example",), "孟晓林", "0531-94710893"),
         "潍坊市": CityBureau("潍坊市", ("weifang@dsj.example",), "郎雪梅", "0536-9999249"),
@@ -106,7 +106,7 @@ def package(
 
 
 def codes(facts: Facts) -> set[str]:
-    return {d.code for d in run_checks(facts)}
+    return {d.code for d in run_checks(facts).deficiencies}
 
 
 def test_clean_direct_submission_has_no_deficiency() -> None:
@@ -183,19 +183,19 @@ CASES = {
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_each_code_is_reported_alone(code: str) -> None:
     facts = CASES[code]()
-    found = run_checks(facts)
+    found = run_checks(facts).deficiencies
     assert {d.code for d in found} == {code}
-    rule = next(r for r in RULES if r.code == code)
-    assert all(d.severity == rule.severity and d.message for d in found)
+    rule = next(r for r in RULES if r.code.code == code)
+    assert all(d.severity == rule.code.severity and d.message for d in found)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in d.message) for d in found)  # plain Chinese
 
 
 def test_every_per_message_code_has_a_case() -> None:
-    assert {r.code for r in RULES} == set(CASES)
+    assert {r.code.code for r in RULES} == set(CASES)
 
 
 def test_wrong_channel_names_the_city_bureau_and_contact() -> None:
-    [d] = run_checks(CASES["WRONG_CHANNEL"]())
+    [d] = run_checks(CASES["WRONG_CHANNEL"]()).deficiencies
     assert "潍坊市大数据局" in d.message and "郎雪梅" in d.message and "0536-9999249" in d.message
 
 
@@ -206,9 +206,7 @@ def test_deadline_day_is_inclusive_in_shanghai() -> None:
 
 
 def test_city_role_uses_applicant_deadline_and_never_wrong_channel() -> None:
-    city_policy = RoundPolicy(
-        deadlines=POLICY.deadlines, cities=POLICY.cities, role="city", city="潍坊市"
-    )
+    city_policy = RoundPolicy(catalogue=POLICY.catalogue, cities=POLICY.cities, role="city", city="潍坊市")
     spec = CASES["WRONG_CHANNEL"]
     facts = spec()
     facts.policy = city_policy
@@ -228,7 +226,7 @@ def test_via_city_package_is_late_only_after_city_deadline() -> None:
 def test_other_intents_have_no_deficiencies() -> None:
     facts = CASES["NO_ATTACHMENT"]()
     facts.intent = "status_query"
-    assert run_checks(facts) == []
+    assert run_checks(facts).deficiencies == []
 
 
 def test_partners_outside_shandong_are_fine() -> None:

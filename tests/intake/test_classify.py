@@ -8,7 +8,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from formfactory import (
+from support.formfactory import (
     FormSpec,
     docx_document,
     make_docx,
@@ -21,18 +21,18 @@ from formfactory import (
     variant,
 )
 
+from campaign import Catalogue, CityBureau, RoundPolicy
 from intake.classify import classify_document, cloud_links, find_reference
 from intake.model import Document
-from intake.policy import CityBureau, RoundPolicy
 from intake.understand import understand
 
 CST = timezone(timedelta(hours=8))
 POLICY = RoundPolicy(
-    deadlines={
+    catalogue=Catalogue(deadlines={
         "direct": date(2025, 1, 20),
         "city_applicant": date(2025, 1, 15),
         "city_bureau": date(2025, 1, 20),
-    },
+    }),
     cities={
         "济南市": CityBureau("济南市", ("jinan-dsj@dsj.jinan.example",), "孟晓林", "0531-94710893"),
         "烟台市": CityBureau(

@@ -7,19 +7,18 @@ import io
 import json
 import os
 import time
-from pathlib import Path
 
 import openpyxl
 import pytest
-from factory import archives as arc
-from factory import mails as m
-from factory import office as lo
-from factory import pdfs, word
+from support import SHARED  # noqa: E402
+from support.factory import archives as arc
+from support.factory import mails as m
+from support.factory import office as lo
+from support.factory import pdfs, word
 
 from intake.documents import Limits, open_attachments, sniff
 from intake.mime import Attachment, parse_message
 
-SHARED = Path(os.environ.get("JIEBANG_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 SAMPLES = SHARED / "samples"
 CORPUS = SHARED / "corpus" / "peers"
 FORM = word.make_docx(

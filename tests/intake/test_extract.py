@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from formfactory import (
+from support.formfactory import (
     FormSpec,
     form_document,
     make_docx,
@@ -272,7 +272,7 @@ def test_labels() -> None:
 
 
 def _doc(data: bytes, name: str, fmt: str) -> Document:
-    from formfactory import docx_document
+    from support.formfactory import docx_document
 
     if fmt == "docx":
         return docx_document(data, name)

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import base64
-import os
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-from factory import mails as m
-from factory.word import make_docx
+from support import SHARED
+from support.factory import mails as m
+from support.factory.word import make_docx
 
 from intake.mime import parse_message
 
 CHINA = timezone(timedelta(hours=8))
 DOCX = make_docx(["申报书"])
-CORPUS = (
-    Path(os.environ.get("JIEBANG_SHARED", Path(__file__).resolve().parents[3] / "shared"))
-    / "corpus"
-    / "peers"
-)
+CORPUS = SHARED / "corpus" / "peers"
 
 
 def names(parsed):

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
+from support import SHARED  # noqa: E402
 
-from intake.policy import CityBureau, RoundPolicy
+from campaign import Catalogue, CityBureau, RoundPolicy
 from intake.understand import understand
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SAMPLES = SHARED / "samples"
 
 pytestmark = pytest.mark.skipif(
@@ -37,9 +37,11 @@ def policy_from_yaml(path: Path) -> RoundPolicy:
         cfg.get("smtp", {}).get("from"),
     }
     return RoundPolicy(
-        code=campaign.get("code", "JB2025"),
-        timezone=campaign.get("timezone", "Asia/Shanghai"),
-        deadlines={k: _day(v) for k, v in (campaign.get("deadlines") or {}).items()},
+        catalogue=Catalogue(
+            code=campaign.get("code", "JB2025"),
+            timezone=campaign.get("timezone", "Asia/Shanghai"),
+            deadlines={k: _day(v) for k, v in (campaign.get("deadlines") or {}).items()},
+        ),
         cities={
             name: CityBureau(
                 name,

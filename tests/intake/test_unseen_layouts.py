@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from factory import archives, mails, office
-from formfactory import make_eml, make_uscc
-from unseen import (
+from support.factory import archives, mails, office
+from support.formfactory import make_eml, make_uscc
+from support.unseen import (
     INSTRUCTIONS,
     TASK_TEXT,
     TITLE,
@@ -498,7 +498,7 @@ def test_pdf_only(converted: dict[str, bytes]) -> None:
 
 
 def test_scanned_pdf(converted: dict[str, bytes]) -> None:
-    from formfactory import scan_pdf
+    from support.formfactory import scan_pdf
 
     raw = make_eml(attachments=[("申报书扫描件.pdf", scan_pdf(converted["form.pdf"], dpi=200))])
     u = understand(raw, POLICY)
@@ -1135,7 +1135,7 @@ SCANNED = [
 @pytest.mark.parametrize("name", SCANNED)
 def test_form_scanned(name: str, all_converted: dict) -> None:
     """A scan: lenient — the unit, its code and city must come through OCR."""
-    from formfactory import scan_pdf
+    from support.formfactory import scan_pdf
 
     pdf = scan_pdf(all_converted["pdf"][f"{name}.pdf"], dpi=200)
     got = understand(make_eml(attachments=[(f"{name}-扫描件.pdf", pdf)]), POLICY).contract()
@@ -1213,7 +1213,7 @@ def test_private_company_writing_to_the_province_is_redirected() -> None:
 def test_provincial_deadline_is_the_end_of_the_day(day: int, hour: int, late: bool) -> None:
     from datetime import datetime
 
-    from formfactory import CST
+    from support.formfactory import CST
 
     raw = make_eml(attachments=[("申报书.docx", make_docx(CASES["lead_seal_label"].blocks))],
                    received=datetime(2025, 1, day, hour, 30, tzinfo=CST))  # fmt: skip
@@ -1223,7 +1223,7 @@ def test_provincial_deadline_is_the_end_of_the_day(day: int, hour: int, late: bo
 
 def test_package_zip_of_word_and_scanned_sealed_pdfs() -> None:
     """The sealed PDFs are scans (print, stamp, scan); all in one zip with GBK names."""
-    from formfactory import scan_pdf
+    from support.formfactory import scan_pdf
 
     if not office.soffice_available():
         pytest.skip("LibreOffice not installed")
@@ -1305,7 +1305,7 @@ def test_package_table_only_as_sealed_pdf(
     scanned: bool, zibo_forms: list[tuple[str, bytes]]
 ) -> None:
     """The city sends its 推荐汇总表 only as the stamped PDF (a two-row header; maybe a scan)."""
-    from formfactory import scan_pdf
+    from support.formfactory import scan_pdf
 
     pdf = office.convert({"tbl.docx": docx_table(title_in_table=False)}, "pdf")["tbl.pdf"]
     table = scan_pdf(pdf, dpi=200) if scanned else pdf

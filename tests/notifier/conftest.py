@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from smtp_support import Clock, SmtpServer, TlsServers
 from sqlalchemy import Engine
+from support.smtp import Clock, SmtpServer, TlsServers
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def smtp_tls() -> Iterator[TlsServers]:
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    from tracker.db import make_engine, upgrade
+    from tracker.store.db import make_engine, upgrade
 
     eng = make_engine(db_url)
     upgrade(eng)

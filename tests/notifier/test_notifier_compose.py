@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 
 import pytest
-from mail_contexts import CONTEXTS
-from smtp_support import APPLICANT, SENDER
+from support.mail_contexts import CONTEXTS
+from support.smtp import APPLICANT, SENDER
 
 from notifier.compose import ComposeError, build_message
 from notifier.models import OutboxMail

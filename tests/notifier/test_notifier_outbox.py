@@ -7,10 +7,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from mail_contexts import CONTEXTS
-from smtp_support import APPLICANT, SENDER
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
+from support.mail_contexts import CONTEXTS
+from support.smtp import APPLICANT, SENDER
 
 from notifier.models import OutboxMail, OutboxState
 from notifier.outbox import (

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from mail_contexts import CONTEXTS
-from smtp_support import APPLICANT, SENDER
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, SQLModel
+from support.mail_contexts import CONTEXTS
+from support.smtp import APPLICANT, SENDER
 
 import notifier.models  # noqa: F401  (the outbox table in the metadata)
 from notifier.outbox import enqueue
@@ -29,7 +29,7 @@ def test_migration_matches_the_model(engine: Engine) -> None:
 
 
 def test_downgrade_and_upgrade_again(engine: Engine) -> None:
-    from tracker.db import alembic_config, upgrade
+    from tracker.store.db import alembic_config, upgrade
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
@@ -50,7 +50,7 @@ def test_concurrent_dedupe_on_postgresql(postgres_server) -> None:  # noqa: ANN0
     # PostgreSQL only: SQLite serialises writers, so the race cannot happen there
     from uuid import uuid4
 
-    from tracker.db import make_engine, upgrade
+    from tracker.store.db import make_engine, upgrade
 
     engine = make_engine(postgres_server.create_database(f"t_{uuid4().hex[:12]}"))
     upgrade(engine)

@@ -9,17 +9,17 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
-from mail_contexts import CONTEXTS
-from smtp_support import APPLICANT, SENDER, Clock, SmtpServer
 from sqlalchemy import Engine, update
 from sqlmodel import Session
+from support.mail_contexts import CONTEXTS
+from support.smtp import APPLICANT, SENDER, Clock, SmtpServer
 
 from notifier.clock import as_utc
 from notifier.models import OutboxMail
 from notifier.outbox import Attachment, enqueue
 from notifier.sender import backoff, deliver_pending
-from notifier.smtp import SmtpTransport
-from notifier.transport import TransientSendError
+from notifier.transports.base import TransientSendError
+from notifier.transports.smtp import SmtpTransport
 
 PDF = b"%PDF-1.7 sealed"
 BLOBS = {hashlib.sha256(PDF).hexdigest(): PDF}

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import typing
 from dataclasses import dataclass
 from datetime import datetime
 
 import jinja2
 import pytest
-from helpers import SHARED
-from mail_contexts import CONTEXTS
+from support.mail_contexts import CONTEXTS
 
+from campaign import CODES
 from notifier.render import TemplateContextError, render, template_names
 from notifier.templates import CONTEXTS as DOCUMENTED
 from notifier.templates import KIND_OF_TEMPLATE
-from notifier.wording import WORDING, applicant_items
-
-
-def spec_codes() -> dict[str, str]:
-    """code → severity from SPEC §3's table."""
-    text = (SHARED / "SPEC.md").read_text(encoding="utf-8")
-    section = text.split("## 3.", 1)[1].split("## 4.", 1)[0]
-    return dict(re.findall(r"^\| ([A-Z_]+) \| (error|warning) \|", section, re.M))
+from notifier.wording import applicant_items, wording
 
 
 def test_every_template_has_twins_and_a_documented_context() -> None:
@@ -90,19 +82,11 @@ def test_control_characters_never_reach_output() -> None:
 # --------------------------------------------------------------------------- wording
 
 
-def test_every_spec_code_has_wording_with_its_severity() -> None:
-    codes = spec_codes()
-    assert len(codes) == 22
-    assert {c: w.severity for c, w in WORDING.items()} == codes
-    for wording in WORDING.values():
-        assert wording.title and wording.fix.endswith("。")
-
-
-def test_intake_rules_agree_with_wording() -> None:
-    from intake.checks import RULES
-
-    for rule in RULES:
-        assert WORDING[rule.code].severity == rule.severity, rule.code
+def test_every_code_has_wording_with_its_severity() -> None:
+    for code in CODES:
+        said = wording(code)
+        assert said.severity == CODES[code].severity
+        assert said.title and said.fix.endswith("。")
 
 
 @dataclass
@@ -124,9 +108,9 @@ def test_applicant_items_keep_errors_and_drop_warnings() -> None:
     ]
     items = applicant_items(findings)
     assert [i["code"] for i in items] == ["USCC_INVALID", "LATE", "SOMETHING_NEW"]
-    assert items[0] == {"code": "USCC_INVALID", "title": WORDING["USCC_INVALID"].title,
-                        "message": "校验位不正确。", "fix": WORDING["USCC_INVALID"].fix}
+    assert items[0] == {"code": "USCC_INVALID", "title": wording("USCC_INVALID").title,
+                        "message": "校验位不正确。", "fix": wording("USCC_INVALID").fix}
     assert items[2]["title"] == "申报材料存在问题"
     text = render("deficiency", {**CONTEXTS["deficiency"], "items": items}).text
-    for staff_only in ("人工核对", "staff-only", WORDING["OCR_USED"].title):
+    for staff_only in ("人工核对", "staff-only", wording("OCR_USED").title):
         assert staff_only not in text

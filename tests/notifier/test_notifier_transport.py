@@ -8,17 +8,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from servers import free_port
-from smtp_support import APPLICANT, PASSWORD, SENDER, USER, SmtpServer, TlsServers
+from support.servers import free_port
+from support.smtp import APPLICANT, PASSWORD, SENDER, USER, SmtpServer, TlsServers
 
-from notifier.maildir import MaildirTransport
-from notifier.smtp import SmtpTransport
-from notifier.transport import (
+from notifier.transports import (
     PermanentSendError,
     TransientSendError,
     TransportConfigError,
     open_transport,
 )
+from notifier.transports.maildir import MaildirTransport
+from notifier.transports.smtp import SmtpTransport
 
 # implicit TLS: aiosmtpd does not count it as TLS for auth_require_tls, so it warns
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")

@@ -1,0 +1,55 @@
+"""Realistic contexts for every template (what the tracker will pass)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+ITEMS = [
+    {"code": "USCC_INVALID", "title": "统一社会信用代码有误",
+     "message": "揭榜单位统一社会信用代码 91370100MA3C5X8Y2K 校验位不正确。",
+     "fix": "请核对揭榜单位的18位统一社会信用代码（见营业执照或法人证书），更正后重新发送。"},
+    {"code": "MISSING_PDF_VERSION", "title": "缺少申报书盖章PDF版",
+     "message": "未找到申报书的盖章PDF版。", "fix": "请补充报送加盖公章的申报书 PDF 版。"},
+]
+RECEIVED = datetime(2025, 1, 14, 2, 2, tzinfo=UTC)  # 10:02 in Shanghai
+
+CONTEXTS: dict[str, dict] = {
+    "ack": {
+        "reference": "JB2025-0007", "unit": "山东数据交易有限公司", "direction": 4,
+        "direction_name": "数据流通交易", "task_name": "数据流通交易合规指引研究与应用",
+        "task_types": ["理论研究", "应用实践"], "channel_label": "直报", "city": None,
+        "files": ["揭榜挂帅申报书-山东数据交易.docx", "申报书（盖章）.pdf"],
+        "received_at": RECEIVED, "versions": 1,
+    },
+    "deficiency": {
+        "reference": "JB2025-0007", "unit": "山东数据交易有限公司", "items": ITEMS,
+        "deadline": date(2025, 1, 20), "received_at": RECEIVED,
+    },
+    "redirect": {
+        "unit": "济南某某科技有限公司", "city": "济南市",
+        "bureau": {"contact": "王老师", "phone": "0531-66608888", "emails": ["jnsdsj@jn.shandong.cn"]},
+        "deadline_city_applicant": date(2025, 1, 15),
+    },
+    "status": {
+        "reference": "JB2025-0007", "unit": "山东数据交易有限公司", "status_label": "材料待补正",
+        "versions": 2, "last_received_at": RECEIVED, "items": ITEMS[:1],
+    },
+    "status_list": {
+        "items": [
+            {"reference": "JB2025-0007", "unit": "山东数据交易有限公司", "direction_name": "数据流通交易",
+             "status_label": "材料齐全，待评审"},
+            {"reference": "JB2025-0012", "unit": "山东数据交易有限公司", "direction_name": "数据安全",
+             "status_label": "材料待补正"},
+        ],
+    },
+    "status_denied": {},
+    "reminder_applicant": {
+        "reference": "JB2025-0007", "unit": "山东数据交易有限公司", "deadline": date(2025, 1, 20),
+        "days_left": 3, "items": ITEMS,
+    },
+    "reminder_city": {"city": "青岛市", "deadline": date(2025, 1, 20), "days_left": 0},
+}
+
+from support.digests import example_digest_context  # noqa: E402
+
+CONTEXTS["digest"] = example_digest_context()

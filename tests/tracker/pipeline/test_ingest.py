@@ -1,0 +1,156 @@
+"""Exactly-once storage: same bytes, re-deliveries and races never make a second record."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from sqlmodel import Session, select
+from support.helpers import make_mail
+
+from intake.envelope import read_envelope
+from intake.model import Understanding
+from intake.sources import FetchedMessage
+from tracker.pipeline.ingest import store_fetched, store_raw
+from tracker.pipeline.processing import process_pending, requeue
+from tracker.store import db
+from tracker.store.blobs import BlobStore
+from tracker.store.tables import MessageLocation, StoredMessage
+
+
+def _setup(db_url, tmp_path):
+    engine = db.make_engine(db_url)
+    db.upgrade(engine)
+    return engine, BlobStore(tmp_path / "store")
+
+
+def _rows(engine):
+    with Session(engine) as s:
+        return s.exec(select(StoredMessage).order_by(StoredMessage.id)).all()
+
+
+def test_same_bytes_twice_is_one_record_and_one_blob(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    raw = make_mail(attachment_bytes=2048)
+    first = store_raw(engine, blobs, raw)
+    second = store_raw(engine, blobs, raw)
+    assert first.created and not second.created
+    assert first.message_pk == second.message_pk
+    (row,) = _rows(engine)
+    assert row.raw_sha256 == hashlib.sha256(raw).hexdigest()
+    assert blobs.get(row.raw_sha256) == raw
+    assert len([p for p in (tmp_path / "store").rglob("*") if p.is_file()]) == 1
+    assert row.subject == "揭榜挂帅申报材料"
+    assert row.from_addr == "applicant@example.cn"
+
+
+def test_redelivery_with_other_trace_headers_is_the_same_message(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    raw = make_mail()
+    hop1 = b"Received: from a by mx1; Fri, 10 Jan 2025 09:31:00 +0800\r\nDelivered-To: x@y\r\n" + raw
+    hop2 = b"Received: from b by mx2; Fri, 10 Jan 2025 09:45:00 +0800\r\nX-Spam-Status: No\r\n" + raw
+    assert store_raw(engine, blobs, hop1).created
+    assert not store_raw(engine, blobs, hop2).created
+    assert len(_rows(engine)) == 1
+
+
+def test_distinct_messages_sharing_a_message_id_are_both_kept(db_url, tmp_path):
+    # broken clients reuse Message-IDs: keying on it alone would lose mail
+    engine, blobs = _setup(db_url, tmp_path)
+    store_raw(engine, blobs, make_mail(message_id="<same@x>", body="第一封"))
+    store_raw(engine, blobs, make_mail(message_id="<same@x>", body="第二封，内容不同"))
+    assert [r.message_id for r in _rows(engine)] == ["<same@x>", "<same@x>"]
+
+
+def test_same_message_in_two_folders_is_one_record_with_two_locations(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    raw = make_mail()
+    for folder, uid in (("INBOX", 7), ("申报", 3)):
+        store_fetched(engine, blobs, FetchedMessage(source="imap://u@h:1", folder=folder, raw=raw,
+                                                   size=len(raw), uidvalidity=11, uid=uid))
+    assert len(_rows(engine)) == 1
+    with Session(engine) as s:
+        assert {(loc.folder, loc.uid) for loc in s.exec(select(MessageLocation))} == {("INBOX", 7), ("申报", 3)}
+
+
+def test_concurrent_stores_of_one_message_make_one_record(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    raw = make_mail(attachment_bytes=10_000)
+    barrier = threading.Barrier(4)
+    results = []
+
+    def worker():
+        barrier.wait()
+        results.append(store_raw(engine, blobs, raw))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.created for r in results) == 1
+    assert len(_rows(engine)) == 1
+
+
+def test_oversize_message_is_recorded_as_quarantined_not_lost(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    head = b"From: big@example.cn\r\nSubject: huge\r\nMessage-ID: <big@x>\r\n\r\n"
+    fetched = FetchedMessage(source="imap://u@h:1", folder="INBOX", raw=None, size=90_000_000,
+                             uidvalidity=1, uid=5, oversize=True, headers=head)
+    assert store_fetched(engine, blobs, fetched).created
+    assert not store_fetched(engine, blobs, fetched).created
+    (row,) = _rows(engine)
+    assert row.state == "quarantined" and "too large" in row.error
+    assert (row.message_id, row.from_addr, row.size) == ("<big@x>", "big@example.cn", 90_000_000)
+
+
+def test_a_message_whose_processing_raises_is_quarantined_and_the_next_goes_on(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    store_raw(engine, blobs, make_mail(subject="坏的"))
+    store_raw(engine, blobs, make_mail(subject="好的"))
+
+    def analyse(raw: bytes, received_at):
+        if read_envelope(raw).subject == "坏的":
+            raise ValueError("cannot understand this one")
+        return Understanding(message_id=None, from_addr=None, subject="", received_at=received_at,
+                             intent="submission", reference="JB2025-0001")
+
+    report = process_pending(engine, blobs, analyse)
+    assert (report.processed, report.quarantined) == (1, 1)
+    bad, good = _rows(engine)
+    assert bad.state == "quarantined" and "cannot understand this one" in bad.error
+    assert good.state == "processed" and good.references == ["JB2025-0001"]
+
+    assert requeue(engine) == 1
+    process_pending(engine, blobs, lambda raw, at: Understanding(None, None, "", at, intent="other"))
+    assert [r.state for r in _rows(engine)] == ["processed", "processed"]
+
+
+def test_two_workers_processing_the_same_queue_apply_each_message_once(db_url, tmp_path):
+    engine, blobs = _setup(db_url, tmp_path)
+    for i in range(6):
+        store_raw(engine, blobs, make_mail(subject=f"并发 {i}"))
+    applied: list[int] = []
+    lock = threading.Lock()
+
+    def apply(session, msg, result):
+        with lock:
+            applied.append(msg.id)
+
+    def analyse(raw, at):
+        return Understanding(None, None, "", at, intent="other")
+
+    barrier = threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        process_pending(engine, blobs, analyse, apply=apply)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(applied) == sorted(set(applied)) and len(applied) == 6
+    assert {r.state for r in _rows(engine)} == {"processed"}
+    assert {r.attempts for r in _rows(engine)} == {1}

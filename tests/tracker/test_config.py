@@ -1,0 +1,91 @@
+"""config.yaml: SPEC §4 keys parse; mistakes give one line naming the key, exit 2."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import yaml
+from support.helpers import REPO, SHARED, jiebang
+
+from tracker.config import ConfigError, Secrets, load_settings
+
+
+def test_shipped_config_and_init_output_load(tmp_path):
+    settings = load_settings(REPO / "config.yaml")
+    assert settings.role == "province"
+    assert settings.campaign.deadlines.direct == date(2025, 1, 20)
+    assert len(settings.cities) == 16
+    assert settings.database_url == f"sqlite:///{REPO / 'var' / 'jiebang.db'}"
+
+    result = jiebang("init", "--role", "city", "--city", "济南市", config=tmp_path / "c.yaml")
+    assert result.returncode == 0, result.stderr
+    city = load_settings(tmp_path / "c.yaml")
+    assert (city.role, city.city) == ("city", "济南市")
+    assert "授权码" in (tmp_path / "c.yaml").read_text(encoding="utf-8")  # QQ Mail hint for operators
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="../shared not beside the checkout")
+def test_sample_config_from_shared_loads():
+    settings = load_settings(SHARED / "samples" / "config.yaml")
+    policy = settings.round_policy()
+    assert policy.city_for_sender("QINGDAO-DSJ@dsj.qingdao.example") == "青岛市"
+    assert "dsjjzcghc@shandong.cn" in policy.own_addresses
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"mailbox": {"url": "pop3://x@y"}}, "mailbox.url: unsupported scheme 'pop3'"),
+        ({"mailbox": {"password": "hunter2"}}, "mailbox.password: secrets are not read from config.yaml"),
+        ({"campaign": {"deadlines": {"direct": "2025-13-40"}}}, "campaign.deadlines.direct"),
+        ({"campaign": {"timezone": "Mars/Olympus"}}, "campaign.timezone: unknown time zone"),
+        ({"role": "city"}, "role: city needs city"),
+        ({"cities": {"北京市": {}}}, "'北京市' is not one of Shandong's 16 cities"),
+        ({"mailbox": {"urll": "maildir:x"}}, "mailbox.urll: unknown key"),
+        ({"mailbox": {"url": "imaps://u:pw@host/INBOX"}}, "mailbox.url: remove the password"),
+        ({"mailbox": {"after_commit": "move"}}, "move needs move_to"),
+    ],
+)
+def test_config_errors_name_the_key(tmp_path, data, expected):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert expected in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_cli_config_error_is_one_line_exit_2(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("database:\n  url: mysql://nope\n", encoding="utf-8")
+    result = jiebang("messages", config=path)
+    assert result.returncode == 2
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "database.url" in lines[0]
+    assert "Traceback" not in result.stderr.decode()
+
+
+def test_missing_config_file_is_explained(tmp_path):
+    result = jiebang("run", "--once", config=tmp_path / "absent.yaml")
+    assert result.returncode == 2
+    assert "jiebang init" in result.stderr.decode()
+
+
+def test_secrets_come_from_environment_or_files(tmp_path, monkeypatch):
+    secret_file = tmp_path / "pw"
+    secret_file.write_text("from-file\n")
+    monkeypatch.setenv("JIEBANG_IMAP_PASSWORD_FILE", str(secret_file))
+    monkeypatch.setenv("JIEBANG_SMTP_PASSWORD", "from-env")
+    secrets = Secrets()
+    assert secrets.imap_secret() == "from-file"
+    assert secrets.smtp_secret() == "from-env"
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path):
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("storage: {path: blobs}\ndatabase: {url: 'sqlite:///db/j.db'}\n")
+    settings = load_settings(folder / "config.yaml")
+    assert settings.storage_path == folder / "blobs"
+    assert settings.database_url == f"sqlite:///{folder / 'db' / 'j.db'}"

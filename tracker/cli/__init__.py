@@ -1,0 +1,49 @@
+"""`jiebang` — the one command (typer + rich).
+
+Modules
+    exits    every exit code, in one place
+    common   consoles, shared options, loading settings and the app
+    service  run, ingest, inspect, messages, init, db upgrade
+    records  list, show, status, set-status, outbox, resend, requeue, remind, send
+    staff    digest, export, stats, reprocess, recommend
+
+Commands are added explicitly by ``build()``, in the order ``--help`` shows them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from typer.core import TyperGroup
+
+from tracker.cli import records, service, staff
+
+
+class _InOrder(TyperGroup):
+    """List commands in the order they were added (click sorts them by name)."""
+
+    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+        return list(self.commands)
+
+
+def build() -> typer.Typer:
+    app = typer.Typer(
+        cls=_InOrder,
+        help="jiebang — email intake and tracking for the 揭榜挂帅 round.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+    db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
+    service.register(app, db_app)
+    records.register(app, db_app)
+    staff.register(app, db_app)
+    app.add_typer(db_app, name="db")
+    return app
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    build()()

@@ -1,0 +1,5 @@
+"""`python -m tracker.cli` is `jiebang`."""
+
+from tracker.cli import main
+
+main()

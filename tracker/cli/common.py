@@ -1,0 +1,63 @@
+"""Shared pieces of the `jiebang` command line: consoles, options, settings and app loading."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tracker.app import App
+from tracker.cli.exits import EXIT_CONFIG, EXIT_DATABASE
+from tracker.config import ConfigError, Settings, load_settings
+from tracker.store.db import DatabaseUnavailable
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="config.yaml (default ./config.yaml or $JIEBANG_CONFIG)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    err.print(f"jiebang: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise fail(f"config error: {exc}", EXIT_CONFIG) from None
+
+
+def setup_logging(verbose: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(
+        level=level, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("apscheduler", "imapclient", "mail-parser", "mailparser", "mail_parser", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def make_app(config: Path | None) -> App:
+    return App(settings_or_exit(config))
+
+
+def migrated_app(config: Path | None) -> App:
+    a = make_app(config)
+    try:
+        a.migrate()
+    except DatabaseUnavailable as exc:
+        raise fail(f"database error: {exc}", EXIT_DATABASE) from None
+    return a
+
+

@@ -1,0 +1,193 @@
+"""`jiebang` commands over the records: list, show, status, set-status, outbox, resend,
+requeue, remind, send."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from notifier.outbox import InvalidTransition, MailNotFound, outbox_rows
+from notifier.outbox import resend as resend_mail
+from notifier.render import render
+from tracker.cli.common import ConfigOpt, JsonOpt, fail, migrated_app, out
+from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
+from tracker.config import Operator
+from tracker.outreach.replies import open_items
+from tracker.pipeline.processing import requeue as requeue_messages
+from tracker.pipeline.service import Service
+from tracker.records.decisions import decide
+from tracker.records.queries import find_submission, submission_detail, submission_rows
+from tracker.records.status import StatusError
+from tracker.reports.labels import STATUS_LABELS, direction_name
+
+
+def _dump(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+def list_(
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+    direction: Annotated[int | None, typer.Option(min=1, max=8)] = None,
+    city: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[str | None, typer.Option(help="direct | via_city")] = None,
+    status: Annotated[str | None, typer.Option()] = None,
+    has_deficiency: Annotated[str | None, typer.Option(help="a code, or 'any'")] = None,
+    late: Annotated[bool | None, typer.Option("--late/--on-time")] = None,
+) -> None:
+    """Submissions, filtered; `--json` per SPEC §4."""
+    a = migrated_app(config)
+    rows = submission_rows(a.engine, direction=direction, city=city, channel=channel, status=status,
+                           has_deficiency=has_deficiency, late=late)
+    if as_json:
+        _dump(rows)
+        return
+    table = Table("编号", "揭榜单位", "方向", "渠道", "城市", "状态", "版本", "逾期", "问题", title=f"申报 {len(rows)} 项")
+    for r in rows:
+        table.add_row(r["reference"], r["unit"] or "—", direction_name(r["direction"], "—"),
+                      r["channel"] or "—", r["city"] or "—", STATUS_LABELS.get(r["status"], r["status"]),
+                      str(r["versions"]), "是" if r["late"] else "", " ".join(r["deficiencies"]))
+    out.print(table)
+
+
+def show(reference: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """One submission with its versions, documents, deficiencies and event history."""
+    a = migrated_app(config)
+    detail = submission_detail(a.engine, reference)
+    if detail is None:
+        raise fail(f"no submission {reference}", EXIT_FAILURE)
+    if as_json:
+        _dump(detail)
+        return
+    sub = detail["submission"]
+    out.print(f"[bold]{sub['reference']}[/] {sub['unit'] or ''} · 方向 {direction_name(sub['direction'], '—')}"
+              f" · {sub['channel'] or '—'} · {STATUS_LABELS.get(sub['status'], sub['status'])}")
+    versions = Table("版本", "到达", "逾期", "文件", title="版本")
+    for v in detail["versions"]:
+        versions.add_row(str(v["number"]), str(v["received_at"] or ""), "是" if v["late"] else "", "\n".join(v["documents"]))
+    defs = Table("代码", "状态", "说明", title="问题")
+    for d in detail["deficiencies"]:
+        defs.add_row(d["code"], d["state"], d["message"])
+    events = Table("时间", "事件", "操作人", "说明", title="记录")
+    for e in detail["events"]:
+        events.add_row(str(e["at"])[:19], e["kind"], e["actor"], e["detail"])
+    for t in (versions, defs, events):
+        out.print(t)
+
+
+def status(reference: str, config: ConfigOpt = None) -> None:
+    """Exactly what the applicant would be told."""
+
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        sub = find_submission(session, reference)
+        if sub is None:
+            raise fail(f"no submission {reference}", EXIT_FAILURE)
+        rendered = render("status", {
+            "reference": sub.reference, "unit": sub.unit or "", "versions": sub.versions,
+            "status_label": STATUS_LABELS.get(sub.status, sub.status), "last_received_at": sub.updated_at,
+            "items": open_items(session, sub)})
+    out.print(f"[bold]{rendered.subject}[/]\n")
+    out.print(rendered.text, markup=False, highlight=False)
+
+
+def set_status_cmd(
+    reference: str,
+    new_status: Annotated[str, typer.Argument(help="under_review | selected | not_selected | withdrawn")],
+    note: Annotated[str, typer.Option("--note", help="why (kept in the event log)")] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Record a staff decision (who and when go into the event log)."""
+    a = migrated_app(config)
+    actor = Operator().actor()
+    with Session(a.engine) as session:
+        sub = find_submission(session, reference)
+        if sub is None:
+            raise fail(f"no submission {reference}", EXIT_FAILURE)
+        try:
+            decide(session, a.policy, sub, new_status, actor=actor, note=note)
+        except StatusError as exc:
+            raise fail(str(exc), EXIT_CONFIG) from None
+        session.commit()
+    out.print(f"{reference}: {STATUS_LABELS.get(new_status, new_status)} (by {actor})")
+
+
+def outbox(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Outgoing mail and its delivery state; `--json` per SPEC §4."""
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        rows = outbox_rows(session)
+    if as_json:
+        _dump(rows)
+        return
+    table = Table("id", "类型", "收件人", "主题", "状态", "尝试", "错误", title="发件箱")
+    for r in rows:
+        table.add_row(str(r.get("id", "")), r["kind"], ", ".join(r["to"]), r["subject"], r["state"],
+                      str(r["attempts"]), r.get("last_error") or "")
+    out.print(table)
+
+
+def resend(mail_id: int, config: ConfigOpt = None) -> None:
+    """Put a failed or bounced mail back in the queue (same Message-ID)."""
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        try:
+            resend_mail(session, mail_id)
+        except (MailNotFound, InvalidTransition) as exc:
+            raise fail(str(exc), EXIT_FAILURE) from None
+        session.commit()
+    out.print(f"mail {mail_id} queued again")
+
+
+def requeue(
+    ids: Annotated[list[int] | None, typer.Argument(help="message numbers; none = all quarantined")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Process quarantined messages again (after a fix or an upgrade)."""
+
+    a = migrated_app(config)
+    count = requeue_messages(a.engine, ids or None)
+    out.print(f"{count} message(s) queued; `jiebang run --once` processes them")
+
+
+def _today(value: str | None, tz) -> date:  # type: ignore[no-untyped-def]
+    if value:
+        return date.fromisoformat(value)
+    return Operator().today or datetime.now(tz).date()  # JIEBANG_TODAY: rehearsals of the calendar
+
+
+def remind(
+    config: ConfigOpt = None,
+    today: Annotated[str | None, typer.Option(help="pretend today is YYYY-MM-DD")] = None,
+) -> None:
+    """Queue today's deadline reminders (also runs daily in `jiebang run`)."""
+
+    a = migrated_app(config)
+    count = Service(a).remind(_today(today, a.policy.tz))
+    out.print(f"{count} reminder(s) queued")
+
+
+def send(config: ConfigOpt = None) -> None:
+    """Deliver what the outbox holds now (also runs every few seconds in `jiebang run`)."""
+    a = migrated_app(config)
+    report = a.deliver()
+    out.print(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+
+
+def register(app: typer.Typer, db_app: typer.Typer) -> None:
+    """Add this module's commands, in the order `jiebang --help` lists them."""
+    app.command("list")(list_)
+    app.command()(show)
+    app.command()(status)
+    app.command("set-status")(set_status_cmd)
+    app.command()(outbox)
+    app.command()(resend)
+    app.command()(requeue)
+    app.command()(remind)
+    app.command()(send)

@@ -1,0 +1,6 @@
+"""Mail the records cause, written to the notifier's outbox in the same transaction.
+
+Modules
+    replies    acknowledgements, deficiency notices, redirects, status replies
+    reminders  deadline reminders, at most one per recipient per day
+"""

@@ -1,0 +1,145 @@
+"""Which mails a processed message causes, written to the outbox in the same transaction.
+
+Business code never opens SMTP: it calls :func:`notifier.outbox.enqueue`, which renders
+the template and stores a row the sender job delivers later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from campaign.policy import RoundPolicy
+from intake.model import Understanding
+from notifier.outbox import enqueue
+from notifier.wording import applicant_items
+from tracker.records.events import record
+from tracker.records.submissions import Touched
+from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, TASK_TYPE_LABELS, direction_name
+from tracker.store.tables import DeficiencyRecord, DeficiencyState, StoredMessage, Submission
+
+log = logging.getLogger("jiebang.replies")
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    sender: str
+    daily_cap: int = 20
+    own_addresses: frozenset[str] = frozenset()
+
+
+def _deadline(policy: RoundPolicy, channel: str | None) -> date | None:
+    return policy.deadlines.get(policy.deadline_key(channel))
+
+
+def open_items(session: Session, sub: Submission) -> list:
+    rows = session.exec(
+        select(DeficiencyRecord).where(DeficiencyRecord.submission_id == sub.id,
+                                       DeficiencyRecord.state == DeficiencyState.open)
+    ).all()
+    return applicant_items(rows)
+
+
+class Replier:
+    def __init__(self, session: Session, policy: RoundPolicy, settings: ReplySettings,
+                 msg: StoredMessage, result: Understanding) -> None:
+        self.session, self.policy, self.settings = session, policy, settings
+        self.msg, self.result = msg, result
+
+    def _send(self, kind: str, template: str, to: list[str], context: dict, *, reference: str | None,
+              key: str, auto: str = "auto-replied") -> None:
+        refs = [*self.result.thread_ids, *([self.msg.message_id] if self.msg.message_id else [])]
+        row = enqueue(
+            self.session, kind=kind, to=to, template=template, context=context, reference=reference,
+            in_reply_to=self.msg.message_id, references=refs, sender=self.settings.sender,
+            dedupe_key=f"reply:{self.msg.content_key}:{key}", daily_cap=self.settings.daily_cap,
+            cause=f"message #{self.msg.id}", auto_submitted=auto,
+            own_addresses=self.settings.own_addresses,
+        )
+        if row is None:
+            record(self.session, "reply_suppressed", message=self.msg, detail=f"{template} → {', '.join(to)}")
+
+    # --- submissions --------------------------------------------------------
+    def for_submission(self, touched: Touched) -> None:
+        sender = self.msg.from_addr
+        if not sender:
+            return
+        received = self.msg.received_at or self.result.received_at
+        if not touched.versions:
+            items = applicant_items(touched.mail_problems + touched.package_problems)
+            if items:
+                self._send("deficiency", "deficiency", [sender], {
+                    "reference": None, "unit": None, "items": items, "received_at": received,
+                    "deadline": _deadline(self.policy, self.result.channel)}, reference=None, key="mail")
+            return
+        for sub, version, codes in touched.versions:
+            if any(d.code == "WRONG_CHANNEL" for d in codes) and sub.unit_city in self.policy.cities:
+                self._redirect(sub, sender)
+                continue
+            items = open_items(self.session, sub)
+            if sub in touched.late_ignored:
+                items = applicant_items([d for d in codes if d.code == "LATE"])
+            if items:
+                self._send("deficiency", "deficiency", [sender], {
+                    "reference": sub.reference, "unit": sub.unit, "items": items, "received_at": received,
+                    "deadline": _deadline(self.policy, sub.channel)}, reference=sub.reference, key=sub.reference)
+            else:
+                self._send("ack", "ack", [sender], self._ack_context(sub, version.documents, received),
+                           reference=sub.reference, key=sub.reference)
+        if touched.package_problems and applicant_items(touched.package_problems):
+            self._send("deficiency", "deficiency", [sender], {
+                "reference": None, "unit": None, "items": applicant_items(touched.package_problems),
+                "received_at": received, "deadline": _deadline(self.policy, "via_city")},
+                reference=None, key="package")
+
+    def _ack_context(self, sub: Submission, files: list[str], received: datetime) -> dict:
+        return {
+            "reference": sub.reference, "unit": sub.unit or "", "direction": sub.direction,
+            "direction_name": direction_name(sub.direction), "task_name": sub.task_name,
+            "task_types": [TASK_TYPE_LABELS.get(t, t) for t in sub.task_types],
+            "channel_label": CHANNEL_LABELS.get(sub.channel or "", "直报"), "city": sub.city,
+            "files": files or [d.name for d in self.result.documents], "received_at": received,
+            "versions": sub.versions,
+        }
+
+    def _redirect(self, sub: Submission, sender: str) -> None:
+        bureau = self.policy.cities[sub.unit_city]
+        self._send("redirect", "redirect", [sender], {
+            "unit": sub.unit, "city": sub.unit_city,
+            "bureau": {"contact": bureau.contact, "phone": bureau.phone, "emails": list(bureau.bureau_emails)},
+            "deadline_city_applicant": self.policy.deadlines.get("city_applicant")},
+            reference=sub.reference, key=f"redirect:{sub.reference}")
+
+    # --- status queries -----------------------------------------------------
+    def for_status_query(self) -> None:
+        asker = (self.msg.from_addr or "").lower()
+        if not asker:
+            return
+        if self.result.reference:
+            sub = self.session.exec(select(Submission).where(Submission.reference == self.result.reference)).first()
+            if sub is not None and asker in sub.contacts:
+                self._status(sub, asker)
+            else:  # a stranger (or an unknown reference): nothing about anyone's application
+                self._send("status", "status_denied", [asker], {}, reference=None, key="denied")
+            return
+        mine = [s for s in self.session.exec(select(Submission).where(Submission.round_code == self.policy.code)).all()
+                if asker in s.contacts]
+        if len(mine) == 1:
+            self._status(mine[0], asker)
+        elif mine:
+            self._send("status", "status_list", [asker], {"items": [
+                {"reference": s.reference, "unit": s.unit or "", "status_label": STATUS_LABELS.get(s.status, s.status),
+                 "direction_name": direction_name(s.direction)} for s in mine]},
+                reference=None, key="list")
+        else:
+            self._send("status", "status_denied", [asker], {}, reference=None, key="denied")
+
+    def _status(self, sub: Submission, asker: str) -> None:
+        # only ever to the address on file that asked — never to a Reply-To the asker chose
+        self._send("status", "status", [asker], {
+            "reference": sub.reference, "unit": sub.unit or "", "status_label": STATUS_LABELS.get(sub.status, sub.status),
+            "versions": sub.versions, "last_received_at": sub.updated_at, "items": open_items(self.session, sub)},
+            reference=sub.reference, key=f"status:{sub.reference}")

@@ -1,0 +1,272 @@
+"""`jiebang run`: an APScheduler 3 service (poll → process; later: outbox, reminders,
+digest), IDLE wake-ups, the local SMTP receiver, and a clean stop on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session
+
+from intake.sources import Mailbox, MailboxUnavailable, SourceError
+from intake.sources.receiver import LocalReceiver
+from notifier.sender import SendReport
+from tracker.app import App
+from tracker.outreach.reminders import queue_reminders
+from tracker.pipeline.poller import PollReport, poll_once
+from tracker.pipeline.processing import ProcessReport, process_pending
+
+log = logging.getLogger("jiebang.service")
+
+MAX_BACKOFF = 300.0
+
+
+@dataclass
+class CycleReport:
+    poll: PollReport
+    process: ProcessReport
+
+
+class ReceiverUnavailable(Exception):
+    """The embedded SMTP receiver cannot listen (port taken, no permission)."""
+
+
+class Backoff:
+    """Exponential back-off between reconnect attempts (1 s, 2 s, 4 s … 5 min)."""
+
+    def __init__(self, first: float = 1.0, cap: float = MAX_BACKOFF) -> None:
+        self.first, self.cap, self.delay, self.not_before = first, cap, 0.0, 0.0
+
+    def failed(self) -> float:
+        self.delay = min(self.cap, self.delay * 2 if self.delay else self.first)
+        self.not_before = time.monotonic() + self.delay
+        return self.delay
+
+    def succeeded(self) -> None:
+        self.delay, self.not_before = 0.0, 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.not_before
+
+
+class Service:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.stop = threading.Event()
+        self._mailbox: Mailbox | None = None
+        self._backoff = Backoff()
+        self._lock = threading.Lock()  # one intake cycle at a time
+        self.receiver: LocalReceiver | None = None
+        self.scheduler: BackgroundScheduler | None = None
+
+    # --- start-up -----------------------------------------------------------
+    def preflight(self) -> None:
+        """Migrate the database and prove the mailbox works; raise on a permanent error."""
+        self.app.migrate()
+        mailbox = self.app.new_mailbox()
+        mailbox.connect()
+        for folder in self.app.folders:
+            mailbox.select(folder)
+        if self.app.settings.mailbox.after_commit == "move":
+            ensure = getattr(mailbox, "ensure_folder", None)
+            if ensure:
+                ensure(self.app.settings.mailbox.move_to)
+        self._mailbox = mailbox
+
+    # --- one cycle ----------------------------------------------------------
+    def cycle(self, *, understand: bool = True) -> CycleReport:
+        with self._lock:
+            poll = self._poll()
+            process = ProcessReport()
+            if understand:
+                process = process_pending(
+                    self.app.engine, self.app.blobs, self.app.analyse, apply=self.app.applier, stop=self.stop
+                )
+            return CycleReport(poll=poll, process=process)
+
+    def send(self) -> SendReport:
+        """Deliver the outbox; a broken SMTP server only delays mail (rows stay pending)."""
+        report = self.app.deliver()
+        if report.sent or report.failed or report.retried:
+            log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retried, report.failed)
+        return report
+
+    def remind(self, today: date | None = None) -> int:
+        today = today or datetime.now(self.app.policy.tz).date()
+        with Session(self.app.engine) as session:
+            report = queue_reminders(session, self.app.policy, today=today,
+                                     days_before=self.app.settings.reminders.days_before,
+                                     settings=self.app.reply_settings)
+            session.commit()
+        for line in report.queued:
+            log.info("reminder queued: %s", line)
+        return len(report.queued)
+
+    def digest(self, today: date | None = None) -> bool:
+        """Queue today's staff digest (at most once a day: the outbox's dedupe key)."""
+        from tracker.reports.digest import queue_digest
+
+        if not self.app.settings.staff.digest_to:
+            log.warning("digest: staff.digest_to is empty; not writing one")
+            return False
+        return queue_digest(self.app, today=today) is not None
+
+    def _poll(self) -> PollReport:
+        if not self._backoff.ready():
+            return PollReport()
+        reused = self._mailbox is not None
+        try:
+            report = self._poll_with_connection()
+        except MailboxUnavailable as exc:
+            self._drop_mailbox()
+            if not reused:
+                return self._poll_failed(exc)
+            # a connection kept since the last cycle may simply have timed out on the
+            # server's side: one immediate retry on a fresh one before backing off
+            try:
+                report = self._poll_with_connection()
+            except SourceError as again:
+                return self._poll_failed(again)
+        except SourceError as exc:
+            return self._poll_failed(exc)
+        self._backoff.succeeded()
+        if report.fetched:
+            log.info("poll: %d fetched, %d new, %d already stored", report.fetched, report.new, report.duplicates)
+        return report
+
+    def _poll_with_connection(self) -> PollReport:
+        if self._mailbox is None:
+            self._mailbox = self.app.new_mailbox()
+            self._mailbox.connect()
+        return poll_once(
+            self.app.engine, self.app.blobs, self._mailbox, self.app.folders,
+            limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop,
+        )
+
+    def _poll_failed(self, exc: Exception) -> PollReport:
+        delay = self._backoff.failed()
+        log.warning("mailbox: %s — retrying in %.0f s", exc, delay)
+        self._drop_mailbox()
+        return PollReport()
+
+    def _drop_mailbox(self) -> None:
+        if self._mailbox is not None:
+            try:
+                self._mailbox.close()
+            except Exception:  # closing a broken connection
+                pass
+        self._mailbox = None
+
+    # --- the long-running service ---------------------------------------------
+    def run_forever(self, *, handle_signals: bool = True) -> None:
+        settings = self.app.settings
+        if handle_signals:  # only possible from the main thread
+            self._install_signals()
+        if settings.receiver.enabled:
+            self.receiver = self._start_receiver()
+        self.scheduler = BackgroundScheduler(timezone=settings.campaign.timezone)
+        self.scheduler.add_job(
+            self._cycle_job, "interval", seconds=settings.schedule.poll_seconds, id="poll",
+            max_instances=1, coalesce=True, next_run_time=datetime.now(self.app.policy.tz),
+        )
+        self.scheduler.add_job(self._guard(self.send), "interval", seconds=settings.schedule.outbox_seconds,
+                               id="outbox", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._guard(self.remind), CronTrigger.from_crontab(
+            settings.schedule.reminders_cron, timezone=settings.campaign.timezone), id="reminders",
+            max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._guard(self.digest), CronTrigger.from_crontab(
+            settings.schedule.digest_cron, timezone=settings.campaign.timezone), id="digest",
+            max_instances=1, coalesce=True)
+        self.scheduler.start()
+        watcher = None
+        if settings.mailbox.idle and settings.mailbox.url.startswith("imap"):
+            watcher = threading.Thread(target=self._idle_watch, name="idle", daemon=True)
+            watcher.start()
+        log.info("jiebang running: mailbox %s, every %d s%s", self.app.new_mailbox().name,
+                 settings.schedule.poll_seconds, " + IDLE" if watcher else "")
+        try:
+            while not self.stop.wait(1.0):
+                pass
+        finally:
+            log.info("stopping: finishing the current message")
+            self.scheduler.shutdown(wait=True)
+            if self.receiver:
+                self.receiver.stop()
+            self._drop_mailbox()
+            log.info("stopped")
+
+    def _cycle_job(self) -> None:
+        try:
+            self.cycle()
+        except Exception:  # the scheduler must survive anything a cycle raises
+            log.exception("intake cycle failed; the next one will retry")
+        else:
+            self.wake("outbox")  # answers go out right after the mail that caused them
+
+    def _guard(self, job: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # a failing job is logged and retried on its schedule
+                log.exception("job %s failed; it runs again on its schedule", job.__name__)
+
+        return run
+
+    def wake(self, job: str = "poll") -> None:
+        if self.scheduler is not None and not self.stop.is_set() and self.scheduler.get_job(job):
+            self.scheduler.modify_job(job, next_run_time=datetime.now(self.app.policy.tz))
+
+    def _idle_watch(self) -> None:
+        """Hold a second connection in IDLE on the first folder and wake the poll job."""
+        backoff = Backoff()
+        folder = self.app.folders[0]
+        while not self.stop.is_set():
+            box = self.app.new_mailbox()
+            try:
+                box.connect()
+                box.select(folder)
+                if not box.supports_idle:
+                    log.info("server has no IDLE: polling every %d s", self.app.settings.schedule.poll_seconds)
+                    return
+                backoff.succeeded()
+                while not self.stop.is_set():
+                    if box.wait_for_mail(timeout=self.app.settings.mailbox.idle_seconds, stop=self.stop):
+                        log.debug("IDLE: new mail in %s", folder)
+                        self.wake()
+            except SourceError as exc:
+                delay = backoff.failed()
+                log.warning("IDLE connection: %s — reconnecting in %.0f s", exc, delay)
+                self.stop.wait(delay)
+            finally:
+                try:
+                    box.close()
+                except Exception:  # already broken
+                    pass
+
+    def _start_receiver(self) -> LocalReceiver:
+        r = self.app.settings.receiver
+        inbox = self.app.settings.maildir_path(self.app.settings.mailbox.url)
+        receiver = LocalReceiver(inbox, host=r.host, port=r.port, max_message_bytes=r.max_message_bytes)
+        try:
+            receiver.start()
+        except OSError as exc:
+            raise ReceiverUnavailable(f"local SMTP receiver cannot listen on {r.host}:{r.port}: "
+                                      f"{exc.strerror or exc}") from None
+        log.info("local SMTP receiver on %s:%d → %s", r.host, receiver.port, inbox)
+        return receiver
+
+    def _install_signals(self) -> None:
+        def _stop(signum: int, _frame: object) -> None:
+            log.info("received %s", signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)

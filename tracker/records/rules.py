@@ -1,0 +1,202 @@
+"""Rules across messages, as registered ``CrossRule``s: one lead unit, one direction
+(DUPLICATE_LEAD); at most ``city_quota`` per city per direction (CITY_QUOTA_EXCEEDED).
+
+Each rule recomputes its deficiencies from the records and opens or resolves them,
+so re-running after any change (or after a crash) converges to the same state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from campaign import DeficiencyCode, code
+from campaign.codes import quota_exceeded_message
+from campaign.policy import RoundPolicy
+from tracker.records.status import refresh_status
+from tracker.reports.labels import direction_label
+from tracker.store.tables import (
+    CityPackage,
+    DeficiencyRecord,
+    DeficiencyState,
+    Event,
+    RecommendationRow,
+    StoredMessage,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
+
+
+def _open(session: Session, code: str, **where: object) -> list[DeficiencyRecord]:
+    stmt = select(DeficiencyRecord).where(DeficiencyRecord.code == code,
+                                          DeficiencyRecord.state == DeficiencyState.open)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(DeficiencyRecord, name) == value)
+    return list(session.exec(stmt).all())
+
+
+def _reconcile(session: Session, code: str, wanted: dict[tuple[str, int], str],
+               cause: StoredMessage | None, scope: list[DeficiencyRecord]) -> set[int]:
+    """Make the open ``code`` rows equal ``wanted`` ((owner kind, id) → message)."""
+    touched: set[int] = set()
+    have = {("sub" if r.submission_id else "pkg", r.submission_id or r.package_id): r for r in scope}
+    for owner, row in have.items():
+        if owner not in wanted:
+            row.state, row.resolved_at, row.resolution = DeficiencyState.resolved, utcnow(), "已不再存在"
+            session.add(row)
+            _log(session, "deficiency_resolved", owner, code, cause)
+            if owner[0] == "sub":
+                touched.add(owner[1])
+    for owner, message in wanted.items():
+        if owner in have:
+            continue
+        kind, pk = owner
+        session.add(DeficiencyRecord(
+            submission_id=pk if kind == "sub" else None, package_id=pk if kind == "pkg" else None,
+            message_pk=cause.id if cause else None, code=code, severity="error", message=message,
+        ))
+        _log(session, "deficiency_opened", owner, code, cause)
+        if kind == "sub":
+            touched.add(pk)
+    return touched
+
+
+def _log(session: Session, kind: str, owner: tuple[str, int], code: str, cause: StoredMessage | None) -> None:
+    session.add(Event(kind=kind, submission_id=owner[1] if owner[0] == "sub" else None,
+                      package_id=owner[1] if owner[0] == "pkg" else None,
+                      message_pk=cause.id if cause else None, detail=code))
+
+
+def refresh_duplicate_leads(session: Session, policy: RoundPolicy, cause: StoredMessage | None = None,
+                            city: str | None = None) -> set[int]:
+    round_code = policy.code
+    subs = session.exec(
+        select(Submission).where(Submission.round_code == round_code,
+                                 Submission.status != SubmissionStatus.withdrawn,
+                                 col(Submission.lead_key).not_like("unidentified:%"))
+    ).all()
+    by_lead: dict[str, list[Submission]] = defaultdict(list)
+    for sub in subs:
+        by_lead[sub.lead_key].append(sub)
+    wanted: dict[tuple[str, int], str] = {}
+    for group in by_lead.values():
+        directions = {s.direction for s in group}
+        if len(directions) > 1:
+            refs = "、".join(f"{s.reference}（方向{s.direction}）" for s in group)
+            for sub in group:
+                wanted[("sub", sub.id)] = f"{sub.unit or '该单位'}作为揭榜单位牵头申报了多个方向：{refs}；每个揭榜单位限牵头申报1个方向。"
+    scope = [r for r in _open(session, "DUPLICATE_LEAD") if r.submission_id]
+    touched = _reconcile(session, "DUPLICATE_LEAD", wanted, cause, scope)
+    _refresh(session, touched, cause)
+    return touched
+
+
+@dataclass
+class _Entry:
+    rank: int
+    submission_id: int | None
+    package_id: int | None
+
+
+def _city_entries(session: Session, round_code: str, city: str) -> dict[int, list[_Entry]]:
+    """Per direction: the city's current table rows, then its forms that no table lists."""
+    all_rows = session.exec(
+        select(RecommendationRow).join(CityPackage, RecommendationRow.package_id == CityPackage.id).where(
+            CityPackage.round_code == round_code, CityPackage.city == city)
+    ).all()
+    rows = [r for r in all_rows if r.current]
+    # a form the city listed once and left out of a newer table is no longer recommended
+    dropped = {r.submission_id for r in all_rows if not r.current and r.submission_id}
+    by_direction: dict[int, list[_Entry]] = defaultdict(list)
+    listed: set[int] = set()
+    for row in sorted(rows, key=lambda r: (r.rank, r.id)):
+        by_direction[row.direction].append(_Entry(row.rank, row.submission_id, row.package_id))
+        if row.submission_id:
+            listed.add(row.submission_id)
+    # applications a city forwarded without listing them still count against its quota
+    unlisted = session.exec(
+        select(Submission).where(Submission.round_code == round_code, Submission.channel == "via_city",
+                                 Submission.city == city, Submission.status != SubmissionStatus.withdrawn)
+        .order_by(Submission.id)
+    ).all()
+    for sub in unlisted:
+        if sub.id not in listed and sub.id not in dropped and sub.direction:
+            by_direction[sub.direction].append(_Entry(99, sub.id, None))
+    return by_direction
+
+
+def refresh_city_quota(session: Session, policy: RoundPolicy, cause: StoredMessage | None = None,
+                       city: str | None = None) -> set[int]:
+    """One city's quota (*city*), or every city that has sent a package."""
+    if city is None:
+        touched: set[int] = set()
+        for name in _package_cities(session, policy.code):
+            touched |= refresh_city_quota(session, policy, cause, name)
+        return touched
+    quota, round_code = policy.catalogue.city_quota, policy.code
+    wanted: dict[tuple[str, int], str] = {}
+    for direction, group in _city_entries(session, round_code, city).items():
+        if not direction or len(group) <= quota:
+            continue
+        text = quota_exceeded_message(city, direction_label(direction), len(group), quota)
+        for entry in group:
+            if entry.package_id:
+                wanted[("pkg", entry.package_id)] = text
+        for position, entry in enumerate(group[quota:], start=quota + 1):
+            if entry.submission_id:
+                wanted[("sub", entry.submission_id)] = text + f"本项位列第{position}，超出限额。"
+    city_packages = set(session.exec(select(CityPackage.id).where(CityPackage.city == city)).all())
+    scope = [r for r in _open(session, "CITY_QUOTA_EXCEEDED")
+             if r.package_id in city_packages or (r.submission_id and _sub_in_city(session, r.submission_id, city))]
+    touched = _reconcile(session, "CITY_QUOTA_EXCEEDED", wanted, cause, scope)
+    _refresh(session, touched, cause)
+    return touched
+
+
+def _sub_in_city(session: Session, sub_id: int, city: str) -> bool:
+    sub = session.get(Submission, sub_id)
+    return sub is not None and sub.city == city
+
+
+def _refresh(session: Session, sub_ids: set[int], cause: StoredMessage | None) -> None:
+    session.flush()
+    for pk in sub_ids:
+        sub = session.get(Submission, pk)
+        if sub is not None:
+            refresh_status(session, sub, cause=cause)
+
+
+def _package_cities(session: Session, round_code: str) -> set[str]:
+    return set(session.exec(select(CityPackage.city).where(CityPackage.round_code == round_code)).all())
+
+
+@dataclass(frozen=True)
+class CrossRule:
+    """A rule over many messages: its declared code and how to bring its rows up to date.
+
+    ``refresh(session, policy, cause, city)`` returns the submissions whose deficiencies
+    changed; *city* narrows a per-city rule to one city (None: all of them).
+    """
+
+    code: DeficiencyCode
+    refresh: Callable[[Session, RoundPolicy, StoredMessage | None, str | None], set[int]]
+    per_city: bool = False  # only a city's own package can change it
+
+
+CROSS_RULES: tuple[CrossRule, ...] = (
+    CrossRule(code("DUPLICATE_LEAD"), refresh_duplicate_leads),
+    CrossRule(code("CITY_QUOTA_EXCEEDED"), refresh_city_quota, per_city=True),
+)
+
+
+def refresh_all(session: Session, policy: RoundPolicy, cause: StoredMessage | None = None,
+                city: str | None = None) -> set[int]:
+    """Re-run every rule across messages (after a new mail, or a staff decision such as a withdrawal)."""
+    touched: set[int] = set()
+    for rule in CROSS_RULES:
+        touched |= rule.refresh(session, policy, cause, city)
+    return touched

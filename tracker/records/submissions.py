@@ -1,0 +1,274 @@
+"""Apply one understood submission mail to the records: submissions, versions,
+deficiencies, city packages — all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from campaign import codes_in
+from campaign.policy import RoundPolicy
+from intake.model import Application, Deficiency, Understanding
+from tracker.records.events import record
+from tracker.records.status import refresh_status
+from tracker.store.tables import (
+    CityPackage,
+    DeficiencyRecord,
+    DeficiencyState,
+    RecommendationRow,
+    StoredMessage,
+    Submission,
+    SubmissionVersion,
+    utcnow,
+)
+
+# the catalogue's scopes: about a city's package as a whole, and what only rules across
+# messages open and resolve (a per-mail finding of those is for `inspect`, not the records)
+PACKAGE_CODES = codes_in("package")
+CROSS_MESSAGE_CODES = codes_in("cross")
+
+
+@dataclass
+class Touched:
+    """What one message changed, for the replies that follow."""
+
+    versions: list[tuple[Submission, SubmissionVersion, list[Deficiency]]] = field(default_factory=list)
+    package: CityPackage | None = None
+    package_problems: list[Deficiency] = field(default_factory=list)
+    mail_problems: list[Deficiency] = field(default_factory=list)  # no submission to hang them on
+    late_ignored: list[Submission] = field(default_factory=list)  # a timely version stands
+
+
+def unit_key(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name)
+    text = re.sub(r"\s+", "", text).replace("（", "(").replace("）", ")")
+    return text.lower()
+
+
+def lead_key(app: Application, message_pk: int, index: int) -> str:
+    if app.uscc and len(app.uscc) == 18:
+        return app.uscc.upper()
+    if app.unit:
+        return "name:" + unit_key(app.unit)
+    return f"unidentified:{message_pk}:{index}"  # nothing to match on: its own record
+
+
+def next_reference(session: Session, code: str) -> str:
+    last = session.exec(
+        select(func.max(Submission.reference)).where(Submission.round_code == code)
+    ).one()
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{code}-{number:04d}"
+
+
+def _find(session: Session, policy: RoundPolicy, result: Understanding, app: Application, key: str) -> Submission | None:
+    if result.reference:
+        quoted = session.exec(select(Submission).where(Submission.reference == result.reference)).first()
+        if quoted is not None and (quoted.lead_key == key or key.startswith("unidentified:")):
+            return quoted
+    return session.exec(
+        select(Submission).where(
+            Submission.round_code == policy.code,
+            Submission.lead_key == key,
+            Submission.direction == (app.direction or 0),
+        )
+    ).first()
+
+
+def _codes_for(result: Understanding, index: int) -> list[Deficiency]:
+    return [
+        d for d in result.deficiencies
+        if d.code not in PACKAGE_CODES and d.code not in CROSS_MESSAGE_CODES
+        and (d.application == index or d.application is None)
+    ]
+
+
+def _preferred_channel(nature: str | None, channels: set[str]) -> str:
+    # central / provincial units report direct; everyone else through their city
+    if nature in ("central", "provincial") and "direct" in channels:
+        return "direct"
+    return "via_city" if "via_city" in channels else next(iter(channels))
+
+
+def apply_submission(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy) -> Touched:
+    touched = Touched()
+    if result.channel == "via_city":
+        touched.package = _record_package(session, msg, result, policy)
+        touched.package_problems = [d for d in result.deficiencies if d.code in PACKAGE_CODES]
+    if not result.applications:
+        touched.mail_problems = [d for d in result.deficiencies if d.code not in PACKAGE_CODES]
+        if result.reference:  # a reply to a known submission that carried no form
+            sub = session.exec(select(Submission).where(Submission.reference == result.reference)).first()
+            if sub is not None:
+                record(session, "mail_without_form", submission=sub, message=msg,
+                       detail=",".join(d.code for d in touched.mail_problems))
+        return touched
+    for index, app in enumerate(result.applications):
+        _apply_application(session, msg, result, policy, index, app, touched)
+    return touched
+
+
+def _apply_application(session, msg, result, policy, index, app, touched) -> None:  # type: ignore[no-untyped-def]
+    key = lead_key(app, msg.id, index)
+    codes = _codes_for(result, index)
+    late = any(d.code == "LATE" for d in codes)
+    sub = _find(session, policy, result, app, key)
+    if sub is None:
+        sub = Submission(round_code=policy.code, reference=next_reference(session, policy.code), lead_key=key)
+        session.add(sub)
+        session.flush()
+        record(session, "submission_created", submission=sub, message=msg, detail=sub.reference)
+    number = sub.versions + 1
+    version = SubmissionVersion(
+        submission_id=sub.id, number=number, message_pk=msg.id, received_at=msg.received_at,
+        late=late, channel=result.channel, documents=list(app.documents), fields=app.contract(),
+    )
+    session.add(version)
+    sub.versions = number
+    _add_contacts(sub, msg, app, result)
+    timely_stands = late and sub.standing_version and not sub.late
+    if timely_stands:
+        record(session, "late_version_ignored", submission=sub, message=msg,
+               detail=f"第{number}版逾期送达，以第{sub.standing_version}版为准")
+        touched.late_ignored.append(sub)
+    else:
+        previous_channel = sub.channel
+        _take_fields(sub, app, result)
+        if previous_channel and previous_channel != result.channel:
+            sub.channel = _preferred_channel(sub.unit_nature, {previous_channel, result.channel or previous_channel})
+            record(session, "received_on_both_channels", submission=sub, message=msg,
+                   detail=f"{previous_channel} + {result.channel}; counts as {sub.channel}")
+        sub.standing_version, sub.late = number, late
+        _sync_deficiencies(session, sub, msg, number, codes)
+        record(session, "version_added", submission=sub, message=msg, detail=f"第{number}版")
+    if touched.package is not None:
+        _link_rows(session, touched.package, sub)
+    sub.updated_at = utcnow()
+    session.add(sub)
+    session.flush()
+    refresh_status(session, sub, cause=msg)
+    touched.versions.append((sub, version, codes))
+
+
+def _add_contacts(sub: Submission, msg: StoredMessage, app: Application, result: Understanding) -> None:
+    found = list(sub.contacts)
+    for addr in (msg.from_addr, app.contact_email):
+        if addr and addr.lower() not in found:
+            found.append(addr.lower())
+    sub.contacts = found
+
+
+def _take_fields(sub: Submission, app: Application, result: Understanding) -> None:
+    sub.unit = app.unit or sub.unit
+    sub.uscc = app.uscc or sub.uscc
+    sub.unit_nature = app.unit_nature or sub.unit_nature
+    sub.unit_city = app.city or sub.unit_city
+    sub.direction = app.direction or sub.direction
+    sub.task_name = app.task_name or sub.task_name
+    sub.task_types = list(app.task_types) or sub.task_types
+    sub.partners = list(app.partners)
+    sub.channel = sub.channel or result.channel
+    if result.channel == "via_city":
+        sub.city = result.city
+
+
+def _sync_deficiencies(session: Session, sub: Submission, msg: StoredMessage, number: int,
+                       codes: list[Deficiency]) -> None:
+    """Open what this version has; resolve what it fixed (cross-message codes excepted)."""
+    open_rows = session.exec(
+        select(DeficiencyRecord).where(
+            DeficiencyRecord.submission_id == sub.id, DeficiencyRecord.state == DeficiencyState.open
+        )
+    ).all()
+    now_codes = {d.code for d in codes}
+    for row in open_rows:
+        if row.code in CROSS_MESSAGE_CODES or row.code in now_codes:
+            continue
+        row.state, row.resolved_at, row.resolution = DeficiencyState.resolved, utcnow(), f"第{number}版已补正"
+        session.add(row)
+        record(session, "deficiency_resolved", submission=sub, message=msg, detail=row.code)
+    already = {row.code for row in open_rows}
+    for d in codes:
+        if d.code in already:
+            continue
+        session.add(DeficiencyRecord(submission_id=sub.id, message_pk=msg.id, version=number,
+                                     code=d.code, severity=d.severity, message=d.message))
+        already.add(d.code)
+        record(session, "deficiency_opened", submission=sub, message=msg, detail=d.code)
+
+
+def _record_package(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy) -> CityPackage:
+    city = result.city or "未知"
+    earlier = session.exec(
+        select(CityPackage).where(CityPackage.round_code == policy.code, CityPackage.city == city)
+    ).all()
+    package = CityPackage(
+        round_code=policy.code, city=city, message_pk=msg.id, sender=msg.from_addr,
+        version=max((p.version for p in earlier), default=0) + 1,
+        verified=_sender_verified(result), has_table=result.has_table,
+        late=result.late, received_at=msg.received_at,
+    )
+    session.add(package)
+    session.flush()
+    _supersede_rows(session, msg, package, {rec.direction or 0 for rec in result.recommendations})
+    for rec in result.recommendations:
+        session.add(RecommendationRow(package_id=package.id, rank=rec.rank, direction=rec.direction or 0,
+                                      unit=rec.unit, task_name=rec.task_name))
+    for d in result.deficiencies:
+        if d.code in PACKAGE_CODES:
+            session.add(DeficiencyRecord(package_id=package.id, message_pk=msg.id, code=d.code,
+                                         severity=d.severity, message=d.message))
+    record(session, "package_received", package=package, message=msg,
+           detail=f"{city} 第{package.version}版，推荐{len(result.recommendations)}项")
+    session.flush()
+    return package
+
+
+def _sender_verified(result: Understanding) -> bool:
+    """The package came from the registered address of the city it is for (or has no table)."""
+    if not result.has_table:
+        return True
+    return result.sender_city is not None and (result.city is None or result.sender_city == result.city)
+
+
+def _supersede_rows(session: Session, msg: StoredMessage, package: CityPackage, directions: set[int]) -> None:
+    """A re-sent table is the city's whole list for the directions it covers."""
+    if not directions:
+        return  # forms without a table add applications, they change no list
+    older = session.exec(
+        select(RecommendationRow).join(CityPackage, RecommendationRow.package_id == CityPackage.id).where(
+            CityPackage.round_code == package.round_code, CityPackage.city == package.city,
+            CityPackage.id != package.id, col(RecommendationRow.current).is_(True),
+            col(RecommendationRow.direction).in_(directions),
+        )
+    ).all()
+    replaced: set[int] = set()
+    for row in older:
+        row.current = False
+        session.add(row)
+        replaced.add(row.package_id)
+    for pk in sorted(replaced):
+        old = session.get(CityPackage, pk)
+        still = session.exec(select(RecommendationRow.id).where(
+            RecommendationRow.package_id == pk, col(RecommendationRow.current).is_(True))).first()
+        if old is not None and still is None:
+            old.current = False
+            session.add(old)
+        record(session, "package_superseded", package=old, message=msg,
+               detail=f"第{old.version if old else '?'}版中方向{sorted(directions)}的推荐由第{package.version}版取代")
+
+
+def _link_rows(session: Session, package: CityPackage, sub: Submission) -> None:
+    for row in session.exec(select(RecommendationRow).where(RecommendationRow.package_id == package.id)).all():
+        if row.submission_id is None and sub.unit and unit_key(row.unit) == unit_key(sub.unit):
+            row.submission_id = sub.id
+            session.add(row)
+
+
+def received_local(value: datetime | None, policy: RoundPolicy) -> datetime | None:
+    return value.astimezone(policy.tz) if value else None
