@@ -96,7 +96,8 @@ SHANDONG_CITIES: tuple[str, ...] = (
 
 
 def _frozen(value: Mapping[str, date] | None) -> Mapping[str, date]:
-    return MappingProxyType(dict(value or {}))
+    # a private copy (a plain dict: the catalogue crosses into worker processes by pickle)
+    return dict(value or {})
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from campaign import DeficiencyCode, cn_number, code, current
 from campaign.codes import quota_exceeded_message
@@ -87,7 +87,7 @@ def _who(form: FormReading) -> str:
     return form.application.unit or f"文件“{form.name}”"
 
 
-def _date_cn(day) -> str:
+def _date_cn(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
@@ -132,7 +132,7 @@ def cloud_attachment(f: Facts) -> list[Finding]:
 
 @rule("UNREADABLE_DOCUMENT")
 def unreadable_document(f: Facts) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for d in f.documents:
         if not d.readable:
             why = f"（{d.error}）" if d.error else ""
@@ -251,7 +251,7 @@ def not_in_shandong(f: Facts) -> list[Finding]:
 
 @rule("USCC_INVALID")
 def uscc_invalid(f: Facts) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for i, x in enumerate(f.forms):
         code = x.application.uscc or uscc_mod.normalize(x.uscc_raw)
         if (x.uscc_raw or code) and not uscc_mod.is_valid(code):
@@ -266,7 +266,7 @@ def uscc_invalid(f: Facts) -> list[Finding]:
 def wrong_channel(f: Facts) -> list[Finding]:
     if f.channel != "direct" or f.policy.role != "province":
         return []
-    out = []
+    out: list[Finding] = []
     for i, x in enumerate(f.forms):
         if x.application.unit_nature != "other":
             continue
@@ -290,6 +290,7 @@ def late(f: Facts) -> list[Finding]:
     if f.received_at is None or not f.policy.is_late(f.received_at, f.channel):
         return []
     end = f.policy.deadline_end(f.policy.deadline_key(f.channel))
+    assert end is not None  # is_late() is False when no deadline applies
     local = f.received_at.astimezone(f.policy.tz)
     return [
         f"邮件到达时间为 {local:%Y-%m-%d %H:%M}，已超过截止时间 {_date_cn(end)} 24 时。"
@@ -316,7 +317,7 @@ def city_quota_exceeded(f: Facts) -> list[Finding]:
 def table_mismatch(f: Facts) -> list[Finding]:
     if f.channel != "via_city" or not f.table:
         return []
-    out = []
+    out: list[Finding] = []
     for row in f.table.rows:
         unit = row.recommendation.unit
         if not any(

@@ -19,6 +19,7 @@ import email
 import email.utils
 import mimetypes
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
@@ -168,7 +169,7 @@ def parse_mail_datetime(value: str | None) -> datetime | None:
                 return naive.replace(tzinfo=timezone(timedelta(seconds=parts[9])))
             # "-0000" is UTC with unknown local time; no zone at all is local time.
             return naive.replace(tzinfo=UTC if "-0000" in text else _CHINA)
-    recovered = parse_mail_date(text).value  # obsolete syntax, comments; UTC
+    recovered: datetime | None = parse_mail_date(text).value  # obsolete syntax, comments; UTC
     if recovered is not None:
         return recovered
     try:
@@ -261,7 +262,7 @@ class _Walker:
         for leaf in leaves:
             self._leaf(leaf, cids, container, depth)
 
-    def _leaves(self, part: Message, nest: int, in_related: bool):
+    def _leaves(self, part: Message, nest: int, in_related: bool) -> Iterator[_Leaf]:
         ctype = part.get_content_type()
         if part.is_multipart() and ctype not in _MESSAGE_TYPES:
             if nest >= MAX_MULTIPART_NESTING:

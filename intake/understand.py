@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
+from typing import TYPE_CHECKING
 
 from campaign import RoundPolicy, using
 from intake.checks import Facts, run_checks
@@ -30,7 +31,10 @@ from intake.extract.fields import FormReading, read_form
 from intake.extract.merge import merge_readings
 from intake.extract.table import RecommendationTable, read_recommendations
 from intake.extract.units import city_in, same_unit
-from intake.model import Document, Envelope, Understanding
+from intake.model import Channel, Document, Envelope, Understanding
+
+if TYPE_CHECKING:  # imported lazily at run time (see _parse)
+    from intake.mime import Attachment
 
 log = logging.getLogger("jiebang.intake")
 
@@ -41,7 +45,7 @@ class _Mail:
     headers: Message | None = None
     text: str = ""
     html: str = ""
-    attachments: list = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def _parse(raw: bytes) -> _Mail:
@@ -66,12 +70,12 @@ def _parse(raw: bytes) -> _Mail:
         return _Mail(Envelope(None, None, "", None, None))
 
 
-def _open(attachments: list) -> list[Document]:
+def _open(attachments: list[Attachment]) -> list[Document]:
     files = [a for a in attachments if not getattr(a, "inline", False)]
     if not files:
         return []
     try:
-        from intake.documents import open_attachments
+        from intake.attachments import open_attachments
 
         return list(open_attachments(files))
     except Exception as exc:
@@ -136,7 +140,7 @@ def _channel(
     docs: list[Document],
     table: RecommendationTable | None,
     forms: list[FormReading],
-) -> tuple[str | None, str | None, str | None]:
+) -> tuple[Channel, str | None, str | None]:
     """(channel, city, sender's configured city)."""
     sender_city = policy.city_for_sender(env.from_addr or "") if env.from_addr else None
     has_table = any(d.role == "recommendation_table" for d in docs)
@@ -269,7 +273,7 @@ def _run(
     forms = _forms(docs)
     table = _table(docs)
     channel, city, sender_city = _channel(policy, env, docs, table, forms)
-    result.channel, result.city = channel, city  # type: ignore[assignment]
+    result.channel, result.city = channel, city
     result.sender_city = sender_city
     result.has_table = any(d.role == "recommendation_table" for d in docs)
     result.late = policy.is_late(result.received_at, channel)

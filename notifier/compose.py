@@ -22,6 +22,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
+from typing import Any, cast
 
 from notifier.clock import local_zone, utcnow
 from notifier.headers import clean_filename, clean_header
@@ -43,7 +44,7 @@ def _address(addr: str, display_name: str = "") -> Address:
     return Address(display_name=clean_header(display_name, 100), username=local, domain=domain)
 
 
-def _blob(load: BlobLoader | None, item: dict) -> bytes:
+def _blob(load: BlobLoader | None, item: dict[str, Any]) -> bytes:
     if load is None:
         raise ComposeError(f"attachment {item.get('name')!r} needs a blob loader")
     try:
@@ -84,7 +85,8 @@ def build_message(
     msg.add_alternative(row.html_body, subtype="html", charset="utf-8")
     inline = [a for a in row.attachments if a.get("cid")]
     files = [a for a in row.attachments if not a.get("cid")]
-    html_part = msg.get_payload()[1]
+    # multipart/alternative now: [text/plain, text/html], both EmailMessage (SMTP policy)
+    html_part = cast(list[EmailMessage], msg.get_payload())[1]
     for item in inline:
         maintype, subtype = _split_type(item["content_type"])
         html_part.add_related(_blob(load, item), maintype=maintype, subtype=subtype,

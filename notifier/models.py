@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
@@ -54,7 +55,7 @@ AUTO_SUBMITTED = {
 }
 
 
-def _ts(**kw: object) -> Column:
+def _ts(**kw: Any) -> Column[datetime]:
     return Column(UtcDateTime(), **kw)
 
 
@@ -77,7 +78,7 @@ class OutboxMail(SQLModel, table=True):
     references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     auto_submitted: str = Field(default="auto-replied", max_length=20)
     # [{name, content_type, sha256, cid | null}]; the bytes are in the blob store
-    attachments: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     state: str = Field(default=OutboxState.pending, max_length=12)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

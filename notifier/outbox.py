@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from notifier.clock import as_utc, local_day, utcnow
 from notifier.headers import (
@@ -111,10 +111,10 @@ def sent_today(session: Session, recipient_key: str, now: datetime) -> int:
     """Automatic mails written to *recipient_key* on *now*'s Asia/Shanghai day."""
     start, end = local_day(now)
     query = select(func.count()).select_from(OutboxMail).where(
-        OutboxMail.recipient_key == recipient_key,
-        OutboxMail.kind != MailKind.digest,
-        OutboxMail.created_at >= start,
-        OutboxMail.created_at < end,
+        col(OutboxMail.recipient_key) == recipient_key,
+        col(OutboxMail.kind) != MailKind.digest,
+        col(OutboxMail.created_at) >= start,
+        col(OutboxMail.created_at) < end,
     )
     return int(session.execute(query).scalar_one())
 
@@ -161,7 +161,8 @@ def enqueue(
     moment = as_utc(now or utcnow())
     if dedupe_key is not None:
         dedupe_key = clean_header(dedupe_key, 300)
-        if session.execute(select(OutboxMail.id).where(OutboxMail.dedupe_key == dedupe_key)).first():
+        existing = select(col(OutboxMail.id)).where(col(OutboxMail.dedupe_key) == dedupe_key)
+        if session.execute(existing).first():
             log.info("outbox: %s already written (dedupe %s)", kind, dedupe_key)
             return None
     own = frozenset({sender.strip().lower(), *own_addresses})
@@ -231,7 +232,7 @@ def mark_bounced(session: Session, message_id: str, reason: str) -> OutboxMail |
     the earlier attempt, and only its reason is kept.
     """
     wanted = clean_msgid(message_id) or f"<{message_id.strip().strip('<>')}>"
-    row = session.execute(
+    row: OutboxMail | None = session.execute(
         select(OutboxMail).where(func.lower(OutboxMail.message_id) == wanted.lower())
     ).scalar_one_or_none()
     if row is None:
@@ -265,7 +266,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def outbox_rows(session: Session) -> list[dict[str, Any]]:
     """SPEC §4 ``jiebang outbox --json`` objects, oldest first (plus a few extra keys)."""
-    rows = session.execute(select(OutboxMail).order_by(OutboxMail.id)).scalars()
+    rows = session.execute(select(OutboxMail).order_by(col(OutboxMail.id))).scalars()
     return [
         {
             "kind": row.kind,

@@ -17,9 +17,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import Engine, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from notifier.clock import as_utc, utcnow
 from notifier.compose import DEFAULT_SENDER_NAME, BlobLoader, ComposeError, build_message
@@ -44,7 +45,8 @@ class SendReport:
 
 def backoff(attempts: int) -> timedelta:
     """Delay after the *attempts*-th failed try: 1, 2, 4 … minutes, at most an hour."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY)
+    factor: int = 2 ** max(attempts - 1, 0)
+    return min(FIRST_RETRY * factor, MAX_RETRY)
 
 
 def recover_stale(engine: Engine, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
@@ -52,7 +54,8 @@ def recover_stale(engine: Engine, now: datetime, stale_after: timedelta = STALE_
     with engine.begin() as conn:
         result = conn.execute(
             update(OutboxMail)
-            .where(OutboxMail.state == OutboxState.sending, OutboxMail.claimed_at < now - stale_after)
+            .where(col(OutboxMail.state) == OutboxState.sending,
+                   col(OutboxMail.claimed_at) < now - stale_after)
             .values(state=OutboxState.pending, next_attempt_at=now, claimed_at=None)
         )
     if result.rowcount:
@@ -62,13 +65,14 @@ def recover_stale(engine: Engine, now: datetime, stale_after: timedelta = STALE_
 
 def _due_ids(engine: Engine, now: datetime, limit: int) -> list[int]:
     query = (
-        select(OutboxMail.id)
-        .where(OutboxMail.state == OutboxState.pending, OutboxMail.next_attempt_at <= now)
-        .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+        select(col(OutboxMail.id))
+        .where(col(OutboxMail.state) == OutboxState.pending, col(OutboxMail.next_attempt_at) <= now)
+        .order_by(col(OutboxMail.next_attempt_at), col(OutboxMail.id))
         .limit(limit)
     )
     with engine.connect() as conn:
-        return list(conn.execute(query).scalars())
+        # the primary key column is never NULL; SQLModel types it as `int | None`
+        return cast(list[int], list(conn.execute(query).scalars()))
 
 
 def _claim(engine: Engine, mail_id: int, now: datetime) -> bool:
@@ -76,8 +80,8 @@ def _claim(engine: Engine, mail_id: int, now: datetime) -> bool:
     with engine.begin() as conn:
         result = conn.execute(
             update(OutboxMail)
-            .where(OutboxMail.id == mail_id, OutboxMail.state == OutboxState.pending,
-                   OutboxMail.next_attempt_at <= now)
+            .where(col(OutboxMail.id) == mail_id, col(OutboxMail.state) == OutboxState.pending,
+                   col(OutboxMail.next_attempt_at) <= now)
             .values(state=OutboxState.sending, claimed_at=now, attempts=OutboxMail.attempts + 1)
         )
     return result.rowcount == 1
@@ -87,12 +91,12 @@ def _record(engine: Engine, mail_id: int, **values: object) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(OutboxMail)
-            .where(OutboxMail.id == mail_id, OutboxMail.state == OutboxState.sending)
+            .where(col(OutboxMail.id) == mail_id, col(OutboxMail.state) == OutboxState.sending)
             .values(claimed_at=None, **values)
         )
 
 
-def _send_one(engine: Engine, row: OutboxMail, transport: Transport, *, sender: str,
+def _send_one(engine: Engine, row: OutboxMail, transport: Transport, *, mail_id: int, sender: str,
               sender_name: str, load: BlobLoader | None, now: datetime, max_attempts: int,
               report: SendReport) -> None:
     where = f"outbox #{row.id} {row.kind} {row.reference or '-'} to {','.join(row.to_addrs)} attempt {row.attempts}"
@@ -100,28 +104,28 @@ def _send_one(engine: Engine, row: OutboxMail, transport: Transport, *, sender: 
         message = build_message(row, sender=sender, sender_name=sender_name, load=load, now=now)
         transport.send(message, envelope_from=sender, recipients=list(row.to_addrs))
     except (PermanentSendError, ComposeError) as exc:
-        _record(engine, row.id, state=OutboxState.failed, last_error=truncate(str(exc), 1000))
+        _record(engine, mail_id, state=OutboxState.failed, last_error=truncate(str(exc), 1000))
         report.failed += 1
         log.error("%s: failed for good: %s", where, exc)
     except TransientSendError as exc:
         error = truncate(str(exc), 1000)
         if row.attempts >= max_attempts:
-            _record(engine, row.id, state=OutboxState.failed, last_error=error)
+            _record(engine, mail_id, state=OutboxState.failed, last_error=error)
             report.failed += 1
             log.error("%s: giving up after %d attempts: %s", where, row.attempts, exc)
         else:
             later = now + backoff(row.attempts)
-            _record(engine, row.id, state=OutboxState.pending, next_attempt_at=later, last_error=error)
+            _record(engine, mail_id, state=OutboxState.pending, next_attempt_at=later, last_error=error)
             report.retried += 1
             log.warning("%s: will retry at %s: %s", where, later.isoformat(timespec="seconds"), exc)
     except Exception as exc:  # an adapter bug must not stop the job or strand the row
         later = now + backoff(row.attempts)
-        _record(engine, row.id, state=OutboxState.pending, next_attempt_at=later,
+        _record(engine, mail_id, state=OutboxState.pending, next_attempt_at=later,
                 last_error=truncate(f"{type(exc).__name__}: {exc}", 1000))
         report.retried += 1
         log.exception("%s: unexpected error, will retry at %s", where, later.isoformat(timespec="seconds"))
     else:
-        _record(engine, row.id, state=OutboxState.sent, sent_at=now, last_error=None)
+        _record(engine, mail_id, state=OutboxState.sent, sent_at=now, last_error=None)
         report.sent += 1
         log.info("%s: sent %s", where, row.message_id)
 
@@ -148,6 +152,6 @@ def deliver_pending(
             row = session.get(OutboxMail, mail_id)
         if row is None:
             continue
-        _send_one(engine, row, transport, sender=sender, sender_name=sender_name, load=load,
-                  now=moment, max_attempts=max_attempts, report=report)
+        _send_one(engine, row, transport, mail_id=mail_id, sender=sender, sender_name=sender_name,
+                  load=load, now=moment, max_attempts=max_attempts, report=report)
     return report

@@ -13,4 +13,6 @@ bash scripts/debs.sh "${DEBS[@]}"
 .venv/bin/python -m pip install -q -e '.[test]'
 
 .venv/bin/ruff check .
+.venv/bin/lint-imports            # layers and no import cycles (pyproject: [tool.importlinter])
+.venv/bin/mypy                    # campaign, durable, intake, notifier (pyproject: [tool.mypy])
 exec .venv/bin/python -m pytest -q "$@"

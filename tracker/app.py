@@ -21,6 +21,8 @@ from notifier.transports import Transport, open_transport
 from tracker.config import Secrets, Settings
 from tracker.outreach.replies import ReplySettings
 from tracker.pipeline.apply import Applier
+from tracker.pipeline.processing import InProcess
+from tracker.pipeline.workers import WorkerLimits, WorkerPool
 from tracker.store import db
 from tracker.store.blobs import BlobStore
 
@@ -96,6 +98,19 @@ class App:
             max_attempts=self.settings.notify.max_attempts, sender_name=self.settings.notify.sender_name,
             stale_after=timedelta(seconds=self.settings.notify.stale_sending_seconds), **options,
         )
+
+    def understander(self, *, workers: int | None = None) -> WorkerPool | InProcess:
+        """Worker processes under the configured limits (``processing.workers: 0``: this process).
+
+        A pool must be closed (``with app.understander() as u:`` or ``.close()``).
+        """
+        p = self.settings.processing
+        size = p.worker_count if workers is None else workers
+        if size == 0:
+            return InProcess(self.analyse)
+        limits = WorkerLimits(memory_mb=p.worker_memory_mb, cpu_seconds=p.worker_cpu_seconds,
+                              seconds=p.seconds_per_message, ocr_threads=p.ocr_threads)
+        return WorkerPool(self.policy, size, limits)
 
     def analyse(self, raw: bytes, received_at: datetime | None) -> Understanding:
         return understand(raw, self.policy, received_at=received_at)

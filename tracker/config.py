@@ -195,9 +195,18 @@ class Notify(_Section):
 
 
 class Processing(_Section):
-    """Understanding mail: how much of the machine it may use."""
+    """Understanding mail: in worker processes, each under hard limits."""
 
+    workers: int | None = Field(None, ge=0, le=256)  # default: the CPU count; 0 = in this process
+    worker_memory_mb: int = Field(1024, ge=128)  # resident memory of one worker
+    worker_cpu_seconds: int = Field(300, ge=1)  # CPU time for one message
+    seconds_per_message: float = Field(300, gt=0)  # wall-clock time for one message
+    max_attempts: int = Field(3, ge=1, le=20)  # worker deaths on one message before quarantine
     ocr_threads: int = Field(2, ge=1, le=64)  # onnxruntime threads for one OCR engine
+
+    @property
+    def worker_count(self) -> int:
+        return (os.cpu_count() or 1) if self.workers is None else self.workers
 
 
 class Reminders(_Section):

@@ -1,19 +1,18 @@
-"""Open attachments into :class:`intake.model.Document` objects, within :class:`Limits`.
+"""Read one document format each, within :class:`Limits`.
 
 Public API::
 
-    open_attachments(attachments, limits=Limits(), *, include_inline=False) -> list[Document]
     sniff(data, name="", content_type="") -> Format
     Limits
 
 Each module has one job: ``sniff`` (format by magic bytes), ``docx``, ``pdf``
 (+ ``ocr``), ``sheets``, ``office`` (LibreOffice for .doc/.wps), ``archives``,
-``tnef``, ``htmltext``; ``opener`` ties them together; ``limits`` and
-``errors`` are shared.
+``tnef``, ``htmltext``; ``limits`` and ``errors`` are shared.
+``intake.attachments.open_attachments`` ties them together (and expands forwarded
+mail with ``intake.mime``, which sits between the two).
 """
 
 from intake.documents.limits import Limits
-from intake.documents.opener import open_attachments
 from intake.documents.sniff import sniff
 
-__all__ = ["Limits", "open_attachments", "sniff"]
+__all__ = ["Limits", "sniff"]

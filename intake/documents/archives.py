@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol, cast
 
 import py7zr
 import py7zr.exceptions
@@ -46,15 +46,23 @@ class _Entry:
     size: int
     packed: int | None
     encrypted: bool
-    handle: object
+    handle: object  # the library's own member info (ZipInfo, RarInfo, py7zr FileInfo)
+
+
+class _Archive(Protocol):
+    def entries(self) -> list[_Entry]: ...
+
+    def read(
+        self, entries: list[_Entry], limits: Limits
+    ) -> Iterator[tuple[_Entry, bytes | DocumentError]]: ...
 
 
 def unpack(
     data: bytes, fmt: str, limits: Limits, budget: Budget, deadline: Deadline
 ) -> list[Member]:
     """Members of an archive, in archive order. Raises for the archive as a whole."""
-    opener = {"zip": _Zip, "rar": _Rar, "7z": _SevenZip}[fmt]
-    archive = opener(data)
+    openers: dict[str, Callable[[bytes], _Archive]] = {"zip": _Zip, "rar": _Rar, "7z": _SevenZip}
+    archive = openers[fmt](data)
     entries = [e for e in archive.entries() if not _JUNK.search(e.name)]
     if not entries:
         raise Unreadable("压缩包里没有文件，或压缩包已损坏")
@@ -128,7 +136,9 @@ class _Zip:
     ) -> Iterator[tuple[_Entry, bytes | DocumentError]]:
         errors = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError,
                   NotImplementedError, RuntimeError, ValueError)  # fmt: skip
-        return _read_members(entries, limits, lambda e: self.zip.open(e.handle), errors)
+        return _read_members(
+            entries, limits, lambda e: self.zip.open(cast(zipfile.ZipInfo, e.handle)), errors
+        )
 
 
 def _read_members(
@@ -205,7 +215,8 @@ class _Rar:
 
     def _open(self, entry: _Entry) -> IO[bytes]:
         try:
-            return self.rar.open(entry.handle)
+            stream: IO[bytes] = self.rar.open(entry.handle)
+            return stream
         except rarfile.RarCannotExec as exc:
             raise Unreadable("服务器缺少 RAR 解压工具，无法解压") from exc
 

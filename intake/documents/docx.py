@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +69,8 @@ def read_docx(data: bytes) -> WordContent:
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
         raise Unreadable("Word 文件已损坏或不完整，无法打开") from exc
     renderer = _Renderer()
-    headers, footers = [], []
+    headers: list[str] = []
+    footers: list[str] = []
     for rel in document.part.rels.values():
         if rel.is_external or rel.reltype not in (RT.HEADER, RT.FOOTER):
             continue
@@ -202,7 +204,7 @@ class _Renderer:
         return lines
 
 
-def _children(parent: etree._Element, tag: str):
+def _children(parent: etree._Element, tag: str) -> Iterator[etree._Element]:
     """Direct children named ``tag``, looking through content controls around rows/cells."""
     for child in parent:
         if child.tag == tag:
@@ -270,7 +272,7 @@ def _sym(sym: etree._Element) -> str:
     return chr(code) if code < 0xE000 or code > 0xF8FF else ""
 
 
-def _text_boxes(el: etree._Element):
+def _text_boxes(el: etree._Element) -> Iterator[etree._Element]:
     """w:txbxContent under a drawing, skipping mc:Fallback copies (VML duplicates)."""
     for child in el:
         if child.tag == _MC + "Fallback":

@@ -48,7 +48,7 @@ def ocr_image(image: Image.Image) -> str:
     return _lines(result or [])
 
 
-def _lines(result: list) -> str:
+def _lines(result: list[list[Any]]) -> str:  # RapidOCR's [box, text, score] per detection
     boxes = []
     for box, text, _score in result:
         ys = [point[1] for point in box]
@@ -65,3 +65,8 @@ def _lines(result: list) -> str:
             lines.append([(left, text)])
             line_bottom = bottom
     return "\n".join(" ".join(t for _, t in sorted(line)) for line in lines)
+
+
+def warm_up() -> None:
+    """Load the OCR engine now (a worker does this before it caps its own memory)."""
+    _engine()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pdfplumber
@@ -70,7 +71,7 @@ def _page_text(pdf: pdfium.PdfDocument, index: int) -> str:
     try:
         page = pdf[index]
         textpage = page.get_textpage()
-        text = textpage.get_text_bounded()
+        text: str = textpage.get_text_bounded()
     except pdfium.PdfiumError:
         return ""
     if not _MARKS.isdisjoint(text):
@@ -154,7 +155,9 @@ def _marks_in_place(textpage: pdfium.PdfTextPage, text: str) -> str:
     return "\r\n".join(out)
 
 
-def _rehome_lone_marks(lines: list[list[int]], marked: list[int], char) -> set[int]:
+def _rehome_lone_marks(
+    lines: list[list[int]], marked: list[int], char: Callable[[int], _Char]
+) -> set[int]:
     """A line of nothing but marks (drawn after the rest of the page) joins the line
     on the same row whose text starts closest to each mark's right. Returns the lines
     whose marks all moved."""
@@ -189,7 +192,7 @@ def _rehome_lone_marks(lines: list[list[int]], marked: list[int], char) -> set[i
     return {n for n, _ in lone if not any(char(i).text in _MARKS for i in lines[n])}
 
 
-def _positional(chars) -> str:
+def _positional(chars: Iterable[_Char]) -> str:
     """Glyphs grouped into rows (top to bottom), each row left to right; pdfium's
     generated spaces are dropped and real gaps between glyphs become one space."""
     rows: list[list[_Char]] = []

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import struct
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import openpyxl
@@ -53,7 +54,7 @@ def read_xlsx(data: bytes, limits: Limits) -> SheetContent:
     return _render(sheets)
 
 
-def _xlsx_merges(package: zipfile.ZipFile, sheet) -> list[tuple[int, int, int, int]]:
+def _xlsx_merges(package: zipfile.ZipFile, sheet: object) -> list[tuple[int, int, int, int]]:
     """Merged ranges of a read-only sheet (openpyxl's read-only mode omits them)."""
     path = getattr(sheet, "_worksheet_path", None)
     if not path:
@@ -105,7 +106,9 @@ def read_xls(data: bytes, limits: Limits) -> SheetContent:
     return _render(sheets)
 
 
-def _fill_down(rows: list[list[str]], merges) -> list[list[str]]:
+def _fill_down(
+    rows: list[list[str]], merges: Iterable[tuple[int, int, int, int]]
+) -> list[list[str]]:
     """Repeat a vertically merged value down its rows (each row then reads alone);
     horizontally merged cells stay empty so nothing is printed twice in a row."""
     for r1, c1, r2, _c2 in merges:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from tnefparse.tnef import TNEF
+from tnefparse.tnef import TNEF, TNEFAttachment
 
 from intake.charsets import decode_bytes
 
@@ -34,7 +34,7 @@ def expand_tnef(data: bytes, max_files: int = MAX_FILES) -> list[tuple[str, byte
     return named
 
 
-def _name(attachment) -> str:
+def _name(attachment: TNEFAttachment) -> str:
     try:
         value = attachment.long_filename()
     except UnicodeDecodeError:

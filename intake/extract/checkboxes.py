@@ -111,7 +111,9 @@ def read_choices(text: str, options: Mapping[K, Iterable[str]]) -> dict[K, State
     return out
 
 
-def _detached(line: str, hits: list, use: list[State | None]) -> list[State | None]:
+def _detached(
+    line: str, hits: list[tuple[int, int, K]], use: list[State | None]
+) -> list[State | None]:
     """Marks a PDF's text layer moved away from their options ("□甲　乙　丙 □ ☑").
 
     Text extraction follows the drawing order, and symbol glyphs are often drawn in

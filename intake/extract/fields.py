@@ -156,7 +156,8 @@ def _completed(code: str, lines: list[str]) -> str:
     for i, line in enumerate(lines):  # the tail may sit on a later line, after other cells
         if code in uscc_mod.normalize(line):
             for later in lines[i + 1 : i + 3]:
-                for token in re.findall(r"[0-9A-Z]+", nfkc(later).upper()):
+                tokens: list[str] = re.findall(r"[0-9A-Z]+", nfkc(later).upper())
+                for token in tokens:
                     if uscc_mod.is_valid(code + token):
                         return code + token
     return code

@@ -112,7 +112,7 @@ def nature_from_words(value: str | None) -> Nature | None:
         return None
     for nature in ("central", "provincial", "other"):  # several words: the most specific wins
         if nature in chosen:
-            return nature  # type: ignore[return-value]
+            return nature
     return None
 
 

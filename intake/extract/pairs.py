@@ -11,6 +11,7 @@ recommendation table, or a one-row horizontal form).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from intake.extract.labels import (
     clean_value,
@@ -48,7 +49,7 @@ _SENTENCE = re.compile(r"[。；;，,]")
 _EMPTY = {"", "/", "-", "—", "——", "无", "暂无", "N/A", "NA", "空"}
 
 
-def _cells(row: list[str | None]) -> list[str]:
+def _cells(row: Sequence[str | None]) -> list[str]:
     return [(c or "").strip() for c in row]
 
 

@@ -110,7 +110,8 @@ def table_units(table: ColumnTable) -> tuple[list[str], list[str], bool]:
         (i for i, h in enumerate(table.header) if any(w in h for w in ("角色", "类型", "牵头"))),
         None,
     )
-    leads, partners = [], []
+    leads: list[str] = []
+    partners: list[str] = []
     for row in table.rows:
         name = clean_value(row[col]) if col < len(row) else ""
         if not name or name in _NO_PARTNER or match_label(name):

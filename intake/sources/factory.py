@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from intake.sources.base import Mailbox, SourceConfigError
 from intake.sources.imap import ImapMailbox
@@ -15,7 +16,7 @@ def open_mailbox(
     *,
     base_dir: Path,
     secret: Callable[[], str | None] = lambda: None,
-    **options: object,
+    **options: Any,  # ImapMailbox's keyword options, or max_message_bytes for Maildir
 ) -> Mailbox:
     scheme = url.split(":", 1)[0].lower()
     if scheme == "maildir":
@@ -24,5 +25,5 @@ def open_mailbox(
             path = base_dir / path
         return MaildirMailbox(path, max_message_bytes=int(options.get("max_message_bytes", 50 << 20)))
     if scheme in {"imap", "imaps", "imap+starttls"}:
-        return ImapMailbox(url, secret=secret, **options)  # type: ignore[arg-type]
+        return ImapMailbox(url, secret=secret, **options)
     raise SourceConfigError(f"mailbox.url: unsupported scheme {scheme!r}")

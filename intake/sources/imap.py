@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 from urllib.parse import unquote, urlsplit
 
 from imapclient import IMAPClient, SocketTimeout
@@ -38,6 +39,17 @@ SEEN = b"\\Seen"
 # client identifies itself with ID (RFC 2971) after login.
 CLIENT_ID = {"name": "jiebang", "version": "0.1", "vendor": "jiebang"}
 FETCH_TIMEOUTS_BEFORE_GIVING_UP = 3
+
+
+class _MessageFields(TypedDict):
+    """The FetchedMessage fields every outcome of one fetch shares."""
+
+    source: str
+    folder: str
+    uidvalidity: int | None
+    uid: int
+    size: int
+    arrived_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,7 @@ class ImapMailbox:
         self.idle_seconds = idle_seconds
         self._client: IMAPClient | None = None
         self._selected: str | None = None
-        self._timeouts: dict[tuple[str, int, int], int] = {}
+        self._timeouts: dict[tuple[str, int | None, int], int] = {}
         self.supports_idle = False
 
     # --- connection ---------------------------------------------------------
@@ -229,10 +241,10 @@ class ImapMailbox:
         return int(status[b"UIDVALIDITY"])
 
     def _fetch_one(
-        self, folder: str, uidvalidity: int, uid: int, size: int, arrived: datetime | None
+        self, folder: str, uidvalidity: int | None, uid: int, size: int, arrived: datetime | None
     ) -> FetchedMessage:
         client = self._require()
-        base = dict(
+        base = _MessageFields(
             source=self.name, folder=folder, uidvalidity=uidvalidity, uid=uid,
             size=size, arrived_at=arrived,
         )
@@ -259,7 +271,8 @@ class ImapMailbox:
         log.debug("fetched UID %s (%d bytes) in %.2fs", uid, len(raw or b""), time.monotonic() - started)
         if raw is None:  # expunged between SEARCH and FETCH
             return FetchedMessage(raw=None, error="message vanished from the server", **base)
-        return FetchedMessage(raw=raw, **{**base, "size": len(raw)})
+        fetched: _MessageFields = {**base, "size": len(raw)}
+        return FetchedMessage(raw=raw, **fetched)
 
     def _fetch_part(self, client: IMAPClient, uid: int, ask: bytes, key: bytes) -> bytes | None:
         try:
@@ -271,7 +284,8 @@ class ImapMailbox:
             raise MailboxUnavailable(f"connection lost fetching UID {uid}: {_why(exc)}") from exc
         except IMAPClientError as exc:
             raise MailboxUnavailable(f"server refused to fetch UID {uid}: {_why(exc)}") from exc
-        return data.get(uid, {}).get(key)
+        part: bytes | None = data.get(uid, {}).get(key)
+        return part
 
     def acknowledge(self, messages: Sequence[FetchedMessage]) -> None:
         """Flag (or move) committed messages, one command per folder."""

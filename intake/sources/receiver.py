@@ -63,7 +63,8 @@ class LocalReceiver:
     def port(self) -> int:
         server = getattr(self.controller, "server", None)
         if server and server.sockets:
-            return server.sockets[0].getsockname()[1]
+            bound: int = server.sockets[0].getsockname()[1]
+            return bound
         return self.controller.port
 
     def start(self) -> None:

@@ -65,7 +65,8 @@ class SmtpTransport:
         local_hostname: str | None = None,
     ) -> None:
         self.host, self.port = host, port
-        self.mode: Mode = {"smtps": "tls", "smtp+starttls": "starttls"}.get(scheme, "plain")  # type: ignore[assignment]
+        modes: dict[str, Mode] = {"smtps": "tls", "smtp+starttls": "starttls"}
+        self.mode: Mode = modes.get(scheme, "plain")
         if self.mode == "plain" and not is_loopback(host):
             self.mode = "starttls"
         self.username, self._password = username, password
@@ -96,7 +97,8 @@ class SmtpTransport:
         if refused:
             log.warning("smtp %s: some recipients refused: %s", message["Message-ID"], refused)
 
-    async def _send(self, message: EmailMessage, envelope_from: str, recipients: list[str]) -> dict:
+    async def _send(self, message: EmailMessage, envelope_from: str,
+                    recipients: list[str]) -> dict[str, str]:
         client = aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,

@@ -16,7 +16,8 @@ from support.factory import mails as m
 from support.factory import office as lo
 from support.factory import pdfs, word
 
-from intake.documents import Limits, open_attachments, sniff
+from intake.attachments import open_attachments
+from intake.documents import Limits, sniff
 from intake.mime import Attachment, parse_message
 
 SAMPLES = SHARED / "samples"

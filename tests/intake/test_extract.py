@@ -324,7 +324,7 @@ def test_recommendation_table_from_pdf_lines() -> None:
 @pytest.fixture(scope="module")
 def real_pdfs() -> dict[str, Document]:
     """Each layout (ticks everywhere) printed to PDF by LibreOffice and opened by intake.documents."""
-    from intake.documents import open_attachments
+    from intake.attachments import open_attachments
     from intake.mime import Attachment
 
     specs = {

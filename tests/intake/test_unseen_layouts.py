@@ -999,7 +999,7 @@ RT_TITLE = "2025年全省数据要素市场化配置改革揭榜挂帅推荐汇�
 
 
 def recommendations(data: bytes, name: str) -> tuple[str | None, list[tuple]]:
-    from intake.documents import open_attachments
+    from intake.attachments import open_attachments
     from intake.extract.table import read_recommendations
     from intake.mime import Attachment
 

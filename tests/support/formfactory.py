@@ -62,6 +62,7 @@ class FormSpec:
     colon: str = "："
     tick: str = "☑"  # ☑ ■ √ ✔ [x] ☒ 是
     recommender: str = ""
+    direction_written: str | None = None  # the 榜单方向 cell exactly as given (another round's names)
 
 
 # -- how each value is written -------------------------------------------------------------
@@ -82,6 +83,8 @@ def tick_line(options: list[str], chosen: list[str], tick: str) -> str:
 
 
 def direction_text(spec: FormSpec) -> str:
+    if spec.direction_written is not None:
+        return spec.direction_written
     dirs = (
         spec.direction
         if isinstance(spec.direction, list)

@@ -13,7 +13,7 @@ from support.helpers import write_config
 from tracker.app import App
 from tracker.config import load_settings
 from tracker.pipeline.ingest import store_raw
-from tracker.pipeline.service import Service
+from tracker.service import Service
 from tracker.store.tables import DeficiencyRecord, Submission
 
 CITY_CONFIG = {

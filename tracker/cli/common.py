@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
+from notifier.clock import as_utc, local_zone
 from tracker.app import App
 from tracker.cli.exits import EXIT_CONFIG, EXIT_DATABASE
 from tracker.config import ConfigError, Settings, load_settings
@@ -61,3 +64,17 @@ def migrated_app(config: Path | None) -> App:
     return a
 
 
+
+
+def reference_column(table: Table, header: str = "编号") -> None:
+    """A reference column that is never cut or wrapped, however narrow the terminal."""
+    table.add_column(header, no_wrap=True, min_width=len("JB2025-0000"), overflow="fold")
+
+
+def local_time(value: datetime | str | None) -> str:
+    """A stored time in the round's zone with its offset: ``2025-01-10 09:30 +08:00``."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = as_utc(moment).astimezone(local_zone())
+    return local.strftime("%Y-%m-%d %H:%M %z")[:-2] + ":" + local.strftime("%z")[-2:]

@@ -15,16 +15,24 @@ from sqlmodel import Session
 from notifier.outbox import InvalidTransition, MailNotFound, outbox_rows
 from notifier.outbox import resend as resend_mail
 from notifier.render import render
-from tracker.cli.common import ConfigOpt, JsonOpt, fail, migrated_app, out
+from tracker.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    fail,
+    local_time,
+    migrated_app,
+    out,
+    reference_column,
+)
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from tracker.config import Operator
-from tracker.outreach.replies import open_items
+from tracker.outreach.replies import status_context
 from tracker.pipeline.processing import requeue as requeue_messages
-from tracker.pipeline.service import Service
 from tracker.records.decisions import decide
 from tracker.records.queries import find_submission, submission_detail, submission_rows
 from tracker.records.status import StatusError
-from tracker.reports.labels import STATUS_LABELS, direction_name
+from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name
+from tracker.service import Service
 
 
 def _dump(value: Any) -> None:
@@ -34,7 +42,7 @@ def _dump(value: Any) -> None:
 def list_(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
-    direction: Annotated[int | None, typer.Option(min=1, max=8)] = None,
+    direction: Annotated[int | None, typer.Option(min=1, help="a direction's number in this round")] = None,
     city: Annotated[str | None, typer.Option()] = None,
     channel: Annotated[str | None, typer.Option(help="direct | via_city")] = None,
     status: Annotated[str | None, typer.Option()] = None,
@@ -48,10 +56,13 @@ def list_(
     if as_json:
         _dump(rows)
         return
-    table = Table("编号", "揭榜单位", "方向", "渠道", "城市", "状态", "版本", "逾期", "问题", title=f"申报 {len(rows)} 项")
+    table = Table(title=f"申报 {len(rows)} 项")
+    reference_column(table)
+    for header in ("揭榜单位", "方向", "渠道", "城市", "状态", "版本", "逾期", "问题"):
+        table.add_column(header)
     for r in rows:
         table.add_row(r["reference"], r["unit"] or "—", direction_name(r["direction"], "—"),
-                      r["channel"] or "—", r["city"] or "—", STATUS_LABELS.get(r["status"], r["status"]),
+                      CHANNEL_LABELS.get(r["channel"] or "", "—"), r["city"] or "—", STATUS_LABELS.get(r["status"], r["status"]),
                       str(r["versions"]), "是" if r["late"] else "", " ".join(r["deficiencies"]))
     out.print(table)
 
@@ -67,18 +78,25 @@ def show(reference: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> 
         return
     sub = detail["submission"]
     out.print(f"[bold]{sub['reference']}[/] {sub['unit'] or ''} · 方向 {direction_name(sub['direction'], '—')}"
-              f" · {sub['channel'] or '—'} · {STATUS_LABELS.get(sub['status'], sub['status'])}")
+              f" · {CHANNEL_LABELS.get(sub['channel'] or '', '—')} · {STATUS_LABELS.get(sub['status'], sub['status'])}")
     versions = Table("版本", "到达", "逾期", "文件", title="版本")
     for v in detail["versions"]:
-        versions.add_row(str(v["number"]), str(v["received_at"] or ""), "是" if v["late"] else "", "\n".join(v["documents"]))
-    defs = Table("代码", "状态", "说明", title="问题")
-    for d in detail["deficiencies"]:
-        defs.add_row(d["code"], d["state"], d["message"])
-    events = Table("时间", "事件", "操作人", "说明", title="记录")
+        versions.add_row(str(v["number"]), local_time(v["received_at"]), "是" if v["late"] else "", "\n".join(v["documents"]))
+    out.print(versions)
+    if detail["deficiencies"]:
+        defs = Table("代码", "状态", "说明", title="问题")
+        for d in detail["deficiencies"]:
+            defs.add_row(d["code"], d["state"], d["message"])
+        out.print(defs)
+    else:
+        out.print("问题：无")
+    events = Table(title="记录")
+    events.add_column("时间", no_wrap=True)
+    for header in ("事件", "操作人", "说明"):
+        events.add_column(header)
     for e in detail["events"]:
-        events.add_row(str(e["at"])[:19], e["kind"], e["actor"], e["detail"])
-    for t in (versions, defs, events):
-        out.print(t)
+        events.add_row(local_time(e["at"]), e["kind"], e["actor"], e["detail"])
+    out.print(events)
 
 
 def status(reference: str, config: ConfigOpt = None) -> None:
@@ -89,10 +107,7 @@ def status(reference: str, config: ConfigOpt = None) -> None:
         sub = find_submission(session, reference)
         if sub is None:
             raise fail(f"no submission {reference}", EXIT_FAILURE)
-        rendered = render("status", {
-            "reference": sub.reference, "unit": sub.unit or "", "versions": sub.versions,
-            "status_label": STATUS_LABELS.get(sub.status, sub.status), "last_received_at": sub.updated_at,
-            "items": open_items(session, sub)})
+        rendered = render("status", status_context(session, sub))
     out.print(f"[bold]{rendered.subject}[/]\n")
     out.print(rendered.text, markup=False, highlight=False)
 

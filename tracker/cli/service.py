@@ -20,9 +20,11 @@ from tracker.cli.common import (
     JsonOpt,
     err,
     fail,
+    local_time,
     make_app,
     migrated_app,
     out,
+    reference_column,
     settings_or_exit,
     setup_logging,
 )
@@ -37,9 +39,9 @@ from tracker.cli.exits import (
 from tracker.config import Settings, config_path, load_settings
 from tracker.pipeline.ingest import store_raw
 from tracker.pipeline.processing import process_one
-from tracker.pipeline.service import ReceiverUnavailable, Service
 from tracker.records.queries import message_rows
 from tracker.reports.inspect_view import render
+from tracker.service import ReceiverUnavailable, Service
 from tracker.store.db import DatabaseUnavailable
 
 
@@ -89,12 +91,16 @@ def run(
     except SourceError as exc:
         raise fail(f"mailbox unavailable: {exc}", EXIT_MAILBOX) from None
     if once:
-        report = service.cycle(understand=not fetch_only)
+        try:
+            report = service.cycle(understand=not fetch_only)
+        finally:
+            service.close()
         p, q = report.poll, report.process
         sent = service.send() if not fetch_only else None
         out.print(
             f"fetched {p.fetched} ({p.new} new, {p.duplicates} already stored, {p.not_fetched} not fetched); "
             f"processed {q.processed}, quarantined {q.quarantined}"
+            + (f", to retry {q.retried}" if q.retried else "")
             + (f"; sent {sent.sent}, to retry {sent.retried}, failed {sent.failed}" if sent else "")
         )
         return
@@ -132,7 +138,9 @@ def ingest(
         # committed already, so the exit code stays 0 whatever happens here: a failure
         # quarantines the message and `jiebang run` or `requeue` picks it up
         try:
-            state = process_one(a.engine, a.blobs, result.message_pk, a.analyse, a.applier)
+            with a.understander(workers=min(1, a.settings.processing.worker_count)) as understander:
+                state = process_one(a.engine, a.blobs, result.message_pk, understander, a.applier,
+                                    max_attempts=a.settings.processing.max_attempts)
         except Exception as exc:  # e.g. the database went away after the commit
             err.print(f"jiebang: stored, but not processed yet ({exc.__class__.__name__}); `jiebang run` will")
         else:
@@ -148,9 +156,10 @@ def messages(config: ConfigOpt = None, as_json: JsonOpt = False,
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
-    table = Table("#", "received", "from", "subject", "intent", "state", "refs", title="messages")
+    table = Table("#", "received", "from", "subject", "intent", "state", title="messages")
+    reference_column(table, "refs")
     for i, r in enumerate(rows, 1):
-        table.add_row(str(i), r["received_at"] or "", r["from"] or "", r["subject"][:40], r["intent"] or "",
+        table.add_row(str(i), local_time(r["received_at"]), r["from"] or "", r["subject"][:40], r["intent"] or "",
                       r["state"] + (f"\n{r['error'][:60]}" if r["error"] else ""), " ".join(r["references"]))
     out.print(table)
 

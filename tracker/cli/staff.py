@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlmodel import Session, func, select
 
 from notifier.models import OutboxMail
-from tracker.cli.common import ConfigOpt, JsonOpt, err, fail, migrated_app, out
+from tracker.cli.common import ConfigOpt, JsonOpt, err, fail, migrated_app, out, reference_column
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from tracker.config import Operator
 from tracker.pipeline.reprocess import apply_changes, compare, reprocessable
@@ -68,7 +68,8 @@ def digest(
 ) -> None:
     """The staff digest: render it (text on stdout, or --to-file), or --send it through the outbox."""
     from notifier.render import render
-    from tracker.reports.digest import build_bundle, queue_digest  # heavy: matplotlib
+    from tracker.outreach.digest import queue_digest  # heavy: matplotlib
+    from tracker.reports.digest import build_bundle
 
     a = migrated_app(config)
     day = _today(today)
@@ -85,10 +86,11 @@ def digest(
             for suffix, content in ((".txt", rendered.text.encode()), (".png", bundle.chart_png),
                                     (".xlsx", bundle.workbook)):
                 to_file.with_suffix(suffix).write_bytes(content)
-            out.print(f"wrote {to_file} (+ .txt .png .xlsx): {rendered.subject}", markup=False)
+            out.print(f"wrote {to_file} (+ .txt .png .xlsx)", markup=False)
+            out.print(f"subject: {rendered.subject}", markup=False, soft_wrap=True)
     if send:
         try:
-            row = queue_digest(a, today=day)
+            row = queue_digest(a.engine, a.blobs, a.policy, a.settings, today=day)
         except ValueError as exc:
             raise fail(str(exc), EXIT_CONFIG) from None
         out.print(f"digest queued (mail {row.id}) for {', '.join(row.to_addrs)}" if row
@@ -269,9 +271,12 @@ def recommend(
                 out.print(note, markup=False)
         if a.policy.role != "city":
             raise fail("推荐排序仅用于市级部署（config: role: city）/ recommendations need role: city", EXIT_CONFIG)
-        table = Table("榜单方向", "推荐顺序", "受理编号", "揭榜单位", "状态", title=f"{a.policy.city}推荐名单")
+        table = Table(title=f"{a.policy.city}推荐名单")
+        reference_column(table, "受理编号")
+        for header in ("榜单方向", "推荐顺序", "揭榜单位", "状态"):
+            table.add_column(header)
         for rec, sub in ranked(session, a.policy):
-            table.add_row(direction_label(rec.direction), str(rec.rank), sub.reference, sub.unit or "",
+            table.add_row(sub.reference, direction_label(rec.direction), str(rec.rank), sub.unit or "",
                           STATUS_LABELS.get(sub.status, sub.status))
         out.print(table)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from campaign.policy import RoundPolicy
 from intake.model import Understanding
@@ -19,7 +20,13 @@ from notifier.wording import applicant_items
 from tracker.records.events import record
 from tracker.records.submissions import Touched
 from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, TASK_TYPE_LABELS, direction_name
-from tracker.store.tables import DeficiencyRecord, DeficiencyState, StoredMessage, Submission
+from tracker.store.tables import (
+    DeficiencyRecord,
+    DeficiencyState,
+    StoredMessage,
+    Submission,
+    SubmissionVersion,
+)
 
 log = logging.getLogger("jiebang.replies")
 
@@ -41,6 +48,21 @@ def open_items(session: Session, sub: Submission) -> list:
                                        DeficiencyRecord.state == DeficiencyState.open)
     ).all()
     return applicant_items(rows)
+
+
+def status_context(session: Session, sub: Submission) -> dict[str, Any]:
+    """The ``status`` template's context: what the applicant is told (reply and `jiebang status`).
+
+    最近一次收到材料 is when the latest version reached us, not when staff last touched the
+    record (a status change moves ``updated_at``, not the applicant's material).
+    """
+    latest = session.exec(select(SubmissionVersion).where(SubmissionVersion.submission_id == sub.id)
+                          .order_by(col(SubmissionVersion.number).desc())).first()
+    return {
+        "reference": sub.reference, "unit": sub.unit or "", "status_label": STATUS_LABELS.get(sub.status, sub.status),
+        "versions": sub.versions, "last_received_at": (latest.received_at if latest else None) or sub.created_at,
+        "items": open_items(session, sub),
+    }
 
 
 class Replier:
@@ -139,7 +161,5 @@ class Replier:
 
     def _status(self, sub: Submission, asker: str) -> None:
         # only ever to the address on file that asked — never to a Reply-To the asker chose
-        self._send("status", "status", [asker], {
-            "reference": sub.reference, "unit": sub.unit or "", "status_label": STATUS_LABELS.get(sub.status, sub.status),
-            "versions": sub.versions, "last_received_at": sub.updated_at, "items": open_items(self.session, sub)},
-            reference=sub.reference, key=f"status:{sub.reference}")
+        self._send("status", "status", [asker], status_context(self.session, sub),
+                   reference=sub.reference, key=f"status:{sub.reference}")

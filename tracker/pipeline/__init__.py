@@ -5,5 +5,4 @@ Modules
     ingest      store a fetched message exactly once (blob, then one committed row)
     processing  claim stored messages, understand them, quarantine what raises
     apply       one understood message → records, cross rules, replies (one transaction)
-    service     `jiebang run`: the scheduler, IDLE wake-ups, the local receiver, signals
 """

@@ -1,140 +1,328 @@
-"""Understand stored messages; a message that raises is quarantined, never lost.
+"""Understand stored messages; nothing a message does can stop the queue behind it.
 
-Each message is handled in its own transaction: the outcome (and, in later
-stages, every record and outgoing mail it causes) commits together or not at all.
+For each message, in order of arrival:
+
+1. **claim** — one committed conditional update counts the attempt and names the
+   claimant *before* the message is handed out, so a message that kills its worker
+   (or the whole process) is never retried blindly forever;
+2. **understand** — in a worker process under hard limits (:mod:`.workers`), or in
+   this process for tests and tools (:class:`InProcess`);
+3. **apply** — records, cross rules and replies in one short transaction, conditional
+   on still holding the claim, so two workers never apply one message twice.
+
+A worker that dies releases the message for another try; after ``max_attempts``
+deaths the message is quarantined with the cause. An exception while understanding
+or applying is deterministic: the message is quarantined at once, with the error.
+Quarantined messages keep their raw bytes; staff see them in `messages`, the digest
+and `requeue` them after a fix.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+import psutil
+from sqlalchemy import Engine, or_, update
+from sqlmodel import Session, col, select
 
 from intake.model import Understanding
-from tracker.store.blobs import BlobStore
+from tracker.pipeline.workers import Died, Outcome, Task, Understood
+from tracker.store.blobs import BlobMissing, BlobStore
 from tracker.store.tables import MessageState, StoredMessage, utcnow
 
-log = logging.getLogger("jiebang.intake")
+log = logging.getLogger("jiebang.processing")
 
 Analyser = Callable[[bytes, datetime | None], Understanding]
 Applier = Callable[[Session, StoredMessage, Understanding], None]
+
+# a claim older than this is taken over (its claimant on another host may be gone)
+LEASE = timedelta(minutes=15)
+# hand-outs without any outcome (the whole process died meanwhile) also end in quarantine
+EXTRA_UNATTRIBUTED_ATTEMPTS = 5
+
+
+class Understander(Protocol):
+    """Turns tasks into outcomes: a :class:`~.workers.WorkerPool` or :class:`InProcess`."""
+
+    def run(self, tasks: Iterable[Task], *, stop: Callable[[], bool] = ...) -> Iterator[tuple[Task, Outcome]]: ...
+
+
+@dataclass
+class InProcess:
+    """Understanding in this process (tests, `reprocess`): no isolation, same outcomes."""
+
+    analyse: Analyser
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to stop (the same interface as a worker pool)."""
+
+    def run(self, tasks: Iterable[Task], *, stop: Callable[[], bool] = lambda: False
+            ) -> Iterator[tuple[Task, Outcome]]:
+        for task in tasks:
+            if stop():
+                return
+            try:
+                result = self.analyse(task.blob.read_bytes(), task.received_at)
+            except Exception as exc:  # deterministic: quarantined with the error
+                yield task, Died(f"{exc.__class__.__name__}: {exc}", fatal=True)
+            else:
+                yield task, Understood(result)
 
 
 @dataclass
 class ProcessReport:
     processed: int = 0
     quarantined: int = 0
+    retried: int = 0  # a worker died; the message waits for another try
     outcomes: list[tuple[str | None, str | None, str]] = field(default_factory=list)
 
 
 def _no_records(session: Session, message: StoredMessage, result: Understanding) -> None:
-    """Placeholder applier: records and replies are tracker's later stages."""
+    """Placeholder applier (tests of the queue alone)."""
+
+
+def claimant() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim_is_stale(row: StoredMessage, now: datetime) -> bool:
+    """A claim nobody is working on: expired, or its process on this host is gone."""
+    if row.claimed_at is None or row.claimed_by is None:
+        return True
+    claimed_at = row.claimed_at if row.claimed_at.tzinfo else row.claimed_at.replace(tzinfo=now.tzinfo)
+    if now - claimed_at > LEASE:
+        return True
+    host, _, pid = row.claimed_by.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        return int(pid) != os.getpid() and not psutil.pid_exists(int(pid))
+    return False
+
+
+def pending(engine: Engine, limit: int) -> list[tuple[int, int]]:
+    """(id, attempts) of stored messages nobody is working on, oldest first."""
+    now = utcnow()
+    with Session(engine) as session:
+        rows = session.exec(
+            select(StoredMessage).where(StoredMessage.state == MessageState.stored)
+            .order_by(col(StoredMessage.id)).limit(limit)
+        ).all()
+        return [(r.id, r.attempts) for r in rows if r.id is not None and _claim_is_stale(r, now)]
 
 
 def pending_ids(engine: Engine, limit: int) -> list[int]:
-    with Session(engine) as session:
-        stmt = (
-            select(StoredMessage.id)
-            .where(StoredMessage.state == MessageState.stored)
-            .order_by(StoredMessage.id)
-            .limit(limit)
-        )
-        return list(session.exec(stmt))
+    return [pk for pk, _ in pending(engine, limit)]
+
+
+@dataclass
+class _Claimed:
+    task: Task
+    attempts: int  # the value this claim set: only this claim may finish the message
+
+
+class _Queue:
+    """Claims messages one at a time, as workers become free."""
+
+    def __init__(self, engine: Engine, blobs: BlobStore, limit: int, max_attempts: int,
+                 report: ProcessReport) -> None:
+        self.engine, self.blobs, self.limit, self.max_attempts = engine, blobs, limit, max_attempts
+        self.report = report
+        self.claims: dict[int, _Claimed] = {}
+        self.me = claimant()
+
+    def tasks(self) -> Iterator[Task]:
+        for pk, seen in pending(self.engine, self.limit):
+            claimed = self._claim(pk, seen)
+            if claimed is not None:
+                self.claims[pk] = claimed
+                yield claimed.task
+
+    def _claim(self, pk: int, seen: int) -> _Claimed | None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            msg = session.get(StoredMessage, pk)
+            if msg is None or msg.state != MessageState.stored or msg.attempts != seen:
+                return None  # another worker got there first
+            if msg.deaths >= self.max_attempts or msg.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS:
+                why = msg.error or "the process stopped while understanding it"
+                _finish_quarantine(session, pk, seen, f"gave up after {msg.attempts} attempts: {why}")
+                self.report.quarantined += 1
+                return None
+            taken = session.execute(
+                update(StoredMessage)
+                .where(col(StoredMessage.id) == pk, col(StoredMessage.state) == MessageState.stored,
+                       col(StoredMessage.attempts) == seen)
+                .values(attempts=seen + 1, claimed_by=self.me, claimed_at=utcnow())
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            session.commit()
+            received_at, digest = msg.received_at, msg.raw_sha256
+        blob = self.blobs.path_for(digest or "0" * 64)
+        if not digest or not blob.is_file():
+            _quarantine(self.engine, pk, seen + 1, BlobMissing(digest or "no raw bytes"))
+            self.report.quarantined += 1
+            return None
+        return _Claimed(Task(pk, blob, received_at), seen + 1)
 
 
 def process_pending(
     engine: Engine,
     blobs: BlobStore,
-    analyse: Analyser,
+    understander: Understander | Analyser,
     *,
     apply: Applier = _no_records,
     stop: threading.Event | None = None,
     limit: int = 1000,
+    max_attempts: int = 3,
 ) -> ProcessReport:
+    """Understand and apply every stored message (up to *limit*), oldest first."""
     report = ProcessReport()
-    for pk in pending_ids(engine, limit):
-        if stop is not None and stop.is_set():
+    if not hasattr(understander, "run"):
+        understander = InProcess(understander)  # type: ignore[arg-type]
+    stopping = (lambda: stop.is_set()) if stop is not None else (lambda: False)
+    # a worker that died released its message: try it again in this run, a bounded
+    # number of times, so one cycle leaves nothing pending that it could settle
+    for _ in range(max_attempts + 1):
+        retried = report.retried
+        queue = _Queue(engine, blobs, limit, max_attempts, report)
+        for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
+            claimed = queue.claims.pop(task.pk)
+            state = _settle(engine, claimed, outcome, apply, max_attempts)
+            if state == MessageState.processed:
+                report.processed += 1
+            elif state == MessageState.quarantined:
+                report.quarantined += 1
+            elif state == MessageState.stored:
+                report.retried += 1
+        if report.retried == retried or stopping():
             break
-        outcome = process_one(engine, blobs, pk, analyse, apply)
-        if outcome == MessageState.quarantined:
-            report.quarantined += 1
-        elif outcome == MessageState.processed:
-            report.processed += 1
     return report
 
 
-def process_one(engine: Engine, blobs: BlobStore, pk: int, analyse: Analyser, apply: Applier) -> str | None:
-    """Understand (no locks held), then claim, apply and commit in one short transaction."""
+def process_one(engine: Engine, blobs: BlobStore, pk: int, understander: Understander | Analyser,
+                apply: Applier, *, max_attempts: int = 3) -> str | None:
+    """One message (`jiebang ingest`): its state afterwards, None if someone else has it."""
     with Session(engine) as session:
         msg = session.get(StoredMessage, pk)
         if msg is None or msg.state != MessageState.stored:
-            return None  # another worker got there first
-        seen_attempts, received_at, digest = msg.attempts, msg.received_at, msg.raw_sha256
-    try:
-        result: Understanding | None = analyse(blobs.get(digest or ""), received_at)
-        problem = None
-    except Exception as exc:  # understanding must never stop the poller: keep the message
-        result, problem = None, exc
-    if result is not None:
-        with Session(engine, expire_on_commit=False) as session:
-            if not _claim(session, pk, seen_attempts):
-                return None
-            msg = session.get(StoredMessage, pk)
-            assert msg is not None
-            msg.references = [result.reference] if result.reference else []
-            try:
-                apply(session, msg, result)  # may add the references it assigned
-            except Exception as exc:  # records or replies failed: nothing of it is kept
-                session.rollback()
-                problem = exc
-            else:
-                msg.state, msg.intent, msg.error = MessageState.processed, result.intent, None
-                msg.processed_at = utcnow()
-                session.add(msg)
-                session.commit()
-                log.info("message %s from %s: %s%s", msg.message_id, msg.from_addr, result.intent,
-                         _summary(result))
-                return MessageState.processed
-    return _quarantine(engine, pk, seen_attempts, problem)
-
-
-def _claim(session: Session, pk: int, seen_attempts: int) -> bool:
-    """Take the message for this transaction; False if another worker processed it meanwhile.
-
-    The conditional UPDATE row-locks on PostgreSQL and takes SQLite's write lock, so a
-    second worker waits here and then finds nothing left to do.
-    """
-    claimed = session.execute(
-        update(StoredMessage)
-        .where(StoredMessage.id == pk, StoredMessage.state == MessageState.stored,
-               StoredMessage.attempts == seen_attempts)
-        .values(attempts=seen_attempts + 1)
-    )
-    if claimed.rowcount != 1:
-        session.rollback()
-        return False
-    return True
-
-
-def _quarantine(engine: Engine, pk: int, seen_attempts: int, problem: Exception | None) -> str | None:
-    with Session(engine, expire_on_commit=False) as session:
-        if not _claim(session, pk, seen_attempts):
             return None
+        seen = msg.attempts
+    report = ProcessReport()
+    if not hasattr(understander, "run"):
+        understander = InProcess(understander)  # type: ignore[arg-type]
+    queue = _Queue(engine, blobs, 1, max_attempts, report)
+    claimed = queue._claim(pk, seen)
+    if claimed is None:
+        return MessageState.quarantined if report.quarantined else None
+    for _task, outcome in understander.run([claimed.task]):  # type: ignore[union-attr]
+        return _settle(engine, claimed, outcome, apply, max_attempts)
+    return None
+
+
+def _settle(engine: Engine, claimed: _Claimed, outcome: Outcome, apply: Applier, max_attempts: int) -> str | None:
+    pk = claimed.task.pk
+    if isinstance(outcome, Died):
+        if outcome.fatal:
+            return _quarantine(engine, pk, claimed.attempts, outcome.cause)
+        return _release_after_death(engine, pk, claimed.attempts, outcome.cause, max_attempts)
+    result = outcome.result
+    if result.rules_raised:
+        # a rule that trips must not let the mail through as "complete": staff look at it
+        # (the traceback is in the log), fix, and `requeue` it
+        return _quarantine(engine, pk, claimed.attempts,
+                           f"rule(s) raised while checking: {', '.join(result.rules_raised)} (see the log)")
+    problem: Exception | str | None = None
+    with Session(engine, expire_on_commit=False) as session:
         msg = session.get(StoredMessage, pk)
-        assert msg is not None
-        msg.state = MessageState.quarantined
-        msg.error = f"{problem.__class__.__name__}: {problem}"[:2000] if problem else "unknown error"
-        msg.processed_at = utcnow()
-        session.add(msg)
+        if msg is None or msg.state != MessageState.stored or msg.attempts != claimed.attempts:
+            return None  # the claim was taken over meanwhile: the other claimant finishes it
+        msg.references = [result.reference] if result.reference else []
+        try:
+            apply(session, msg, result)  # may add the references it assigned
+        except Exception as exc:  # records or replies failed: nothing of it is kept
+            session.rollback()
+            log.exception("applying message #%s failed", pk)
+            problem = exc
+        else:
+            done = session.execute(
+                update(StoredMessage)
+                .where(col(StoredMessage.id) == pk, col(StoredMessage.state) == MessageState.stored,
+                       col(StoredMessage.attempts) == claimed.attempts)
+                .values(state=MessageState.processed, intent=result.intent, error=None,
+                        processed_at=utcnow(), references=msg.references)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            session.commit()
+            log.info("message %s from %s: %s%s", msg.message_id, msg.from_addr, result.intent, _summary(result))
+            return MessageState.processed
+    return _quarantine(engine, pk, claimed.attempts, problem)
+
+
+def _release_after_death(engine: Engine, pk: int, attempts: int, cause: str, max_attempts: int) -> str | None:
+    with Session(engine, expire_on_commit=False) as session:
+        msg = session.get(StoredMessage, pk)
+        if msg is None or msg.state != MessageState.stored or msg.attempts != attempts:
+            return None
+        deaths = msg.deaths + 1
+        if deaths >= max_attempts:
+            session.rollback()
+            return _quarantine(engine, pk, attempts, f"gave up after {deaths} worker deaths: {cause}", deaths=deaths)
+        session.execute(
+            update(StoredMessage).where(col(StoredMessage.id) == pk, col(StoredMessage.attempts) == attempts)
+            .values(deaths=deaths, claimed_by=None, claimed_at=None, error=f"attempt {attempts}: {cause}")
+        )
         session.commit()
-        log.warning("message %s from %s: quarantined (%s)", msg.message_id, msg.from_addr, msg.error,
-                    exc_info=problem if log.isEnabledFor(logging.DEBUG) else None)
-        return MessageState.quarantined
+        log.warning("message #%s: %s; it will be tried again (%d of %d)", pk, cause, deaths, max_attempts)
+        return MessageState.stored
+
+
+def _quarantine(engine: Engine, pk: int, attempts: int, problem: Exception | str | None,
+                *, deaths: int | None = None) -> str | None:
+    with Session(engine, expire_on_commit=False) as session:
+        state = _finish_quarantine(session, pk, attempts - 1, problem, deaths=deaths, exact=attempts)
+        return state
+
+
+def _finish_quarantine(session: Session, pk: int, seen: int, problem: Exception | str | None,
+                       *, deaths: int | None = None, exact: int | None = None) -> str | None:
+    """Quarantine *pk* if it is still stored with ``attempts == exact`` (or ``seen``)."""
+    if isinstance(problem, Exception):
+        error = f"{problem.__class__.__name__}: {problem}"
+    else:
+        error = problem or "unknown error"
+    values: dict[str, object] = {"state": MessageState.quarantined, "error": error[:2000],
+                                 "processed_at": utcnow(), "claimed_by": None, "claimed_at": None}
+    if deaths is not None:
+        values["deaths"] = deaths
+    done = session.execute(
+        update(StoredMessage)
+        .where(col(StoredMessage.id) == pk, col(StoredMessage.state) == MessageState.stored,
+               or_(col(StoredMessage.attempts) == (exact if exact is not None else seen)))
+        .values(**values)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return None
+    session.commit()
+    msg = session.get(StoredMessage, pk)
+    log.warning("message %s from %s: quarantined (%s)", msg.message_id if msg else pk,
+                msg.from_addr if msg else "?", error)
+    return MessageState.quarantined
 
 
 def _summary(result: Understanding) -> str:
@@ -150,16 +338,18 @@ def _summary(result: Understanding) -> str:
 
 
 def requeue(engine: Engine, pks: list[int] | None = None) -> int:
-    """Put quarantined messages (that have bytes) back in the queue."""
+    """Put quarantined messages (that have bytes) back in the queue, with a fresh count."""
     with Session(engine) as session:
         stmt = select(StoredMessage).where(
-            StoredMessage.state == MessageState.quarantined, StoredMessage.raw_sha256.is_not(None)
+            StoredMessage.state == MessageState.quarantined, col(StoredMessage.raw_sha256).is_not(None)
         )
         if pks:
-            stmt = stmt.where(StoredMessage.id.in_(pks))
+            stmt = stmt.where(col(StoredMessage.id).in_(pks))
         rows = list(session.exec(stmt))
         for row in rows:
-            row.state, row.error = MessageState.stored, None
+            row.state, row.error, row.deaths = MessageState.stored, None, 0
+            row.claimed_by = row.claimed_at = None
+            row.attempts = 0
             session.add(row)
         session.commit()
         return len(rows)

@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 
 from campaign.policy import RoundPolicy
 from tracker.records.events import record
-from tracker.reports.labels import direction_label
 from tracker.store.tables import CityRecommendation, Submission, SubmissionStatus
 
 
@@ -38,10 +37,10 @@ def ranked(session: Session, policy: RoundPolicy) -> list[tuple[CityRecommendati
     return list(session.exec(stmt).all())
 
 
-def _quota_message(direction: int, peers: list[tuple[CityRecommendation, str]], quota: int) -> str:
+def _quota_message(label: str, direction: int, peers: list[tuple[CityRecommendation, str]], quota: int) -> str:
     names = "、".join(f"{ref}（第{r.rank}位）" for r, ref in peers)
     refs = ", ".join(f"{ref} (rank {r.rank})" for r, ref in peers)
-    return (f"每个榜单方向每市最多推荐{quota}项：{direction_label(direction)}已推荐 {names}，"
+    return (f"每个榜单方向每市最多推荐{quota}项：{label}已推荐 {names}，"
             f"请先移除一项（jiebang recommend REF --remove）/ At most {quota} recommendations per "
             f"direction: direction {direction} already has {refs}; remove one first.")
 
@@ -65,7 +64,7 @@ def recommend(session: Session, policy: RoundPolicy, sub: Submission, rank: int,
     peers = [r for r in rows if r.submission_id != sub.id and r.direction == sub.direction]
     if len(peers) >= quota:
         refs = [(r, session.get(Submission, r.submission_id).reference) for r in peers]  # type: ignore[union-attr]
-        raise QuotaExceeded(_quota_message(sub.direction, sorted(refs, key=lambda x: x[0].rank), quota))
+        raise QuotaExceeded(_quota_message(policy.catalogue.direction_label(sub.direction), sub.direction, sorted(refs, key=lambda x: x[0].rank), quota))
     wanted = {sub.id: rank} | {p.submission_id: (quota + 1 - rank) if p.rank == rank else p.rank for p in peers}
     before = {r.submission_id: (r.direction, r.rank) for r in rows}
     for r in rows:  # delete, then insert: the unique (direction, rank) never sees two at once
@@ -77,7 +76,7 @@ def recommend(session: Session, policy: RoundPolicy, sub: Submission, rank: int,
                                        submission_id=sid, actor=actor))
         if before.get(sid) != (sub.direction, new_rank):
             other = sub if sid == sub.id else session.get(Submission, sid)
-            note = f"{other.reference} {direction_label(sub.direction)} 第{new_rank}位"  # type: ignore[union-attr]
+            note = f"{other.reference} {policy.catalogue.direction_label(sub.direction)} 第{new_rank}位"  # type: ignore[union-attr]
             record(session, "recommended", submission=other, actor=actor, detail=note)
             notes.append(note)
     session.flush()
@@ -95,7 +94,7 @@ def remove(session: Session, policy: RoundPolicy, sub: Submission, *, actor: str
     session.delete(row)
     session.flush()
     record(session, "recommendation_removed", submission=sub, actor=actor,
-           detail=f"{direction_label(direction)} 原第{rank}位")
+           detail=f"{policy.catalogue.direction_label(direction)} 原第{rank}位")
     for later in session.exec(select(CityRecommendation).where(
             CityRecommendation.round_code == policy.code, CityRecommendation.city == city,
             CityRecommendation.direction == direction, CityRecommendation.rank > rank)).all():

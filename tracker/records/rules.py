@@ -17,7 +17,6 @@ from campaign import DeficiencyCode, code
 from campaign.codes import quota_exceeded_message
 from campaign.policy import RoundPolicy
 from tracker.records.status import refresh_status
-from tracker.reports.labels import direction_label
 from tracker.store.tables import (
     CityPackage,
     DeficiencyRecord,
@@ -142,7 +141,7 @@ def refresh_city_quota(session: Session, policy: RoundPolicy, cause: StoredMessa
     for direction, group in _city_entries(session, round_code, city).items():
         if not direction or len(group) <= quota:
             continue
-        text = quota_exceeded_message(city, direction_label(direction), len(group), quota)
+        text = quota_exceeded_message(city, policy.catalogue.direction_label(direction), len(group), quota)
         for entry in group:
             if entry.package_id:
                 wanted[("pkg", entry.package_id)] = text

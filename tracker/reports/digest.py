@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -56,8 +56,6 @@ from tracker.store.tables import (
     SubmissionVersion,
 )
 
-if TYPE_CHECKING:
-    from tracker.app import App
 
 def _local(value: datetime | None, policy: RoundPolicy) -> datetime | None:
     return as_utc(value).astimezone(policy.tz) if value else None
@@ -288,29 +286,3 @@ def build_bundle(session: Session, policy: RoundPolicy, *, now: datetime, today:
 
 def digest_key(day: date) -> str:
     return f"digest:{day.isoformat()}"
-
-
-def queue_digest(app: App, *, now: datetime | None = None, today: date | None = None) -> OutboxMail | None:
-    """Write today's digest to the outbox for ``staff.digest_to``; None if already written today.
-
-    Raises ValueError when no staff address is configured (nothing to send to).
-    """
-    from notifier.outbox import Attachment, enqueue
-
-    settings, policy = app.settings, app.policy
-    if not settings.staff.digest_to:
-        raise ValueError("staff.digest_to is empty: no one to send the digest to")
-    now = now or datetime.now(policy.tz)
-    day = today or now.astimezone(policy.tz).date()
-    with Session(app.engine, expire_on_commit=False) as session:
-        if session.exec(select(OutboxMail.id).where(OutboxMail.dedupe_key == digest_key(day))).first():
-            return None  # before the work: the rendering is the expensive part
-        bundle = build_bundle(session, policy, now=now, today=day)
-        attachments = [Attachment("累计申报趋势.png", "image/png", app.blobs.put(bundle.chart_png), cid="chart"),
-                       Attachment(bundle.workbook_name, XLSX_TYPE, app.blobs.put(bundle.workbook))]
-        row = enqueue(session, kind="digest", to=list(settings.staff.digest_to), template="digest",
-                      context=bundle.context("cid:chart"), dedupe_key=digest_key(day), attachments=attachments,
-                      sender=settings.smtp.from_, own_addresses=settings.own_addresses, now=now,
-                      cause="daily digest")
-        session.commit()
-        return row

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from campaign import current
 from campaign.policy import RoundPolicy
-from intake.documents import open_attachments
+from intake.attachments import open_attachments
 from intake.extract.labels import clean_value
 from intake.extract.pairs import read_view
 from intake.mime import parse_message

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from notifier.dbtypes import UtcDateTime
@@ -54,7 +54,10 @@ class StoredMessage(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     intent: str | None = Field(default=None, max_length=20)
     references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    attempts: int = 0
+    attempts: int = 0  # hand-outs to understanding, counted before each one
+    deaths: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    claimed_by: str | None = Field(default=None, max_length=200)  # "host:pid" understanding it now
+    claimed_at: datetime | None = Field(default=None, sa_column=_ts())
     processed_at: datetime | None = Field(default=None, sa_column=_ts())
 
 

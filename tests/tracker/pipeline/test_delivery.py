@@ -19,7 +19,7 @@ from support.servers.smtp import SmtpServer
 from notifier.models import OutboxMail
 from tracker.app import App
 from tracker.config import Secrets, load_settings
-from tracker.pipeline.service import Service
+from tracker.service import Service
 
 
 def _rows(app: App) -> list[OutboxMail]:

@@ -12,7 +12,7 @@ from support.helpers import jiebang, make_mail, write_config
 from intake.sources.imap import ImapMailbox
 from tracker.app import App
 from tracker.config import Secrets, load_settings
-from tracker.pipeline.service import Service
+from tracker.service import Service
 from tracker.store.tables import MailboxCheckpoint, StoredMessage
 
 

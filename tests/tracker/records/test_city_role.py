@@ -24,7 +24,6 @@ from intake.understand import understand
 from tracker.app import App
 from tracker.config import load_settings
 from tracker.pipeline.ingest import store_raw
-from tracker.pipeline.service import Service
 from tracker.records.city import (
     CityRecommendation,
     QuotaExceeded,
@@ -36,6 +35,7 @@ from tracker.records.city import (
 from tracker.records.queries import find_submission
 from tracker.reports.digest import direction_label, gather
 from tracker.reports.workbook import TABLE_COLUMNS, table_title
+from tracker.service import Service
 from tracker.store.tables import Submission
 
 CITY = "济南市"

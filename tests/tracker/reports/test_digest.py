@@ -31,10 +31,10 @@ from notifier.render import render
 from notifier.sender import deliver_pending
 from tracker.config import SHANDONG_CITIES
 from tracker.pipeline.ingest import store_raw
-from tracker.pipeline.service import Service
 from tracker.reports.chart import ChartFontMissing, render_chart
 from tracker.reports.digest import build_bundle, direction_label, gather
 from tracker.reports.workbook import SUBMISSION_COLUMNS, TABLE_COLUMNS
+from tracker.service import Service
 from tracker.store.tables import (
     CityPackage,
     DeficiencyRecord,

@@ -16,25 +16,22 @@ import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
 from intake.charsets import decode_bytes
 from intake.documents import archives, office
-from intake.documents.docx import read_docx
+from intake.documents.docx import WordContent, read_docx
 from intake.documents.errors import DocumentError, Encrypted, LimitExceeded, Unreadable
 from intake.documents.htmltext import html_to_text
 from intake.documents.limits import Budget, Deadline, Limits
 from intake.documents.ocr import ocr_image
-from intake.documents.pdf import read_pdf
-from intake.documents.sheets import read_xls, read_xlsx
+from intake.documents.pdf import PdfContent, read_pdf
+from intake.documents.sheets import SheetContent, read_xls, read_xlsx
 from intake.documents.sniff import OLE_MAGIC, extension, ole_encrypted, ole_streams, sniff
 from intake.documents.tnef import TNEF_MAGIC, TnefError, expand_tnef
+from intake.mime import Attachment, parse_message
 from intake.model import Document
-
-if TYPE_CHECKING:  # intake.mime imports this package (sniff, tnef) at load time
-    from intake.mime import Attachment
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +111,9 @@ class _Opener:
         elif fmt == "xls":
             self._read_xls(doc, item)
         elif fmt == "pdf":
-            content = read_pdf(data, self.budget, deadline)
-            _fill(doc, content)
-            doc.scanned = content.scanned
+            pdf = read_pdf(data, self.budget, deadline)
+            _fill(doc, pdf)
+            doc.scanned = pdf.scanned
         elif fmt == "image":
             self._read_image(doc, data)
         elif fmt in ("zip", "rar", "7z"):
@@ -168,9 +165,6 @@ class _Opener:
                 )
 
     def _read_eml(self, doc: Document, item: _Item) -> None:
-        # Imported here: intake.mime imports this package (sniff, tnef).
-        from intake.mime import parse_message
-
         parsed = parse_message(item.data)
         doc.text = "\n".join(filter(None, [parsed.envelope.subject, parsed.text]))
         if not item.expand_eml:
@@ -244,7 +238,7 @@ def _check_word_ole(data: bytes, fmt: str) -> None:
         raise Unreadable("Word 文件已损坏或不完整，无法打开")
 
 
-def _fill(doc: Document, content) -> None:
+def _fill(doc: Document, content: WordContent | SheetContent | PdfContent) -> None:
     doc.text = content.text
     doc.tables = content.tables
     doc.pages = getattr(content, "pages", 0)

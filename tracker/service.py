@@ -22,7 +22,8 @@ from notifier.sender import SendReport
 from tracker.app import App
 from tracker.outreach.reminders import queue_reminders
 from tracker.pipeline.poller import PollReport, poll_once
-from tracker.pipeline.processing import ProcessReport, process_pending
+from tracker.pipeline.processing import InProcess, ProcessReport, process_pending
+from tracker.pipeline.workers import WorkerPool
 
 log = logging.getLogger("jiebang.service")
 
@@ -66,6 +67,19 @@ class Service:
         self._lock = threading.Lock()  # one intake cycle at a time
         self.receiver: LocalReceiver | None = None
         self.scheduler: BackgroundScheduler | None = None
+        self._understander: WorkerPool | InProcess | None = None
+
+    @property
+    def understander(self) -> WorkerPool | InProcess:
+        """The worker pool, started on first use and kept until :meth:`close`."""
+        if self._understander is None:
+            self._understander = self.app.understander()
+        return self._understander
+
+    def close(self) -> None:
+        if self._understander is not None:
+            self._understander.close()
+            self._understander = None
 
     # --- start-up -----------------------------------------------------------
     def preflight(self) -> None:
@@ -87,10 +101,26 @@ class Service:
             poll = self._poll()
             process = ProcessReport()
             if understand:
-                process = process_pending(
-                    self.app.engine, self.app.blobs, self.app.analyse, apply=self.app.applier, stop=self.stop
-                )
+                process = self._process()
             return CycleReport(poll=poll, process=process)
+
+    def process(self) -> ProcessReport:
+        """Understand mail stored by other means (`ingest`, `requeue`) between polls."""
+        if not self._lock.acquire(blocking=False):
+            return ProcessReport()  # a poll cycle is running and processes it anyway
+        try:
+            return self._process()
+        finally:
+            self._lock.release()
+
+    def _process(self) -> ProcessReport:
+        p = self.app.settings.processing
+        report = process_pending(self.app.engine, self.app.blobs, self.understander, apply=self.app.applier,
+                                 stop=self.stop, max_attempts=p.max_attempts)
+        if report.processed or report.quarantined or report.retried:
+            log.info("processed %d, quarantined %d, to retry %d", report.processed, report.quarantined,
+                     report.retried)
+        return report
 
     def send(self) -> SendReport:
         """Deliver the outbox; a broken SMTP server only delays mail (rows stay pending)."""
@@ -112,12 +142,13 @@ class Service:
 
     def digest(self, today: date | None = None) -> bool:
         """Queue today's staff digest (at most once a day: the outbox's dedupe key)."""
-        from tracker.reports.digest import queue_digest
+        from tracker.outreach.digest import queue_digest  # heavy: matplotlib
 
         if not self.app.settings.staff.digest_to:
             log.warning("digest: staff.digest_to is empty; not writing one")
             return False
-        return queue_digest(self.app, today=today) is not None
+        a = self.app
+        return queue_digest(a.engine, a.blobs, a.policy, a.settings, today=today) is not None
 
     def _poll(self) -> PollReport:
         if not self._backoff.ready():
@@ -177,6 +208,8 @@ class Service:
             self._cycle_job, "interval", seconds=settings.schedule.poll_seconds, id="poll",
             max_instances=1, coalesce=True, next_run_time=datetime.now(self.app.policy.tz),
         )
+        self.scheduler.add_job(self._guard(self.process), "interval", seconds=settings.schedule.process_seconds,
+                               id="process", max_instances=1, coalesce=True)
         self.scheduler.add_job(self._guard(self.send), "interval", seconds=settings.schedule.outbox_seconds,
                                id="outbox", max_instances=1, coalesce=True)
         self.scheduler.add_job(self._guard(self.remind), CronTrigger.from_crontab(
@@ -201,6 +234,7 @@ class Service:
             if self.receiver:
                 self.receiver.stop()
             self._drop_mailbox()
+            self.close()
             log.info("stopped")
 
     def _cycle_job(self) -> None:
@@ -265,7 +299,10 @@ class Service:
 
     def _install_signals(self) -> None:
         def _stop(signum: int, _frame: object) -> None:
-            log.info("received %s", signal.Signals(signum).name)
+            # a supervisor often sends a second signal while we finish (systemd, the
+            # quick start's trap): say it once
+            if not self.stop.is_set():
+                log.info("received %s", signal.Signals(signum).name)
             self.stop.set()
 
         signal.signal(signal.SIGTERM, _stop)

@@ -1,0 +1,313 @@
+"""Understanding in worker processes under hard limits; the parent survives any death.
+
+Every message from the public mailbox is hostile input, so its documents are opened
+in a separate process: a PDF that inflates to gigabytes, a parser that recurses
+forever or a library that aborts kills one worker, never the service. Each worker
+
+- is started by a fork server that has imported intake once (cheap, and safe while
+  the parent runs scheduler and IMAP threads);
+- warms its OCR engine, then caps its address space at what it uses plus
+  ``memory_mb`` (RLIMIT_AS: an allocation beyond it fails inside the worker);
+- gets a CPU-time budget per message (RLIMIT_CPU: SIGXCPU ends a runaway loop);
+- is watched by the parent: resident memory above ``memory_mb`` or a message over
+  ``seconds`` of wall time gets it SIGKILLed, and a new worker takes its place.
+
+The parent hands out one message per idle worker and yields what happened to each:
+:class:`Understood` with the result, or :class:`Died` with a cause for staff.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from campaign import RoundPolicy
+from intake.model import Understanding
+
+log = logging.getLogger("jiebang.workers")
+
+MiB = 1024 * 1024
+_POLL = 0.05  # seconds between memory and clock checks of busy workers
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    memory_mb: int = 1024  # resident memory (and address space beyond the warm baseline)
+    cpu_seconds: int = 300  # CPU time for one message
+    seconds: float = 300.0  # wall-clock time for one message
+    ocr_threads: int = 2
+
+
+@dataclass(frozen=True)
+class Task:
+    pk: int  # the message's row
+    blob: Path  # its raw bytes on disk: the worker reads them, the parent never holds them
+    received_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Understood:
+    result: Understanding
+
+
+@dataclass(frozen=True)
+class Died:
+    cause: str  # plain words for staff: "killed: memory above 1024 MB", "CPU limit (SIGXCPU)" …
+    fatal: bool = False  # deterministic (an exception, not a death): no point in trying again
+
+
+Outcome = Understood | Died
+
+
+# --- the worker side ------------------------------------------------------------------------
+def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) -> None:
+    # the parent stops us with SIGKILL; Ctrl-C in a terminal reaches the whole group and
+    # must not interrupt a worker half-way (the parent decides when to stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from intake.documents import ocr
+    from intake.understand import understand
+
+    ocr.configure(threads=limits.ocr_threads)
+    try:
+        ocr.warm_up()
+    except Exception:  # no OCR model: scans become unreadable later, with a reason
+        log.warning("OCR engine could not start in a worker", exc_info=True)
+    baseline = psutil.Process().memory_info().vms
+    cap = baseline + limits.memory_mb * MiB
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent went away
+        if task is None:
+            return
+        used = int(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))
+        resource.setrlimit(resource.RLIMIT_CPU, (used + limits.cpu_seconds, used + limits.cpu_seconds + 5))
+        try:
+            raw = Path(task.blob).read_bytes()
+            result = understand(raw, policy, received_at=task.received_at)
+            del raw
+            conn.send(("ok", task.pk, result))
+        except MemoryError:
+            # the address-space cap: this process may be in a bad state, so it ends here
+            os._exit(70)
+        except Exception as exc:  # understand() itself never raises; reading the blob may
+            conn.send(("error", task.pk, f"{exc.__class__.__name__}: {exc}"))
+
+
+# --- the parent side ------------------------------------------------------------------------
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    ready: bool = False
+    task: Task | None = None
+    started: float = 0.0
+    ps: psutil.Process | None = None
+    peak_rss: int = 0
+
+
+@dataclass
+class PoolStats:
+    started: int = 0
+    died: int = 0
+    peak_rss: int = 0  # the largest resident size any worker reached (sampled)
+    causes: list[str] = field(default_factory=list)
+
+
+def _context() -> Any:
+    ctx = multiprocessing.get_context("forkserver")
+    # loaded once in the fork server: each worker starts with intake imported
+    ctx.set_forkserver_preload(["intake.understand", "intake.documents.ocr"])
+    return ctx
+
+
+class WorkerPool:
+    """``size`` worker processes; :meth:`run` understands tasks and yields their outcomes."""
+
+    def __init__(self, policy: RoundPolicy, size: int, limits: WorkerLimits = WorkerLimits()) -> None:
+        self.policy, self.size, self.limits = policy, max(1, size), limits
+        self.stats = PoolStats()
+        self._workers: list[_Worker] = []
+        self._ctx = _context()
+
+    # lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for w in self._workers:
+            try:
+                w.conn.send(None)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 3
+        for w in self._workers:
+            w.process.join(max(0.0, deadline - time.monotonic()))
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(1)
+            w.conn.close()
+        self._workers.clear()
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, args=(child, self.policy, self.limits),
+                                    name="jiebang-worker", daemon=True)
+        process.start()
+        child.close()
+        self.stats.started += 1
+        worker = _Worker(process, parent)
+        self._workers.append(worker)
+        return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(2)
+        worker.conn.close()
+        self._workers.remove(worker)
+
+    # work ----------------------------------------------------------------------------------
+    def run(self, tasks: Iterable[Task], *, stop: Callable[[], bool] = lambda: False
+            ) -> Iterator[tuple[Task, Outcome]]:
+        """Understand every task (one per idle worker); yield each as it finishes.
+
+        When *stop* turns true no new task is handed out; those already running finish.
+        """
+        queue = iter(tasks)
+        exhausted = False
+        while True:
+            while len(self._workers) < self.size:
+                self._spawn()
+            if not exhausted and not stop():
+                for worker in self._workers:
+                    if worker.ready and worker.task is None:
+                        task = next(queue, None)
+                        if task is None:
+                            exhausted = True
+                            break
+                        self._hand_out(worker, task)
+            else:
+                exhausted = True
+            busy = [w for w in self._workers if w.task is not None]
+            if exhausted and not busy:
+                return
+            yield from self._collect()
+
+    def _hand_out(self, worker: _Worker, task: Task) -> None:
+        try:
+            worker.conn.send(task)
+        except OSError:  # it died between tasks: the task goes to the next one
+            self._retire(worker)
+            replacement = self._spawn()
+            self._wait_ready(replacement)
+            replacement.conn.send(task)
+            worker = replacement
+        worker.task, worker.started = task, time.monotonic()
+
+    def _wait_ready(self, worker: _Worker) -> None:
+        if worker.conn.poll(60):
+            self._receive(worker)
+
+    def _collect(self) -> Iterator[tuple[Task, Outcome]]:
+        by_conn = {w.conn: w for w in self._workers}
+        by_sentinel = {w.process.sentinel: w for w in self._workers}
+        for ready in wait([*by_conn, *by_sentinel], timeout=_POLL):
+            worker = by_conn.get(ready) or by_sentinel.get(ready)  # type: ignore[call-overload]
+            if worker is None or worker not in self._workers:
+                continue
+            if ready in by_conn:
+                try:
+                    done = self._receive(worker)
+                except (EOFError, OSError):
+                    done = self._died(worker, self._death_cause(worker))
+            else:
+                if worker.conn.poll():  # its last words arrived before it ended
+                    try:
+                        done = self._receive(worker)
+                    except (EOFError, OSError):
+                        done = None
+                    if done is not None:
+                        yield done
+                done = self._died(worker, self._death_cause(worker))
+            if done is not None:
+                yield done
+        yield from self._watch()
+
+    def _receive(self, worker: _Worker) -> tuple[Task, Outcome] | None:
+        message = worker.conn.recv()
+        kind = message[0]
+        if kind == "ready":
+            worker.ready, worker.ps = True, psutil.Process(message[1])
+            return None
+        task, worker.task = worker.task, None
+        if task is None:
+            return None
+        if kind == "ok":
+            return task, Understood(message[2])
+        return task, Died(f"worker error: {message[2]}", fatal=True)
+
+    def _died(self, worker: _Worker, cause: str) -> tuple[Task, Outcome] | None:
+        task = worker.task
+        self.stats.died += 1
+        self.stats.causes.append(cause)
+        log.warning("worker %s ended (%s)%s", worker.process.pid, cause,
+                    f" while understanding message #{task.pk}" if task else "")
+        self._retire(worker)
+        return (task, Died(cause)) if task is not None else None
+
+    def _death_cause(self, worker: _Worker) -> str:
+        worker.process.join(1)
+        code = worker.process.exitcode
+        if code is None:
+            return "worker stopped answering"
+        if code == 70:
+            return f"memory limit ({self.limits.memory_mb} MB of address space)"
+        if code < 0:
+            name = signal.Signals(-code).name
+            if -code == signal.SIGXCPU:
+                return f"CPU limit ({self.limits.cpu_seconds} s, {name})"
+            return f"worker killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
+        return f"worker exited with status {code}"
+
+    def _watch(self) -> Iterator[tuple[Task, Outcome]]:
+        """Kill a busy worker that is over its memory or time budget."""
+        now = time.monotonic()
+        for worker in list(self._workers):
+            if worker.task is None or worker.ps is None:
+                continue
+            try:
+                rss = worker.ps.memory_info().rss
+            except psutil.Error:
+                continue
+            worker.peak_rss = max(worker.peak_rss, rss)
+            self.stats.peak_rss = max(self.stats.peak_rss, rss)
+            cause = None
+            if rss > self.limits.memory_mb * MiB:
+                cause = f"killed: memory above {self.limits.memory_mb} MB"
+            elif now - worker.started > self.limits.seconds:
+                cause = f"killed: over {self.limits.seconds:.0f} s"
+            if cause:
+                worker.process.kill()
+                done = self._died(worker, cause)
+                if done is not None:
+                    yield done
