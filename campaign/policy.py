@@ -27,6 +27,8 @@ class RoundPolicy:
     own_addresses: frozenset[str] = frozenset()
     role: str = "province"
     city: str | None = None
+    # Authentication-Results from these servers are believed (mailbox.trusted_authserv_ids)
+    trusted_authserv_ids: frozenset[str] = frozenset()
 
     # the round's facts, read through from the catalogue
     @property

@@ -24,8 +24,8 @@ from intake.documents import archives, office
 from intake.documents.docx import WordContent, read_docx
 from intake.documents.errors import DocumentError, Encrypted, LimitExceeded, Unreadable
 from intake.documents.htmltext import html_to_text
-from intake.documents.limits import Budget, Deadline, Limits
-from intake.documents.ocr import ocr_image
+from intake.documents.limits import Budget, Deadline, Limits, MiB
+from intake.documents.ocr import MAX_SIDE, ocr_image
 from intake.documents.pdf import PdfContent, read_pdf
 from intake.documents.sheets import SheetContent, read_xls, read_xlsx
 from intake.documents.sniff import OLE_MAGIC, extension, ole_encrypted, ole_streams, sniff
@@ -83,6 +83,12 @@ class _Opener:
             size=len(data),
         )
         self.documents.append(doc)
+        # The mail's own attachments are always opened (the MIME parser bounds how
+        # many); files inside archives and forwarded mail count against the call.
+        if not self.budget.take_document() and item.depth > 0:
+            limit = self.limits.max_documents
+            _fail(doc, LimitExceeded(f"邮件中的文件（含压缩包内文件）超过 {limit} 个上限，未读取"))
+            return
         try:
             self._read(doc, item, Deadline(self.limits.seconds_per_document))
         except DocumentError as exc:
@@ -101,15 +107,17 @@ class _Opener:
         if fmt in ("docx", "xlsx"):
             if data.startswith(OLE_MAGIC):
                 raise Encrypted() if ole_encrypted(data) else Unreadable("文件已损坏，无法打开")
-            archives.check_package(data, self.limits)
-            content = read_docx(data) if fmt == "docx" else read_xlsx(data, self.limits)
-            _fill(doc, content)
+            archives.check_package(data, self.limits, deadline)
+            if fmt == "docx":
+                _fill(doc, read_docx(data, deadline))
+            else:
+                _fill(doc, read_xlsx(data, self.limits, deadline))
         elif fmt in ("doc", "wps"):
             if data.startswith(OLE_MAGIC):
                 _check_word_ole(data, fmt)  # cheap: spares a LibreOffice start on junk
             self.office.append((doc, office.Job(data, extension(item.name) or fmt, "docx")))
         elif fmt == "xls":
-            self._read_xls(doc, item)
+            self._read_xls(doc, item, deadline)
         elif fmt == "pdf":
             pdf = read_pdf(data, self.budget, deadline)
             _fill(doc, pdf)
@@ -123,9 +131,9 @@ class _Opener:
         else:
             self._read_other(doc, item)
 
-    def _read_xls(self, doc: Document, item: _Item) -> None:
+    def _read_xls(self, doc: Document, item: _Item, deadline: Deadline) -> None:
         try:
-            _fill(doc, read_xls(item.data, self.limits))
+            _fill(doc, read_xls(item.data, self.limits, deadline))
         except Encrypted:
             raise
         except Unreadable:
@@ -139,6 +147,11 @@ class _Opener:
                 width, height = image.size  # from the header: nothing decoded yet
                 if width * height > self.limits.max_image_pixels:
                     raise LimitExceeded("图片尺寸异常巨大，未读取")
+                if max(width, height) > MAX_SIDE:
+                    # OCR shrinks it to MAX_SIDE anyway; a JPEG can be decoded at 1/2..1/8
+                    # scale right away, at a fraction of the memory
+                    scale = MAX_SIDE / max(width, height)
+                    image.draft(None, (int(width * scale) + 1, int(height * scale) + 1))
                 image.load()
                 if self.budget.take_ocr_page():
                     doc.text = ocr_image(image)
@@ -152,6 +165,8 @@ class _Opener:
             raise LimitExceeded(f"压缩包嵌套超过 {self.limits.max_depth} 层，未解压")
         members = archives.unpack(item.data, doc.format, self.limits, self.budget, deadline)
         container = item.container or item.name
+        # Each member is opened before the next is unpacked: one in memory at a time
+        # (hence the del below, and in the generators of archives).
         for member in members:
             if member.error is not None:
                 failed = Document(
@@ -159,10 +174,12 @@ class _Opener:
                 )
                 _fail(failed, member.error)
                 self.documents.append(failed)
+                self.budget.take_document()
             else:
                 self.open(
                     _Item(member.name, member.data, container, item.depth + 1, expand_eml=True)
                 )
+            del member  # let the member's bytes go before the next one is unpacked
 
     def _read_eml(self, doc: Document, item: _Item) -> None:
         parsed = parse_message(item.data)
@@ -190,12 +207,31 @@ class _Opener:
         if ext in _OFFICE_OTHER:
             self.office.append((doc, office.Job(item.data, ext, _OFFICE_OTHER[ext])))
         elif ext in _TEXT_EXTENSIONS:
-            text = decode_bytes(item.data)
-            doc.text = html_to_text(text) if ext.startswith("htm") else text
+            doc.text = self._read_text(item.data, html=ext.startswith("htm"))
         elif item.data.startswith(TNEF_MAGIC):
             self._read_tnef(item)
         else:
             raise Unreadable("无法识别的文件格式")
+
+    def _read_text(self, data: bytes, *, html: bool) -> str:
+        """Decode at most ``max_text_bytes``: charset detection and str copies of a
+        40 MB file cost over a gigabyte, and no cover letter is that long."""
+        cap = self.limits.max_text_bytes
+        if len(data) <= cap:
+            text = decode_bytes(data)
+            return html_to_text(text) if html else text
+        head = data[:cap]
+        # Cut at a line end: never inside a UTF-8/GBK character, or the strict decoders
+        # would reject the whole head and a wrong guess would be made.
+        newline = head.rfind(b"\n", cap - 64 * 1024)
+        head = head[: newline + 1] if newline > 0 else _utf8_boundary(head)
+        text = decode_bytes(head).removesuffix("\ufffd")  # a GBK character cut in two
+        text = html_to_text(text) if html else text
+        note = (
+            f"\n（文件共 {len(data) / MiB:.0f} MB，只读取了前 {len(head) / MiB:.0f} MB，"
+            "其余部分未读取）"
+        )
+        return text[: self.limits.max_text_chars - len(note)] + note
 
     def _read_tnef(self, item: _Item) -> None:
         """A winmail.dat that reached us inside an archive (mime expands top-level ones)."""
@@ -218,11 +254,14 @@ class _Opener:
             if isinstance(result, DocumentError):
                 _fail(doc, result)
                 continue
+            deadline = Deadline(self.limits.seconds_per_document)
             try:
+                # LibreOffice's output of a hostile file is as hostile as its input
+                archives.check_package(result, self.limits, deadline)
                 if job.target == "docx":
-                    _fill(doc, read_docx(result))
+                    _fill(doc, read_docx(result, deadline))
                 else:
-                    _fill(doc, read_xlsx(result, self.limits))
+                    _fill(doc, read_xlsx(result, self.limits, deadline))
             except DocumentError as exc:
                 _fail(doc, exc)
             doc.text = doc.text[: self.limits.max_text_chars]
@@ -236,6 +275,18 @@ def _check_word_ole(data: bytes, fmt: str) -> None:
     # .wps may also be Microsoft Works (no WordDocument stream), which LibreOffice reads.
     if not streams or (fmt == "doc" and "worddocument" not in streams):
         raise Unreadable("Word 文件已损坏或不完整，无法打开")
+
+
+def _utf8_boundary(head: bytes) -> bytes:
+    """``head`` less a UTF-8 character cut in two at its end."""
+    for back in range(1, min(4, len(head)) + 1):
+        byte = head[-back]
+        if byte & 0xC0 == 0xC0:  # the lead byte of the last character
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return head[:-back] if length > back else head
+        if byte & 0xC0 != 0x80:  # ASCII: nothing was cut
+            return head
+    return head
 
 
 def _fill(doc: Document, content: WordContent | SheetContent | PdfContent) -> None:

@@ -55,19 +55,29 @@ _GUESSES = ("utf-8", "gb18030", "big5hkscs")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\ud800-\udfff]")
 
 
+# Python codecs a sender may name that are no mail charset: they raise whatever error
+# handler is asked for (idna, undefined) or turn text escapes into lone surrogates.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
+
+
 def codec_for(label: str | None) -> str | None:
     """The Python codec to use for a MIME charset label, or None if unknown."""
     if not label:
         return None
-    name = label.strip().strip("\"'").lower()
+    name = label.strip().strip("\"'").lower()[:64]
     name = name.split("*", 1)[0]  # RFC 2231 language suffix: utf-8*zh
     name = _SUPERSETS.get(name, name)
     try:
-        codec = codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    except Exception:  # a label no codec search function expected (NUL, …)
+        return None
+    # base64, rot13, zlib … are bytes-to-bytes codecs: .decode() refuses them
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
     # codecs.lookup normalises e.g. "gb2312" itself; map once more.
-    return _SUPERSETS.get(codec, codec)
+    return _SUPERSETS.get(info.name, info.name)
 
 
 def decode_bytes(data: bytes, label: str | None = None) -> str:
@@ -86,9 +96,10 @@ def decode_bytes(data: bytes, label: str | None = None) -> str:
     detected = _detect(data)
     if detected is not None:
         return detected
-    if codec and codec in _WEAK_LABELS:
-        return data.decode(codec, "replace")
-    return data.decode(codec or "gb18030", "replace")
+    try:
+        return data.decode(codec or "gb18030", "replace")
+    except (LookupError, UnicodeError):
+        return data.decode("gb18030", "replace")
 
 
 def strict_guess(data: bytes) -> str | None:
@@ -146,13 +157,16 @@ def _detect(data: bytes) -> str | None:
         return None
     try:
         return data.decode(codec_for(best.encoding) or best.encoding, "replace")
-    except LookupError:
+    except (LookupError, UnicodeError):
         return None
 
 
 # -- headers ---------------------------------------------------------------
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+# Each word may cost a charset detection (~0.4 ms); real headers have a dozen words.
+# Past this many the rest of the value is left as it was written.
+MAX_ENCODED_WORDS = 256
 _FOLD = re.compile(r"\r?\n[ \t]*")
 
 
@@ -175,7 +189,10 @@ def _raw_8bit(value: str) -> str:
     """Re-read raw 8-bit header bytes (surrogate escapes) with a real charset."""
     if not any("\udc80" <= c <= "\udcff" for c in value):
         return value
-    data = value.encode("utf-8", "surrogateescape")
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # lone surrogates that are no escaped bytes
+        data = value.encode("utf-8", "surrogatepass")
     return decode_bytes(data)
 
 
@@ -183,7 +200,9 @@ def _decode_words(value: str) -> str:
     out: list[str] = []
     pending: list[tuple[str, bytes]] = []  # adjacent words not yet decoded
     pos = 0
-    for match in _ENCODED_WORD.finditer(value):
+    for count, match in enumerate(_ENCODED_WORD.finditer(value)):
+        if count == MAX_ENCODED_WORDS:
+            break
         gap = value[pos : match.start()]
         if gap and not (pending and gap.isspace()):
             _flush(pending, out)
@@ -234,7 +253,11 @@ def lenient_b64decode(text: str | bytes) -> bytes:
 
 # -- MIME parameters (RFC 2045 / RFC 2231) -----------------------------------
 
-_PARAM_NAME = re.compile(r"^([^*=\s]+)(?:\*(\d+))?(\*)?$")
+# A 5,000-digit continuation index would not even convert to int: four digits are plenty.
+_PARAM_NAME = re.compile(r"^([^*=\s]+)(?:\*(\d{1,4}))?(\*)?$")
+MAX_PARAM_TEXT = 16 * 1024  # of one Content-Type / Content-Disposition value
+MAX_CONTINUATIONS = 64  # pieces of one RFC 2231 parameter
+MAX_PARAMS = 100  # parameters read from one value (each may hold encoded words)
 
 
 def header_params(value: str | None) -> dict[str, str]:
@@ -248,10 +271,11 @@ def header_params(value: str | None) -> dict[str, str]:
         return {}
     # Raw 8-bit bytes arrive as surrogate escapes; as latin-1 characters they
     # survive the splitting below and become the original bytes again.
-    text = _FOLD.sub(" ", value).encode("ascii", "surrogateescape").decode("latin-1")
+    text = _FOLD.sub(" ", value[:MAX_PARAM_TEXT])
+    text = text.encode("ascii", "surrogateescape").decode("latin-1")
     plain: dict[str, str] = {}
     pieces: dict[str, list[tuple[int, bool, str]]] = {}
-    for item in _split_params(text)[1:]:
+    for item in split_params(text)[1 : MAX_PARAMS + 1]:
         key, _, raw = item.partition("=")
         match = _PARAM_NAME.match(key.strip().lower())
         if not match or not _:
@@ -264,14 +288,17 @@ def header_params(value: str | None) -> dict[str, str]:
             pieces.setdefault(name, []).append((int(index or 0), bool(star), raw))
     params = {k: decode_header(v.encode("latin-1")) for k, v in plain.items()}
     for name, parts in pieces.items():
-        decoded = _join_continuations(sorted(parts))
+        decoded = _join_continuations(sorted(parts)[:MAX_CONTINUATIONS])
         if decoded:
             params[name] = decoded  # RFC 2231 wins over a plain duplicate
     return params
 
 
-def _split_params(text: str) -> list[str]:
-    items, current, quoted, escaped = [], [], False, False
+def split_params(text: str) -> list[str]:
+    """``text`` split at the semicolons outside quoted strings, in one pass."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
     for char in text:
         if escaped:
             current.append(char)

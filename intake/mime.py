@@ -16,27 +16,40 @@ attachments follow it. The contents of ``winmail.dat`` (TNEF) replace it.
 from __future__ import annotations
 
 import email
-import email.utils
+import logging
 import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
-from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from mailparser.dates import parse_mail_date
-
-from intake.charsets import decode_bytes, decode_header, header_params
+from intake.charsets import decode_bytes, header_params
 from intake.documents.htmltext import html_to_text
 from intake.documents.sniff import looks_like_message
 from intake.documents.tnef import TnefError, expand_tnef
+from intake.envelope import (
+    BoundedMessage,
+    envelope_of,
+    raw_header,
+    read_headers,
+    subject_text,
+)
 from intake.model import Envelope
 
+__all__ = ["Attachment", "ParsedMail", "envelope_of", "parse_message", "raw_header"]
+
+log = logging.getLogger("jiebang.intake")
+
 MAX_PARTS = 500  # MIME leaves per message, forwarded ones included
+MAX_WALKED = 1000  # parts looked at, multipart containers included
 MAX_DEPTH = 5  # forwarded-message nesting
-MAX_MULTIPART_NESTING = 40  # multipart inside multipart
+MAX_MULTIPART_NESTING = 10  # multipart inside multipart (real mail: 4 at most)
+# The stdlib parser tests every line against every open boundary, so n nested multiparts
+# cost n × lines (500 of them: 3 s for 330 KB). Past this many declarations the rest are
+# read as opaque leaves, never parsed.
+MAX_MULTIPARTS = 100
+MAX_NAME = 255  # characters of an attachment's file name
 
 # Parts that carry machinery, not documents a person attached.
 _SKIPPED_TYPES = {
@@ -54,6 +67,9 @@ _MESSAGE_TYPES = {"message/rfc822", "message/global"}
 _TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 _CID_REF = re.compile(r"cid:([^\"'\s>)]+)", re.I)
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+_MULTIPART_DECLARATION = re.compile(rb"^(content-type:[ \t]*(?:\r?\n[ \t]+)?)multipart/", re.I | re.M)
+_UNPARSED = "x-unparsed-"  # what a multipart past MAX_MULTIPARTS is renamed to
 
 
 @dataclass
@@ -80,14 +96,15 @@ class ParsedMail:
 def parse_message(
     raw: bytes, *, max_parts: int = MAX_PARTS, max_depth: int = MAX_DEPTH
 ) -> ParsedMail:
-    """Parse ``raw`` RFC 5322 bytes. Never raises."""
+    """Parse ``raw`` RFC 5322 bytes. Never raises; what was given up on is in ``problems``."""
     problems: list[str] = []
     msg = _parse_bytes(bytes(raw or b""), problems)
     walker = _Walker(max_parts, max_depth, problems)
     try:
         walker.message(msg, container=None, depth=0)
-    except RecursionError:
-        problems.append("message structure nested too deeply; stopped reading parts")
+    except Exception as exc:  # keep the envelope and whatever parts came before
+        log.warning("stopped reading parts", exc_info=True)
+        walker.note(f"parts unreadable ({type(exc).__name__}); stopped reading them")
     return ParsedMail(
         envelope=envelope_of(msg),
         headers=msg,
@@ -102,119 +119,45 @@ def _parse_bytes(raw: bytes, problems: list[str]) -> Message:
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # whole message saved as UTF-16
         raw = raw.decode("utf-16", "replace").encode("utf-8")
     raw = raw.lstrip(b"\r\n")  # a leading blank line would end the headers at once
-    try:
-        msg = email.message_from_bytes(raw, policy=compat32)
-    except RecursionError:
-        problems.append("MIME nesting too deep to parse; read headers only")
-        msg = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    msg = _parse_raw(raw, problems)
+    if msg is None:
+        msg = read_headers(raw)
     for defect in msg.defects:
         problems.append(f"MIME defect: {type(defect).__name__}")
     return msg
 
 
-# -- envelope ----------------------------------------------------------------
-
-
-def raw_header(msg: Message, name: str) -> str | None:
-    """The first raw value of header ``name`` (8-bit bytes as surrogate escapes)."""
-    name = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == name:
-            return str(value)
+def _parse_raw(raw: bytes, problems: list[str]) -> Message | None:
+    """The whole MIME tree, or None when the stdlib parser gives up on it."""
+    raw = _unparsed_beyond_limit(raw, problems)
+    try:
+        return email.message_from_bytes(raw, BoundedMessage, policy=compat32)
+    except RecursionError:
+        problems.append("MIME nesting too deep to parse; read headers only")
+    except Exception as exc:
+        log.warning("MIME structure unreadable; reading headers only", exc_info=True)
+        problems.append(f"MIME structure unreadable ({type(exc).__name__}); read headers only")
     return None
 
 
-def envelope_of(msg: Message) -> Envelope:
-    """Header facts: sender, subject, dates and threading ids."""
-    return Envelope(
-        message_id=_first_msgid(raw_header(msg, "Message-ID")),
-        from_addr=_bare_address(raw_header(msg, "From")),
-        subject=decode_header(raw_header(msg, "Subject")),
-        date=parse_mail_datetime(raw_header(msg, "Date")),
-        received_at=_received_at(msg),
-        in_reply_to=_first_msgid(raw_header(msg, "In-Reply-To")),
-        references=_msgids(raw_header(msg, "References")),
-    )
+def _unparsed_beyond_limit(raw: bytes, problems: list[str]) -> bytes:
+    """``raw`` with multipart declarations past MAX_MULTIPARTS renamed to opaque types."""
+    seen = 0
 
+    def rename(match: re.Match[bytes]) -> bytes:
+        nonlocal seen
+        seen += 1
+        if seen <= MAX_MULTIPARTS:
+            return match.group(0)
+        return match.group(1) + _UNPARSED.encode() + b"multipart/"
 
-def _received_at(msg: Message) -> datetime | None:
-    # Only the topmost header: it was written by our own server. Lower ones
-    # come from the sender's side and could be forged to dodge a deadline.
-    top = raw_header(msg, "Received")
-    if not top or ";" not in top:
-        return None
-    return parse_mail_datetime(top.rsplit(";", 1)[1])
-
-
-_CHINA = timezone(timedelta(hours=8))
-_BARE_CST = re.compile(r"(\d{1,2}:\d{2}(?::\d{2})?)\s+CST\b", re.I)
-
-
-def parse_mail_datetime(value: str | None) -> datetime | None:
-    """An RFC 5322 date as a tz-aware datetime, keeping the sender's offset."""
-    text = " ".join((value or "").split())
-    if not text:
-        return None
-    # RFC 5322 reads a bare "CST" as US Central (-0600); on Chinese servers it
-    # means China Standard Time, and a 14-hour error would misjudge deadlines.
-    text = _BARE_CST.sub(r"\1 +0800", text)
-    parts = email.utils.parsedate_tz(text)
-    if parts is not None:
-        try:
-            naive = datetime(*parts[:6])
-        except ValueError:
-            naive = None
-        if naive is not None:
-            if parts[9] is not None:
-                return naive.replace(tzinfo=timezone(timedelta(seconds=parts[9])))
-            # "-0000" is UTC with unknown local time; no zone at all is local time.
-            return naive.replace(tzinfo=UTC if "-0000" in text else _CHINA)
-    recovered: datetime | None = parse_mail_date(text).value  # obsolete syntax, comments; UTC
-    if recovered is not None:
-        return recovered
-    try:
-        iso = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return iso if iso.tzinfo else iso.replace(tzinfo=_CHINA)
-
-
-_MSGID = re.compile(r"<[^<>\s]+>")
-_ADDRESS = re.compile(r"[A-Za-z0-9._%+\-=']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-
-
-def _clean_id(value: str | None) -> str:
-    # raw 8-bit header bytes come back as lone surrogates, which no database or JSON
-    # encoder accepts: decode them as UTF-8 (or replace) once, here
-    text = value or ""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text
-
-
-def _msgids(value: str | None) -> list[str]:
-    return _MSGID.findall(_clean_id(value))
-
-
-def _first_msgid(value: str | None) -> str | None:
-    ids = _msgids(value)
-    if ids:
-        return ids[0]
-    value = _clean_id(value).strip()
-    return value or None
-
-
-def _bare_address(value: str | None) -> str | None:
-    if not value:
-        return None
-    pairs = email.utils.getaddresses([value])
-    for _, addr in pairs:
-        if "@" in addr and _ADDRESS.fullmatch(addr.strip()):
-            return addr.strip().lower()
-    found = _ADDRESS.search(value)
-    return found.group(0).lower() if found else None
+    renamed = _MULTIPART_DECLARATION.sub(rename, raw)
+    if seen <= MAX_MULTIPARTS:
+        return raw
+    problem = f"{seen} multipart declarations; those past {MAX_MULTIPARTS} left unread"
+    log.warning("%s", problem)
+    problems.append(problem)
+    return renamed
 
 
 # -- parts ---------------------------------------------------------------------
@@ -242,48 +185,79 @@ class _Walker:
         self.max_parts = max_parts
         self.max_depth = max_depth
         self.problems = problems
-        self.parts_seen = 0
+        self.parts_seen = 0  # leaves
+        self.walked = 0  # leaves and containers
         self.plain: list[str] = []
         self.html: list[str] = []
         self.attachments: list[Attachment] = []
 
+    def note(self, problem: str) -> None:
+        """A limit reached or a part given up on: listed once, and logged."""
+        if problem not in self.problems:
+            self.problems.append(problem)
+            log.warning("%s", problem)
+
     def body_text(self) -> str:
         plain = "\n".join(p for p in self.plain if p.strip())
-        return plain if plain.strip() else html_to_text("\n".join(self.html))
+        if plain.strip():
+            return plain
+        html = "\n".join(self.html)
+        try:
+            return html_to_text(html)
+        except Exception:
+            log.warning("HTML body unreadable; tags stripped instead", exc_info=True)
+            return re.sub(r"<[^<>]*>", " ", html)
 
     def message(self, msg: Message, container: str | None, depth: int) -> None:
         leaves = list(self._leaves(msg, nest=0, in_related=False))
-        html_parts = [p for p in leaves if p.is_body and _subtype(p.part) == "html"]
-        cids = {
-            ref.strip("<>").lower()
-            for leaf in html_parts
-            for ref in _CID_REF.findall(_part_text(leaf.part))
-        }
+        cids = self._cids(leaves)
         for leaf in leaves:
-            self._leaf(leaf, cids, container, depth)
+            try:
+                self._leaf(leaf, cids, container, depth)
+            except Exception as exc:  # one hostile part costs that part, not the message
+                log.debug("part unreadable", exc_info=True)
+                self.note(f"a MIME part could not be read ({type(exc).__name__}); skipped")
+
+    def _cids(self, leaves: list[_Leaf]) -> set[str]:
+        """Content-IDs the HTML body shows inline (they are pictures, not documents)."""
+        refs: set[str] = set()
+        for leaf in leaves:
+            try:
+                if leaf.is_body and _subtype(leaf.part) == "html":
+                    text = _part_text(leaf.part)
+                    refs.update(ref.strip("<>").lower() for ref in _CID_REF.findall(text))
+            except Exception:
+                log.debug("HTML part unreadable while looking for cid: links", exc_info=True)
+        return refs
 
     def _leaves(self, part: Message, nest: int, in_related: bool) -> Iterator[_Leaf]:
+        self.walked += 1
+        if self.walked > MAX_WALKED:
+            self.note(f"more than {MAX_WALKED} MIME parts walked; the rest skipped")
+            return
         ctype = part.get_content_type()
         if part.is_multipart() and ctype not in _MESSAGE_TYPES:
             if nest >= MAX_MULTIPART_NESTING:
-                self.problems.append("multipart nesting too deep; inner parts skipped")
+                self.note(f"multipart nesting deeper than {MAX_MULTIPART_NESTING}; inner parts skipped")
                 return
             related = in_related or ctype == "multipart/related"
             for sub in part.get_payload():
+                if self.walked >= MAX_WALKED:
+                    self.note(f"more than {MAX_WALKED} MIME parts walked; the rest skipped")
+                    return
                 if isinstance(sub, Message):
                     yield from self._leaves(sub, nest + 1, related)
             return
         self.parts_seen += 1
         if self.parts_seen > self.max_parts:
-            if self.parts_seen == self.max_parts + 1:
-                self.problems.append(f"more than {self.max_parts} MIME parts; the rest skipped")
+            self.note(f"more than {self.max_parts} MIME parts; the rest skipped")
             return
         yield _Leaf(part, in_related, _filename(part))
 
     def _leaf(self, leaf: _Leaf, cids: set[str], container: str | None, depth: int) -> None:
         part = leaf.part
         ctype = part.get_content_type()
-        if ctype in _SKIPPED_TYPES:
+        if ctype in _SKIPPED_TYPES or ctype.startswith(_UNPARSED):
             return
         if leaf.is_body:
             if container is None:  # a forwarded message's body belongs to its .eml
@@ -301,7 +275,7 @@ class _Walker:
         if not name and ctype == "application/octet-stream" and looks_like_message(data):
             self._forwarded(part, None, container, depth)
             return
-        cid = (part.get("Content-ID") or "").strip().strip("<>").lower()
+        cid = (raw_header(part, "Content-ID") or "").strip().strip("<>").lower()
         inline = bool(cid and cid in cids) or (
             leaf.in_related and part.get_content_maintype() == "image" and not name
         )
@@ -318,8 +292,8 @@ class _Walker:
     def _forwarded(
         self, part: Message, name: str | None, container: str | None, depth: int
     ) -> None:
-        inner = _inner_message(part)
-        subject = decode_header(raw_header(inner, "Subject")) if inner is not None else ""
+        inner = _inner_message(part, self.problems)
+        subject = subject_text(raw_header(inner, "Subject")) if inner is not None else ""
         name = name or f"{_safe_name(subject) or 'forwarded-message'}.eml"
         data = _message_bytes(inner) if inner is not None else _payload_bytes(part)
         self.attachments.append(
@@ -328,7 +302,7 @@ class _Walker:
         if inner is None:
             return
         if depth + 1 > self.max_depth:
-            self.problems.append(f"forwarded messages nested deeper than {self.max_depth}")
+            self.note(f"forwarded messages nested deeper than {self.max_depth}")
             return
         self.message(inner, container=container or name, depth=depth + 1)
 
@@ -351,11 +325,23 @@ def _subtype(part: Message) -> str:
 
 def _filename(part: Message) -> str | None:
     for header, key in (("Content-Disposition", "filename"), ("Content-Type", "name")):
-        value = header_params(raw_header(part, header)).get(key, "").strip()
+        value = header_params(raw_header(part, header)).get(key, "")
+        # NULs and line breaks hide the real extension ("a.pdf\x00.exe") or break logs
+        value = _CONTROLS.sub("", value).strip()
         if value:
             # Some clients send a full Windows path; only the last segment is the name.
-            return re.split(r"[\\/]", value)[-1].strip() or None
+            return _shortened(re.split(r"[\\/]", value)[-1].strip()) or None
     return None
+
+
+def _shortened(name: str) -> str:
+    """``name`` within MAX_NAME characters, its extension kept."""
+    if len(name) <= MAX_NAME:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not 0 < len(ext) <= 16:
+        return name[:MAX_NAME]
+    return f"{stem[: MAX_NAME - len(ext) - 1]}.{ext}"
 
 
 def _unnamed(part: Message, index: int) -> str:
@@ -369,7 +355,7 @@ def _safe_name(text: str) -> str:
 def _payload_bytes(part: Message) -> bytes:
     try:
         data = part.get_payload(decode=True)
-    except (ValueError, TypeError, LookupError, UnicodeError):
+    except Exception:  # a transfer encoding that does not decode: keep the raw payload
         data = None
     if isinstance(data, bytes):
         return data
@@ -384,23 +370,25 @@ def _part_text(part: Message) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _inner_message(part: Message) -> Message | None:
+def _inner_message(part: Message, problems: list[str]) -> Message | None:
     payload = part.get_payload()
-    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+    cte = (raw_header(part, "Content-Transfer-Encoding") or "").strip().lower()
     if isinstance(payload, list) and payload and cte not in ("base64", "quoted-printable"):
         inner = payload[0]
         return inner if isinstance(inner, Message) else None
     data = _payload_bytes(part)
     if not data.strip():
         return None
-    try:
-        return email.message_from_bytes(data.lstrip(b"\r\n"), policy=compat32)
-    except RecursionError:
-        return None
+    return _parse_raw(data.lstrip(b"\r\n"), problems)
 
 
 def _message_bytes(msg: Message) -> bytes:
     try:
         return msg.as_bytes(policy=compat32)
-    except (ValueError, TypeError, LookupError, UnicodeError, AttributeError):
+    except Exception:
+        pass
+    try:
         return msg.as_string(policy=compat32).encode("utf-8", "surrogateescape")
+    except Exception:  # listed with no bytes rather than not at all
+        log.warning("forwarded message could not be serialised", exc_info=True)
+        return b""

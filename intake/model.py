@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from intake.authres import SenderAuth
+
 Intent = Literal["submission", "status_query", "auto_reply", "bounce", "other"]
 Channel = Literal["direct", "via_city"]
 Nature = Literal["central", "provincial", "other"]
@@ -123,6 +125,8 @@ class Understanding:
     late: bool = False  # arrived after the deadline that applies to its channel
     has_table: bool = False  # carries a 推荐汇总表
     sender_city: str | None = None  # the city whose registered bureau address sent it
+    sender_auth: SenderAuth = field(default_factory=SenderAuth)  # our server's SPF/DKIM/DMARC verdicts
+    vouched: bool = False  # staff took it from 山东通 for ``city`` (`ingest --as-city`)
 
     def contract(self) -> dict[str, Any]:
         return {

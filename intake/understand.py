@@ -15,6 +15,7 @@ from email.message import Message
 from typing import TYPE_CHECKING
 
 from campaign import RoundPolicy, using
+from intake import authres
 from intake.checks import Facts, run_checks
 from intake.classify import (
     classify_documents,
@@ -63,10 +64,14 @@ def _parse(raw: bytes) -> _Mail:
     except Exception:
         log.warning("could not parse message; reading headers only", exc_info=True)
     try:
-        from intake.envelope import read_envelope
+        # headers too, not just the envelope: they still tell a bounce or an auto-reply
+        # apart, so nobody answers one
+        from intake.envelope import envelope_of, read_headers
 
-        return _Mail(read_envelope(raw))
+        headers = read_headers(raw)
+        return _Mail(envelope_of(headers), headers)
     except Exception:
+        log.warning("could not read the headers either", exc_info=True)
         return _Mail(Envelope(None, None, "", None, None))
 
 
@@ -200,13 +205,15 @@ def _forms(docs: list[Document]) -> list[FormReading]:
     return merge_readings(readings)
 
 
-_MSGID_LINE = re.compile(rb"^Message-ID:[ \t]*(<[^<>\s]+>)", re.I | re.M)
+# ids within the message_id column (998); a real DSN quotes one or two
+_MSGID_LINE = re.compile(rb"^Message-ID:[ \t]*(<[^<>\s\x00-\x1f\x7f]{1,996}>)", re.I | re.M)
+MAX_BOUNCED_IDS = 50
 
 
 def _original_ids(raw: bytes, own_id: str | None) -> list[str]:
     """The Message-IDs a DSN quotes (its message/rfc822 or rfc822-headers part)."""
-    found = [m.decode("ascii", "replace") for m in _MSGID_LINE.findall(raw)]
-    return [m for m in dict.fromkeys(found) if m != own_id]
+    found = (m.group(1).decode("utf-8", "replace") for m in _MSGID_LINE.finditer(raw))
+    return [m for m in dict.fromkeys(found) if m != own_id][:MAX_BOUNCED_IDS]
 
 
 def _no_reply_reason(intent: str, headers: Message | None, env: Envelope, policy: RoundPolicy) -> str | None:
@@ -225,21 +232,33 @@ def _no_reply_reason(intent: str, headers: Message | None, env: Envelope, policy
     return None
 
 
+def _all_values(headers: Message | None, name: str) -> list[str]:
+    """Every value of header *name*, topmost first ([] when the headers could not be read)."""
+    try:
+        return [str(v) for v in (headers.get_all(name) or [])] if headers is not None else []
+    except Exception:  # a hostile header must not stop understanding
+        return []
+
+
 def understand(
-    raw: bytes, policy: RoundPolicy, received_at: datetime | None = None
+    raw: bytes, policy: RoundPolicy, received_at: datetime | None = None, *, as_city: str | None = None
 ) -> Understanding:
-    """Everything intake can learn from one raw message. Never raises."""
+    """Everything intake can learn from one raw message. Never raises.
+
+    *as_city*: staff vouch that this is that city bureau's material (taken from 山东通).
+    """
     result = Understanding(message_id=None, from_addr=None, subject="", received_at=None)
     try:
         with using(policy.catalogue):
-            _run(bytes(raw or b""), policy, received_at, result)
+            _run(bytes(raw or b""), policy, received_at, result, as_city)
     except Exception:
         log.exception("intake stopped early on message %s", result.message_id)
     return result
 
 
 def _run(
-    raw: bytes, policy: RoundPolicy, received_at: datetime | None, result: Understanding
+    raw: bytes, policy: RoundPolicy, received_at: datetime | None, result: Understanding,
+    as_city: str | None = None,
 ) -> None:
     mail = _parse(raw)
     env = mail.envelope
@@ -266,6 +285,10 @@ def _run(
     )
     result.thread_ids = list(dict.fromkeys(x for x in (env.in_reply_to, *env.references) if x))
     result.no_reply_reason = _no_reply_reason(result.intent, mail.headers, env, policy)
+    result.sender_auth = authres.parse(
+        _all_values(mail.headers, "Authentication-Results"), policy.trusted_authserv_ids, env.from_addr)
+    if as_city:
+        result.intent, result.vouched = "submission", True
     if result.intent == "bounce":
         result.bounced_message_ids = _original_ids(raw, env.message_id)
     if result.intent != "submission":
@@ -273,6 +296,8 @@ def _run(
     forms = _forms(docs)
     table = _table(docs)
     channel, city, sender_city = _channel(policy, env, docs, table, forms)
+    if as_city:
+        channel, city, sender_city = "via_city", as_city, as_city
     result.channel, result.city = channel, city
     result.sender_city = sender_city
     result.has_table = any(d.role == "recommendation_table" for d in docs)

@@ -10,7 +10,8 @@ States and who moves them::
     pending --claim--> sending --ok--> sent --DSN--> bounced
        ^                  |  \\--permanent / too many attempts--> failed
        |                  \\--transient--> pending (next_attempt_at later)
-       +---- resend (staff) ---- failed | bounced
+       +---- resend (staff) ---- failed | bounced | held
+    held: a first contact over the hourly budget (backscatter guard), waiting for staff
        +---- recovery ---------- sending older than a few minutes (crash)
 """
 
@@ -20,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Boolean, Column, Index, Text, false
 from sqlmodel import Field, SQLModel
 
 from notifier.clock import utcnow
@@ -33,6 +34,7 @@ class OutboxState(StrEnum):
     sent = "sent"
     failed = "failed"  # permanent error or too many attempts; staff may resend
     bounced = "bounced"  # a DSN came back for this Message-ID
+    held = "held"  # over the first-contact budget: staff release it (resend) or let it lie
 
 
 class MailKind(StrEnum):
@@ -42,6 +44,9 @@ class MailKind(StrEnum):
     status = "status"
     reminder = "reminder"
     digest = "digest"
+    receipt = "receipt"  # a neutral "received, staff will look" (claims, mail held for staff)
+    claim_notice = "claim_notice"  # to the addresses on file: someone else sent material
+    package_receipt = "package_receipt"  # to a city bureau: its package, application by application
 
 
 # answers to a mail vs. mails we start ourselves (RFC 3834)
@@ -52,6 +57,9 @@ AUTO_SUBMITTED = {
     MailKind.status: "auto-replied",
     MailKind.reminder: "auto-generated",
     MailKind.digest: "auto-generated",
+    MailKind.receipt: "auto-replied",
+    MailKind.claim_notice: "auto-generated",
+    MailKind.package_receipt: "auto-replied",
 }
 
 
@@ -89,3 +97,5 @@ class OutboxMail(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=300, unique=True)
     recipient_key: str = Field(default="", max_length=320)
     cause: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # to an address never written to before: the hourly budget against backscatter counts these
+    first_contact: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))

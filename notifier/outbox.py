@@ -107,6 +107,19 @@ def _recipients(to: Sequence[str], own: frozenset[str]) -> list[str]:
     return kept
 
 
+def written_to(session: Session, address: str) -> bool:
+    """Whether any mail was ever written to *address* (whatever became of it)."""
+    query = select(col(OutboxMail.id)).where(col(OutboxMail.recipient_key) == address.strip().lower()).limit(1)
+    return session.execute(query).first() is not None
+
+
+def first_contacts_since(session: Session, since: datetime) -> int:
+    """Mails written since *since* to addresses never written to before."""
+    query = select(func.count()).select_from(OutboxMail).where(
+        col(OutboxMail.first_contact).is_(True), col(OutboxMail.created_at) >= as_utc(since))
+    return int(session.execute(query).scalar_one())
+
+
 def sent_today(session: Session, recipient_key: str, now: datetime) -> int:
     """Automatic mails written to *recipient_key* on *now*'s Asia/Shanghai day."""
     start, end = local_day(now)
@@ -137,6 +150,8 @@ def enqueue(
     cause: str = "",
     own_addresses: frozenset[str] = frozenset(),
     auto_submitted: str | None = None,
+    first_contact: bool = False,
+    hold: bool = False,
 ) -> OutboxMail | None:
     """Render *template* and add one outbox row to *session* (flushed, not committed).
 
@@ -147,7 +162,9 @@ def enqueue(
     and *sender* are never written to. *now* must be timezone-aware. Rows count
     towards the cap whatever becomes of them (sent, failed, bounced).
     *auto_submitted* overrides the kind's default (answers ``auto-replied``,
-    reminders and digests ``auto-generated``).
+    reminders and digests ``auto-generated``). *first_contact* marks a mail to an
+    address never written to before (see :func:`first_contacts_since`); *hold* writes
+    it ``held``: it waits for staff (``resend``) instead of going out.
     """
     try:
         kind = MailKind(kind)
@@ -189,8 +206,9 @@ def enqueue(
         references=thread,
         auto_submitted=auto_submitted,
         attachments=[a.to_json() for a in attachments],
-        state=OutboxState.pending,
+        state=OutboxState.held if hold else OutboxState.pending,
         next_attempt_at=moment,
+        first_contact=first_contact,
         created_at=moment,
         dedupe_key=dedupe_key,
         recipient_key=recipient_key,
@@ -247,10 +265,11 @@ def mark_bounced(session: Session, message_id: str, reason: str) -> OutboxMail |
 
 
 def resend(session: Session, mail_id: int, *, now: datetime | None = None) -> OutboxMail:
-    """Staff command: a failed or bounced mail goes back to pending (same Message-ID)."""
+    """Staff command: a failed, bounced or held mail goes back to pending (same Message-ID)."""
     row = _get(session, mail_id)
-    if row.state not in (OutboxState.failed, OutboxState.bounced):
-        raise InvalidTransition(f"outbox mail #{mail_id} is {row.state}; only failed or bounced mail can be resent")
+    if row.state not in (OutboxState.failed, OutboxState.bounced, OutboxState.held):
+        raise InvalidTransition(
+            f"outbox mail #{mail_id} is {row.state}; only failed, bounced or held mail can be resent")
     row.state = OutboxState.pending
     row.attempts = 0
     row.next_attempt_at = as_utc(now or utcnow())

@@ -25,6 +25,9 @@ status_denied       status                StatusDeniedContext (empty)
 reminder_applicant  reminder              ReminderApplicantContext
 reminder_city       reminder              ReminderCityContext
 digest              digest                DigestContext (staff only)
+receipt             receipt               ReceiptContext
+claim_notice        claim_notice          ClaimNoticeContext
+package_receipt     package_receipt       PackageReceiptContext
 ==================  ====================  ======================================
 """
 
@@ -122,6 +125,40 @@ class DigestContext(TypedDict):
     chart_src: str | None  # "cid:chart" in the mail, a data: URI in a file, None: no chart
 
 
+class ReceiptContext(TypedDict):
+    """A neutral receipt: the mail is held for staff (a claim). Nothing about any record."""
+
+    received_at: datetime
+    files: list[str]  # the sender's own attachment names
+
+
+class ClaimNoticeContext(TypedDict):
+    """To the addresses on file: someone else sent material for their application.
+    Their own reference only — none of the other mail's content."""
+
+    reference: str
+    received_at: datetime
+
+
+class PackageRow(TypedDict):
+    reference: str
+    rank: int | None  # its place in the city's 推荐汇总表 (None: the table does not list it)
+    unit: str
+    direction_name: str
+    problems: list[DeficiencyItem]  # what is still open for this application
+
+
+class PackageReceiptContext(TypedDict):
+    """To a city bureau: one receipt for its whole package, addressed to the bureau."""
+
+    city: str
+    received_at: datetime
+    version: int  # the city's how-manieth package
+    rows: list[PackageRow]
+    items: list[DeficiencyItem]  # problems of the package as a whole
+    deadline: date | None
+
+
 CONTEXTS: dict[str, type] = {
     "ack": AckContext,
     "deficiency": DeficiencyContext,
@@ -132,6 +169,9 @@ CONTEXTS: dict[str, type] = {
     "reminder_applicant": ReminderApplicantContext,
     "reminder_city": ReminderCityContext,
     "digest": DigestContext,
+    "receipt": ReceiptContext,
+    "claim_notice": ClaimNoticeContext,
+    "package_receipt": PackageReceiptContext,
 }
 
 KIND_OF_TEMPLATE: dict[str, str] = {
@@ -144,4 +184,7 @@ KIND_OF_TEMPLATE: dict[str, str] = {
     "reminder_applicant": "reminder",
     "reminder_city": "reminder",
     "digest": "digest",
+    "receipt": "receipt",
+    "claim_notice": "claim_notice",
+    "package_receipt": "package_receipt",
 }

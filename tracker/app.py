@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine
+from sqlalchemy.engine import make_url
 
 import campaign
 from campaign.policy import RoundPolicy
@@ -35,9 +36,25 @@ class App:
         campaign.activate(self.policy.catalogue)
         ocr.configure(threads=settings.processing.ocr_threads)
 
+    @property
+    def database_url(self) -> URL:
+        """The URL to connect with: config's, plus the password from the environment.
+
+        A URL object, so that printing or logging it shows ``***`` for the password.
+        """
+        url = make_url(self.settings.database_url)
+        secret = self.secrets.database_secret()
+        if secret and url.get_backend_name() != "sqlite":  # SQLite has no passwords
+            url = url.set(password=secret)
+        return url
+
     @cached_property
     def engine(self) -> Engine:
-        return db.make_engine(self.settings.database_url)
+        url = self.database_url
+        if url.password is None:  # as configured: SQLite paths are passed on untouched
+            return db.make_engine(self.settings.database_url)
+        # escaped by SQLAlchemy (an "@" or "/" in the password survives); make_engine takes text
+        return db.make_engine(url.render_as_string(hide_password=False))
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -78,6 +95,7 @@ class App:
             sender=self.settings.smtp.from_,
             daily_cap=self.settings.notify.daily_cap,
             own_addresses=self.settings.own_addresses,
+            new_address_hourly_cap=self.settings.notify.new_address_hourly_cap,
         )
 
     @cached_property
@@ -112,5 +130,5 @@ class App:
                               seconds=p.seconds_per_message, ocr_threads=p.ocr_threads)
         return WorkerPool(self.policy, size, limits)
 
-    def analyse(self, raw: bytes, received_at: datetime | None) -> Understanding:
-        return understand(raw, self.policy, received_at=received_at)
+    def analyse(self, raw: bytes, received_at: datetime | None, *, as_city: str | None = None) -> Understanding:
+        return understand(raw, self.policy, received_at=received_at, as_city=as_city)

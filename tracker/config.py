@@ -1,6 +1,6 @@
 """config.yaml → typed settings (SPEC §4).
 
-Secrets never live in the file: IMAP/SMTP passwords and OAuth2 tokens come from the
+Secrets never live in the file: IMAP/SMTP/database passwords and OAuth2 tokens come from the
 environment (``JIEBANG_IMAP_PASSWORD`` …) or from files named there (``…_FILE``).
 """
 
@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from campaign import SHANDONG_2025, SHANDONG_CITIES, Catalogue, CityBureau, Direction, RoundPolicy
 
@@ -110,6 +112,8 @@ class Mailbox(_Section):
     move_to: str | None = None
     auth: Literal["login", "xoauth2"] = "login"
     ca_file: str | None = None  # a private CA bundle to trust (default: the system's)
+    # our own servers' ids in Authentication-Results (RFC 8601); others' are ignored
+    trusted_authserv_ids: list[str] = []
     idle: bool = True
     idle_seconds: int = Field(300, ge=10, le=1740)  # re-issue IDLE well before 29 min
     timeout_seconds: float = Field(30, gt=0)
@@ -189,6 +193,9 @@ class Schedule(_Section):
 class Notify(_Section):
     sender_name: str = "山东省大数据局"
     daily_cap: int = Field(20, ge=1)  # automatic mails per address per day
+    # automatic mails per hour to addresses never written to before (backscatter guard);
+    # beyond it, answers are held for staff
+    new_address_hourly_cap: int = Field(30, ge=0)
     max_attempts: int = Field(8, ge=1)
     # a mail left "sending" by a crash is sent again (same Message-ID) after this long
     stale_sending_seconds: int = Field(600, ge=0)
@@ -288,6 +295,7 @@ class Settings(_Section):
             own_addresses=self.own_addresses,
             role=self.role,
             city=self.city,
+            trusted_authserv_ids=frozenset(a.strip().lower() for a in self.mailbox.trusted_authserv_ids if a.strip()),
         )
 
 
@@ -302,6 +310,8 @@ class Secrets(BaseSettings):
     imap_oauth2_token_file: Path | None = None
     smtp_password: str | None = None
     smtp_password_file: Path | None = None
+    database_password: str | None = None
+    database_password_file: Path | None = None
 
     def _pick(self, value: str | None, file: Path | None) -> str | None:
         if value:
@@ -318,6 +328,9 @@ class Secrets(BaseSettings):
 
     def smtp_secret(self) -> str | None:
         return self._pick(self.smtp_password, self.smtp_password_file)
+
+    def database_secret(self) -> str | None:
+        return self._pick(self.database_password, self.database_password_file)
 
 
 class Operator(BaseSettings):
@@ -356,6 +369,15 @@ def _netloc_password(url: str) -> bool:
     return "://" in url and urlsplit(url).password is not None
 
 
+def _database_password(url: str) -> bool:
+    # parsed as the engine will parse it; libpq also takes ?password=… from the query
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False  # not a URL at all: Database's own check names the key
+    return parsed.password is not None or any(k.lower() == "password" for k in parsed.query)
+
+
 def _describe(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -370,11 +392,16 @@ def parse_settings(data: dict[str, Any], base_dir: Path) -> Settings:
     if secret:
         raise ConfigError(
             f"{secret}: secrets are not read from config.yaml; set JIEBANG_IMAP_PASSWORD / "
-            "JIEBANG_SMTP_PASSWORD (or *_FILE) in the environment"
+            "JIEBANG_SMTP_PASSWORD / JIEBANG_DATABASE_PASSWORD (or *_FILE) in the environment"
         )
     for section in ("mailbox", "smtp", "database"):
         url = (data.get(section) or {}).get("url", "") if isinstance(data.get(section), dict) else ""
-        if isinstance(url, str) and _netloc_password(url) and section != "database":
+        if not isinstance(url, str):
+            continue
+        if section == "database" and _database_password(url):
+            raise ConfigError("database.url: remove the password from the URL; set JIEBANG_DATABASE_PASSWORD "
+                              "(or JIEBANG_DATABASE_PASSWORD_FILE) in the environment")
+        if _netloc_password(url):
             raise ConfigError(f"{section}.url: remove the password from the URL; use the environment")
     try:
         return Settings.model_validate({**data, "base_dir": base_dir})

@@ -24,10 +24,12 @@ from tracker.outreach.reminders import queue_reminders
 from tracker.pipeline.poller import PollReport, poll_once
 from tracker.pipeline.processing import InProcess, ProcessReport, process_pending
 from tracker.pipeline.workers import WorkerPool
+from tracker.store.locks import Leadership
 
 log = logging.getLogger("jiebang.service")
 
 MAX_BACKOFF = 300.0
+ROLES = ("all", "poller", "worker")
 
 
 @dataclass
@@ -59,15 +61,20 @@ class Backoff:
 
 
 class Service:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, app: App, *, role: str = "all") -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        self.app, self.role = app, role
         self.stop = threading.Event()
+        # exactly one process polls a mailbox: whoever holds its lock (the others process and send)
+        self.leadership = Leadership(app.engine, f"poll:{app.new_mailbox().name}")
         self._mailbox: Mailbox | None = None
         self._backoff = Backoff()
         self._lock = threading.Lock()  # one intake cycle at a time
         self.receiver: LocalReceiver | None = None
         self.scheduler: BackgroundScheduler | None = None
         self._understander: WorkerPool | InProcess | None = None
+        self._serving = False  # run_forever keeps its workers between cycles
 
     @property
     def understander(self) -> WorkerPool | InProcess:
@@ -77,6 +84,8 @@ class Service:
         return self._understander
 
     def close(self) -> None:
+        if not self._serving:
+            self.leadership.release()
         if self._understander is not None:
             self._understander.close()
             self._understander = None
@@ -85,6 +94,8 @@ class Service:
     def preflight(self) -> None:
         """Migrate the database and prove the mailbox works; raise on a permanent error."""
         self.app.migrate()
+        if not self.polls:
+            return  # a worker never touches the mailbox
         mailbox = self.app.new_mailbox()
         mailbox.connect()
         for folder in self.app.folders:
@@ -98,15 +109,17 @@ class Service:
     # --- one cycle ----------------------------------------------------------
     def cycle(self, *, understand: bool = True) -> CycleReport:
         with self._lock:
-            poll = self._poll()
-            process = ProcessReport()
-            if understand:
-                process = self._process()
+            try:
+                poll = self._poll()
+                process = self._process() if understand and self.processes else ProcessReport()
+            finally:
+                if not self._serving:  # one-off cycles (run --once, tools) leave no workers or locks
+                    self.close()
             return CycleReport(poll=poll, process=process)
 
     def process(self) -> ProcessReport:
-        """Understand mail stored by other means (`ingest`, `requeue`) between polls."""
-        if not self._lock.acquire(blocking=False):
+        """Understand mail stored by other means (`ingest`, `requeue`, another process's poller)."""
+        if not self.processes or not self._lock.acquire(blocking=False):
             return ProcessReport()  # a poll cycle is running and processes it anyway
         try:
             return self._process()
@@ -150,8 +163,19 @@ class Service:
         a = self.app
         return queue_digest(a.engine, a.blobs, a.policy, a.settings, today=today) is not None
 
+    @property
+    def polls(self) -> bool:
+        return self.role in ("all", "poller")
+
+    @property
+    def processes(self) -> bool:
+        return self.role in ("all", "worker")
+
     def _poll(self) -> PollReport:
-        if not self._backoff.ready():
+        if not self.polls or not self._backoff.ready():
+            return PollReport()
+        if not self.leadership.acquire():
+            log.debug("another process polls %s", self.leadership.name)
             return PollReport()
         reused = self._mailbox is not None
         try:
@@ -199,9 +223,10 @@ class Service:
     # --- the long-running service ---------------------------------------------
     def run_forever(self, *, handle_signals: bool = True) -> None:
         settings = self.app.settings
+        self._serving = True
         if handle_signals:  # only possible from the main thread
             self._install_signals()
-        if settings.receiver.enabled:
+        if settings.receiver.enabled and self.polls:
             self.receiver = self._start_receiver()
         self.scheduler = BackgroundScheduler(timezone=settings.campaign.timezone)
         self.scheduler.add_job(
@@ -234,6 +259,7 @@ class Service:
             if self.receiver:
                 self.receiver.stop()
             self._drop_mailbox()
+            self._serving = False
             self.close()
             log.info("stopped")
 

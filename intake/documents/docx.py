@@ -20,6 +20,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
 
 from intake.documents.errors import Unreadable
+from intake.documents.limits import Deadline
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
@@ -60,15 +61,16 @@ class WordContent:
     pages: int = 0
 
 
-def read_docx(data: bytes) -> WordContent:
-    """Text and tables of a .docx. Raises :class:`Unreadable` if it is broken."""
+def read_docx(data: bytes, deadline: Deadline | None = None) -> WordContent:
+    """Text and tables of a .docx. Raises :class:`Unreadable` if it is broken.
+    Call ``archives.check_package`` first: python-docx trusts the part sizes."""
     try:
         document = docx.Document(io.BytesIO(data))
     except etree.XMLSyntaxError:
-        return _read_damaged(data)
+        return _read_damaged(data, deadline)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
         raise Unreadable("Word 文件已损坏或不完整，无法打开") from exc
-    renderer = _Renderer()
+    renderer = _Renderer(deadline)
     headers: list[str] = []
     footers: list[str] = []
     for rel in document.part.rels.values():
@@ -81,7 +83,7 @@ def read_docx(data: bytes) -> WordContent:
     return WordContent(text=text, tables=renderer.tables, pages=_page_count(document))
 
 
-def _read_damaged(data: bytes) -> WordContent:
+def _read_damaged(data: bytes, deadline: Deadline | None) -> WordContent:
     """Recover what lxml can from a document.xml that is not well-formed."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -93,7 +95,7 @@ def _read_damaged(data: bytes) -> WordContent:
     body = root.find(_W + "body") if root is not None else None
     if body is None:
         raise Unreadable("Word 文件内容已损坏，无法读取")
-    renderer = _Renderer()
+    renderer = _Renderer(deadline)
     return WordContent(text="\n".join(renderer.blocks(body)), tables=renderer.tables)
 
 
@@ -111,12 +113,15 @@ def _page_count(document: Any) -> int:
 
 
 class _Renderer:
-    def __init__(self) -> None:
+    def __init__(self, deadline: Deadline | None = None) -> None:
         self.tables: list[list[list[str]]] = []
+        self.deadline = deadline
 
     def blocks(self, parent: etree._Element) -> list[str]:
         lines: list[str] = []
         for child in parent:
+            if self.deadline is not None:
+                self.deadline.check()  # ~50 ns; a paragraph costs microseconds
             tag = child.tag
             if tag == _W + "p":
                 lines.extend(self.paragraph(child))

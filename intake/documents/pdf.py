@@ -14,8 +14,9 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSException
 
 from intake.documents.errors import Encrypted, LimitExceeded, Unreadable
-from intake.documents.limits import Budget, Deadline
+from intake.documents.limits import Budget, Deadline, Limits
 from intake.documents.ocr import ocr_image
+from intake.documents.pdfstreams import StreamSizes, measure
 
 _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 MAX_RENDER_SIDE = 2400  # pixels; A4 at 200 dpi is 1654 x 2339
@@ -34,6 +35,8 @@ class PdfContent:
 
 def read_pdf(data: bytes, budget: Budget, deadline: Deadline) -> PdfContent:
     limits = budget.limits
+    # pdfium and pdfminer inflate whole streams as they meet them: bound them first
+    sizes = measure(data, limits, deadline)
     pdf = _open(data)
     try:
         count = len(pdf)
@@ -53,7 +56,7 @@ def read_pdf(data: bytes, budget: Budget, deadline: Deadline) -> PdfContent:
         pdf.close()
     # A scan: most pages are pictures. A typed form with one scanned annex is not.
     scanned = count > 0 and len(textless) * 2 >= count
-    tables = [] if scanned else pdf_tables(data, limits.pdf_table_pages)
+    tables = [] if scanned else pdf_tables(data, limits, sizes, deadline)
     text = "\n".join(texts)[: limits.max_text_chars]
     return PdfContent(text=text, pages=count, scanned=scanned, tables=tables)
 
@@ -237,19 +240,27 @@ def _ocr_page(pdf: pdfium.PdfDocument, index: int, dpi: int) -> str:
     return ocr_image(image)
 
 
-def pdf_tables(data: bytes, max_pages: int) -> list[list[list[str]]]:
-    """Ruled tables on the first ``max_pages`` pages (pdfplumber: ~50 ms a page)."""
-    if max_pages <= 0:
-        return []
+def pdf_tables(
+    data: bytes, limits: Limits, sizes: StreamSizes, deadline: Deadline
+) -> list[list[list[str]]]:
+    """Ruled tables on the first ``pdf_table_pages`` pages (pdfplumber: ~50 ms a page),
+    skipping pages whose content pdfplumber would take long to parse in Python."""
+    bound = limits.pdf_table_page_bytes
+    if not any(sizes.page_at_most(i, bound) for i in range(limits.pdf_table_pages)):
+        return []  # too big, or unknown because pdfminer cannot read the pages either
     tables: list[list[list[str]]] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for page in pdf.pages[:max_pages]:
+            for index, page in enumerate(pdf.pages[: limits.pdf_table_pages]):
+                deadline.check()
+                if not sizes.page_at_most(index, bound):
+                    continue
                 for table in page.extract_tables():
                     rows = [[_cell(c) for c in row] for row in table]
                     if any(any(cell for cell in row) for row in rows):
                         tables.append(rows)
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AttributeError):
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AttributeError,
+            LimitExceeded):  # fmt: skip
         return tables  # tables are a bonus; the text layer already succeeded
     return tables
 

@@ -8,6 +8,7 @@ import struct
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import IO
 
 import openpyxl
 import xlrd
@@ -16,7 +17,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
 from intake.documents.errors import Encrypted, Unreadable
-from intake.documents.limits import Limits
+from intake.documents.limits import Deadline, Limits
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -27,7 +28,9 @@ class SheetContent:
     tables: list[list[list[str]]] = field(default_factory=list)
 
 
-def read_xlsx(data: bytes, limits: Limits) -> SheetContent:
+def read_xlsx(data: bytes, limits: Limits, deadline: Deadline | None = None) -> SheetContent:
+    """Call ``archives.check_package`` first: openpyxl trusts the part sizes."""
+    deadline = deadline or Deadline(limits.seconds_per_document)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError,
@@ -40,11 +43,13 @@ def read_xlsx(data: bytes, limits: Limits) -> SheetContent:
         for sheet in book.worksheets:
             rows = []
             for row in sheet.iter_rows(values_only=True):
+                deadline.check()
                 rows.append([_text(v) for v in row])
                 cells -= len(row)
                 if cells <= 0:
                     break
-            sheets.append((sheet.title, _fill_down(rows, _xlsx_merges(package, sheet))))
+            merges = _xlsx_merges(package, sheet, deadline)
+            sheets.append((sheet.title, _fill_down(rows, merges)))
             if cells <= 0:
                 break
     except (KeyError, ValueError, TypeError, etree.XMLSyntaxError, zipfile.BadZipFile) as exc:
@@ -54,7 +59,9 @@ def read_xlsx(data: bytes, limits: Limits) -> SheetContent:
     return _render(sheets)
 
 
-def _xlsx_merges(package: zipfile.ZipFile, sheet: object) -> list[tuple[int, int, int, int]]:
+def _xlsx_merges(
+    package: zipfile.ZipFile, sheet: object, deadline: Deadline
+) -> list[tuple[int, int, int, int]]:
     """Merged ranges of a read-only sheet (openpyxl's read-only mode omits them)."""
     path = getattr(sheet, "_worksheet_path", None)
     if not path:
@@ -62,7 +69,11 @@ def _xlsx_merges(package: zipfile.ZipFile, sheet: object) -> list[tuple[int, int
     merges = []
     try:
         with package.open(path) as xml:
-            for _, el in etree.iterparse(xml, tag=_MAIN + "mergeCell", resolve_entities=False):
+            # tag= filters in C, so a check per merge is not a check per cell: the
+            # deadline is read every 64 kB of XML instead
+            for _, el in etree.iterparse(
+                _Checked(xml, deadline), tag=_MAIN + "mergeCell", resolve_entities=False
+            ):
                 merges.append(range_boundaries(el.get("ref", "")))
                 el.clear()
     except (KeyError, ValueError, TypeError, etree.XMLSyntaxError, zipfile.BadZipFile):
@@ -71,7 +82,19 @@ def _xlsx_merges(package: zipfile.ZipFile, sheet: object) -> list[tuple[int, int
     return [(r1 - 1, c1 - 1, r2 - 1, c2 - 1) for c1, r1, c2, r2 in merges if None not in (c1, r1)]
 
 
-def read_xls(data: bytes, limits: Limits) -> SheetContent:
+class _Checked:
+    """A file object that checks a deadline on every read (lxml reads ~64 kB at a time)."""
+
+    def __init__(self, stream: IO[bytes], deadline: Deadline) -> None:
+        self.stream, self.deadline = stream, deadline
+
+    def read(self, size: int = -1) -> bytes:
+        self.deadline.check()
+        return self.stream.read(size)
+
+
+def read_xls(data: bytes, limits: Limits, deadline: Deadline | None = None) -> SheetContent:
+    deadline = deadline or Deadline(limits.seconds_per_document)
     try:
         # xlrd prints warnings to stdout by default, which would corrupt `inspect --json`
         book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True,
@@ -89,6 +112,7 @@ def read_xls(data: bytes, limits: Limits) -> SheetContent:
             sheet = book.sheet_by_index(index)
             rows = []
             for r in range(sheet.nrows):
+                deadline.check()
                 rows.append(
                     [_xls_text(sheet.cell(r, c), book.datemode) for c in range(sheet.ncols)]
                 )

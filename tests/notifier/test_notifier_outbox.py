@@ -50,7 +50,7 @@ def test_enqueue_writes_a_self_contained_row(engine: Engine) -> None:
     with Session(engine) as s:
         row = s.get(OutboxMail, row.id)
         assert row.kind == "ack" and row.to_addrs == [APPLICANT] and row.state == "pending"
-        assert row.subject == "[JB2025-0007] 申报材料已收到：山东数据交易有限公司（数据流通交易）"
+        assert row.subject == "[JB2025-0007] 申报材料已收到（数据流通交易）"
         assert "JB2025-0007" in row.text_body and "<!DOCTYPE html>" in row.html_body
         assert re.fullmatch(r"<jb2025-0007\.\d{10}\.[0-9a-f]{8}@shandong\.cn>", row.message_id)
         assert row.in_reply_to == PARENT

@@ -48,6 +48,19 @@ CONTEXTS: dict[str, dict] = {
         "days_left": 3, "items": ITEMS,
     },
     "reminder_city": {"city": "青岛市", "deadline": date(2025, 1, 20), "days_left": 0},
+    "receipt": {"received_at": RECEIVED, "files": ["申报书.docx", "营业执照.pdf"]},
+    "claim_notice": {"reference": "JB2025-0007", "received_at": RECEIVED},
+    "package_receipt": {
+        "city": "济南市", "received_at": RECEIVED, "version": 1, "deadline": date(2025, 1, 20),
+        "rows": [
+            {"reference": "JB2025-0003", "rank": 1, "unit": "济南云泺信息技术有限公司", "direction_name": "数据流通利用技术",
+             "problems": ITEMS[:1]},
+            {"reference": "JB2025-0004", "rank": 2, "unit": "山东历城数智科技股份有限公司",
+             "direction_name": "数据流通利用技术", "problems": ITEMS[1:]},
+        ],
+        "items": [{"code": "TABLE_MISMATCH", "title": "推荐汇总表与申报书不一致",
+                   "message": "推荐汇总表中的“某公司”在报送材料中没有对应的申报书。", "fix": "请核对后重新报送。"}],
+    },
 }
 
 from support.digests import example_digest_context  # noqa: E402

@@ -89,3 +89,58 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     settings = load_settings(folder / "config.yaml")
     assert settings.storage_path == folder / "blobs"
     assert settings.database_url == f"sqlite:///{folder / 'db' / 'j.db'}"
+
+
+# --- the database password: only from the environment -----------------------------------------------
+PG_URL = "postgresql+psycopg://jiebang@db.example.internal:5432/jiebang"
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://jiebang:hunter2@127.0.0.1/jiebang",
+    "postgresql://jiebang:@127.0.0.1:5432/jiebang",
+    "postgresql+psycopg://jiebang@127.0.0.1/jiebang?sslmode=require&Password=hunter2",
+])
+def test_a_password_in_database_url_is_refused(tmp_path, url):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": url}}), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert "database.url: remove the password" in message and "JIEBANG_DATABASE_PASSWORD" in message
+    assert "\n" not in message and "hunter2" not in message
+
+
+def _app(tmp_path, url, secrets):
+    from tracker.app import App
+
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"database": {"url": url}}), encoding="utf-8")
+    return App(load_settings(tmp_path / "config.yaml"), secrets=secrets)
+
+
+def test_the_database_password_from_the_environment_reaches_the_engine(tmp_path, monkeypatch):
+    tricky = "p@ss:w/rd%?#"  # needs escaping in a URL
+    monkeypatch.setenv("JIEBANG_DATABASE_PASSWORD", tricky)
+    app = _app(tmp_path, PG_URL, Secrets())
+    engine = app.engine  # creating an engine does not connect
+    assert engine.url.password == tricky
+    assert (engine.url.username, engine.url.host, engine.url.port, engine.url.database) == (
+        "jiebang", "db.example.internal", 5432, "jiebang")
+    assert tricky not in repr(engine.url) and tricky not in str(app.database_url) and tricky not in repr(engine)
+
+
+def test_the_database_password_file_variant(tmp_path, monkeypatch):
+    secret_file = tmp_path / "db-password"
+    secret_file.write_text("from-file\n", encoding="utf-8")
+    monkeypatch.delenv("JIEBANG_DATABASE_PASSWORD", raising=False)
+    monkeypatch.setenv("JIEBANG_DATABASE_PASSWORD_FILE", str(secret_file))
+    assert Secrets().database_secret() == "from-file"
+    assert _app(tmp_path, PG_URL, Secrets()).engine.url.password == "from-file"
+
+
+def test_without_a_database_password_the_url_is_used_as_configured(tmp_path, monkeypatch):
+    monkeypatch.delenv("JIEBANG_DATABASE_PASSWORD", raising=False)
+    monkeypatch.delenv("JIEBANG_DATABASE_PASSWORD_FILE", raising=False)
+    assert _app(tmp_path, PG_URL, Secrets()).engine.url.password is None
+    monkeypatch.setenv("JIEBANG_DATABASE_PASSWORD", "unused")
+    engine = _app(tmp_path, "sqlite:///var/j.db", Secrets()).engine  # SQLite has no password
+    assert engine.url.password is None and engine.url.database == str(tmp_path / "var" / "j.db")

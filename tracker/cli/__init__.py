@@ -5,6 +5,7 @@ Modules
     common   consoles, shared options, loading settings and the app
     service  run, ingest, inspect, messages, init, db upgrade
     records  list, show, status, set-status, outbox, resend, requeue, remind, send
+    claims   claims, claim confirm|reject: what the trust rules hold for staff
     staff    digest, export, stats, reprocess, recommend
 
 Commands are added explicitly by ``build()``, in the order ``--help`` shows them.
@@ -17,7 +18,7 @@ import os
 import typer
 from typer.core import TyperGroup
 
-from tracker.cli import records, service, staff
+from tracker.cli import claims, records, service, staff
 
 
 class _InOrder(TyperGroup):
@@ -39,6 +40,7 @@ def build() -> typer.Typer:
     db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, rich_markup_mode=None)
     service.register(app, db_app)
     records.register(app, db_app)
+    claims.register(app, db_app)
     staff.register(app, db_app)
     app.add_typer(db_app, name="db")
     return app

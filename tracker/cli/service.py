@@ -41,7 +41,7 @@ from tracker.pipeline.ingest import store_raw
 from tracker.pipeline.processing import process_one
 from tracker.records.queries import message_rows
 from tracker.reports.inspect_view import render
-from tracker.service import ReceiverUnavailable, Service
+from tracker.service import ROLES, ReceiverUnavailable, Service
 from tracker.store.db import DatabaseUnavailable
 
 
@@ -75,11 +75,15 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="one cycle, then exit")] = False,
     fetch_only: Annotated[bool, typer.Option("--fetch-only", help="with --once: store new mail, understand later")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    role: Annotated[str, typer.Option(
+        "--role", help="all | poller (only poll, if this process leads the mailbox) | worker (only process and send)")] = "all",
 ) -> None:
     """Run the service: poll, understand, (send, remind, digest) on their schedules."""
+    if role not in ROLES:
+        raise fail(f"--role must be one of: {', '.join(ROLES)}", EXIT_CONFIG)
 
     setup_logging(verbose)
-    service = Service(App(settings_or_exit(config)))
+    service = Service(App(settings_or_exit(config)), role=role)
     try:
         service.preflight()
     except DatabaseUnavailable as exc:
@@ -116,6 +120,8 @@ def ingest(
     config: ConfigOpt = None,
     process: Annotated[bool, typer.Option(help="understand and record it right away (answers go out "
                                                 "with the next `run`/`send`)")] = True,
+    as_city: Annotated[str | None, typer.Option(
+        "--as-city", help="staff vouch: a city bureau's package taken from 山东通 (e.g. 济南市)")] = None,
 ) -> None:
     """Store one raw message (pipe mode for an MTA): exit 0 once committed, 75 to retry."""
 
@@ -128,7 +134,9 @@ def ingest(
     try:
         a = make_app(config)
         a.migrate()
-        result = store_raw(a.engine, a.blobs, raw)
+        if as_city and as_city not in a.policy.catalogue.cities:
+            raise fail(f"--as-city: {as_city!r} is not one of the round's cities", EXIT_CONFIG)
+        result = store_raw(a.engine, a.blobs, raw, as_city=as_city)
     except typer.Exit:
         raise
     except Exception as exc:  # any failure to commit: ask the MTA to retry later

@@ -55,7 +55,9 @@ def _applicants(session, policy, deadline, left, channel, today, settings, repor
         stmt = stmt.where(Submission.channel == channel)
     for sub in session.exec(stmt).all():
         items = open_items(session, sub)
-        if not items or any(i["code"] == "LATE" for i in items):
+        # late: nothing to remind of; redirected to its city bureau (WRONG_CHANNEL): the
+        # province's deadline is not its deadline, and the redirect said where and by when
+        if not items or any(i["code"] in ("LATE", "WRONG_CHANNEL") for i in items):
             continue
         for addr in sub.contacts:
             row = enqueue(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from campaign.policy import RoundPolicy
 from intake.model import Understanding
-from notifier.outbox import enqueue
+from notifier.outbox import enqueue, first_contacts_since, written_to
 from notifier.wording import applicant_items
 from tracker.records.events import record
 from tracker.records.submissions import Touched
@@ -23,9 +23,11 @@ from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, TASK_TYPE_LABE
 from tracker.store.tables import (
     DeficiencyRecord,
     DeficiencyState,
+    RecommendationRow,
     StoredMessage,
     Submission,
     SubmissionVersion,
+    utcnow,
 )
 
 log = logging.getLogger("jiebang.replies")
@@ -36,6 +38,7 @@ class ReplySettings:
     sender: str
     daily_cap: int = 20
     own_addresses: frozenset[str] = frozenset()
+    new_address_hourly_cap: int = 120  # first contacts per hour; beyond it, replies are held
 
 
 def _deadline(policy: RoundPolicy, channel: str | None) -> date | None:
@@ -74,15 +77,47 @@ class Replier:
     def _send(self, kind: str, template: str, to: list[str], context: dict, *, reference: str | None,
               key: str, auto: str = "auto-replied") -> None:
         refs = [*self.result.thread_ids, *([self.msg.message_id] if self.msg.message_id else [])]
+        first = bool(to) and not written_to(self.session, to[0])
+        hold = first and self._over_first_contact_budget()
         row = enqueue(
             self.session, kind=kind, to=to, template=template, context=context, reference=reference,
             in_reply_to=self.msg.message_id, references=refs, sender=self.settings.sender,
             dedupe_key=f"reply:{self.msg.content_key}:{key}", daily_cap=self.settings.daily_cap,
             cause=f"message #{self.msg.id}", auto_submitted=auto,
-            own_addresses=self.settings.own_addresses,
+            own_addresses=self.settings.own_addresses, first_contact=first, hold=hold,
         )
         if row is None:
             record(self.session, "reply_suppressed", message=self.msg, detail=f"{template} → {', '.join(to)}")
+        elif hold:
+            log.warning("reply to %s held for staff: first-contact budget of %d per hour reached",
+                        to[0], self.settings.new_address_hourly_cap)
+            record(self.session, "reply_held", message=self.msg,
+                   detail=f"{template} → {', '.join(to)}（每小时首次联系上限 {self.settings.new_address_hourly_cap}）")
+
+    def _over_first_contact_budget(self) -> bool:
+        """Mail to never-seen addresses is how a forged-sender flood becomes spam from us."""
+        since = utcnow() - timedelta(hours=1)
+        return first_contacts_since(self.session, since) >= self.settings.new_address_hourly_cap
+
+    # --- claims: mail that changes nothing until staff confirm it --------------------------
+    def for_claims(self, touched: Touched) -> None:
+        """The sender learns only that staff will look; the addresses on file, that someone
+        else sent material for their application — none of the sender's content."""
+        sender = self.msg.from_addr
+        received = self.msg.received_at or self.result.received_at
+        if sender and touched.claims:
+            self._send("receipt", "receipt", [sender], {"received_at": received, "files": [
+                d.name for d in self.result.documents if d.container is None][:20]},
+                reference=None, key="receipt")
+        for claim in touched.claims:
+            if claim.submission_id is None:
+                continue
+            sub = self.session.get(Submission, claim.submission_id)
+            if sub is None or not sub.contacts:
+                continue
+            self._send("claim_notice", "claim_notice", list(sub.contacts), {
+                "reference": sub.reference, "received_at": received},
+                reference=sub.reference, key=f"claim:{claim.id}", auto="auto-generated")
 
     # --- submissions --------------------------------------------------------
     def for_submission(self, touched: Touched) -> None:
@@ -90,6 +125,10 @@ class Replier:
         if not sender:
             return
         received = self.msg.received_at or self.result.received_at
+        if touched.package is not None and touched.versions:
+            # the bureau sent the package: one receipt to the bureau, not one greeting per unit
+            self._package_receipt(touched, sender, received)
+            return
         if not touched.versions:
             items = applicant_items(touched.mail_problems + touched.package_problems)
             if items:
@@ -116,6 +155,23 @@ class Replier:
                 "reference": None, "unit": None, "items": applicant_items(touched.package_problems),
                 "received_at": received, "deadline": _deadline(self.policy, "via_city")},
                 reference=None, key="package")
+
+    def _package_receipt(self, touched: Touched, sender: str, received: datetime | None) -> None:
+        package = touched.package
+        assert package is not None
+        ranks = {r.submission_id: r.rank for r in self.session.exec(
+            select(RecommendationRow).where(RecommendationRow.package_id == package.id)).all()}
+        rows = []
+        for sub, _version, codes in touched.versions:
+            items = (applicant_items([d for d in codes if d.code == "LATE"]) if sub in touched.late_ignored
+                     else open_items(self.session, sub))
+            rows.append({"reference": sub.reference, "rank": ranks.get(sub.id), "unit": sub.unit or "",
+                         "direction_name": direction_name(sub.direction), "problems": items})
+        rows.sort(key=lambda r: (r["direction_name"], r["rank"] or 99, r["reference"]))
+        self._send("package_receipt", "package_receipt", [sender], {
+            "city": package.city, "received_at": received, "version": package.version, "rows": rows,
+            "items": applicant_items(touched.package_problems),
+            "deadline": _deadline(self.policy, "via_city")}, reference=None, key=f"package:{package.id}")
 
     def _ack_context(self, sub: Submission, files: list[str], received: datetime) -> dict:
         return {

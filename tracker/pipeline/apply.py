@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session
 
@@ -11,10 +11,11 @@ from campaign.policy import RoundPolicy
 from intake.model import Understanding
 from notifier.outbox import mark_bounced
 from tracker.outreach.replies import Replier, ReplySettings
+from tracker.records import claims
 from tracker.records.events import record
 from tracker.records.rules import CROSS_RULES
-from tracker.records.submissions import apply_submission
-from tracker.store.tables import StoredMessage
+from tracker.records.submissions import Touched, apply_submission
+from tracker.store.tables import Claim, ClaimState, StoredMessage
 
 log = logging.getLogger("jiebang.apply")
 
@@ -28,21 +29,18 @@ class Applier:
 
     def __call__(self, session: Session, msg: StoredMessage, result: Understanding) -> None:
         replier = Replier(session, self.policy, self.replies, msg, result)
-        may_reply = result.no_reply_reason is None
+        why_not = result.no_reply_reason
+        if why_not is None and result.sender_auth.forged:
+            # our own server says the From is forged: an answer would go to a bystander
+            why_not = f"sender authentication failed at our server ({result.sender_auth.summary()})"
+        may_reply = why_not is None
         if not may_reply:
-            record(session, "no_auto_reply", message=msg, detail=result.no_reply_reason or "")
+            record(session, "no_auto_reply", message=msg, detail=why_not or "")
         if result.intent == "submission":
-            touched = apply_submission(session, msg, result, self.policy)
-            assigned = [sub.reference for sub, _, _ in touched.versions]
-            msg.references = list(dict.fromkeys([*msg.references, *assigned]))
-            session.flush()
-            # every cross rule; a per-city rule only for the city whose package this was
-            city = touched.package.city if touched.package is not None else None
-            for rule in CROSS_RULES:
-                if not (rule.per_city and city is None):
-                    rule.refresh(session, self.policy, msg, city)
+            touched = self._record(session, msg, result)
             if may_reply:
                 replier.for_submission(touched)
+                replier.for_claims(touched)
         elif result.intent == "status_query":
             if may_reply:
                 replier.for_status_query()
@@ -52,3 +50,38 @@ class Applier:
                 if row is not None:
                     record(session, "notification_bounced", message=msg, detail=f"{row.kind} → {', '.join(row.to_addrs)}")
         # auto_reply and other: kept for staff (the digest lists unanswered "other")
+
+    def _record(self, session: Session, msg: StoredMessage, result: Understanding, *,
+                confirmed: bool = False) -> Touched:
+        touched = apply_submission(session, msg, result, self.policy, confirmed=confirmed)
+        assigned = [sub.reference for sub, _, _ in touched.versions]
+        msg.references = list(dict.fromkeys([*msg.references, *assigned]))
+        session.add(msg)
+        session.flush()
+        # every cross rule; a per-city rule only for the city whose package this was
+        city = touched.package.city if touched.package is not None else None
+        for rule in CROSS_RULES:
+            if not (rule.per_city and city is None):
+                rule.refresh(session, self.policy, msg, city)
+        return touched
+
+    def confirm(self, session: Session, claim: Claim, *, actor: str, note: str = "") -> Touched:
+        """Staff confirm a claim: apply what the mail brought, as if its sender were on file,
+        and answer it as any accepted submission is answered."""
+        msg = session.get(StoredMessage, claim.message_pk)
+        if msg is None:
+            raise claims.ClaimError(f"claim #{claim.id}: its message is gone")
+        result = claims.load(claim.payload)
+        if claim.application is not None and 0 <= claim.application < len(result.applications):
+            keep = claim.application
+            result.applications = [result.applications[keep]]
+            result.deficiencies = [replace(d, application=0) for d in result.deficiencies
+                                   if d.application in (None, keep)]
+        claims.decide(session, claim, ClaimState.confirmed, actor=actor, note=note)
+        touched = self._record(session, msg, result, confirmed=True)
+        if result.no_reply_reason is None and not result.sender_auth.forged:
+            Replier(session, self.policy, self.replies, msg, result).for_submission(touched)
+        return touched
+
+    def reject(self, session: Session, claim: Claim, *, actor: str, note: str = "") -> None:
+        claims.decide(session, claim, ClaimState.rejected, actor=actor, note=note)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, select
 
 from intake.envelope import content_key, read_envelope
@@ -59,13 +59,38 @@ class _Prepared:
     key: str
     digest: str | None
     envelope: Envelope
+    problem: str | None = None  # why it is stored as quarantined (set by a failed first try)
+
+
+_NO_ENVELOPE = Envelope(message_id=None, from_addr=None, subject="", date=None, received_at=None)
 
 
 def _prepare(blobs: BlobStore, fetched: FetchedMessage, *, durable: bool) -> _Prepared:
     raw = fetched.raw
+    # the raw bytes first: whatever the headers hold, the message is kept (storage errors
+    # propagate: nothing can be committed without the bytes)
     digest = blobs.put(raw, durable=durable) if raw is not None else None
-    env = read_envelope(raw if raw is not None else fetched.headers)
+    try:
+        env = _fit(read_envelope(raw if raw is not None else fetched.headers))
+    except Exception:  # read_envelope promises not to raise; a poison header must still not stop us
+        log.exception("envelope of a fetched message could not be read; storing it without one")
+        env = _NO_ENVELOPE
     return _Prepared(fetched, _key_for(fetched), digest, env)
+
+
+def _fit(env: Envelope) -> Envelope:
+    """Header facts cut to the columns they are stored in (a hostile header is any length)."""
+    def cut(value: str | None, size: int) -> str | None:
+        if not value:
+            return value
+        # NUL is refused by PostgreSQL text, a lone surrogate by every UTF-8 encoder
+        clean = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+        return clean[:size]
+
+    env.message_id = cut(env.message_id, 998)
+    env.from_addr = cut(env.from_addr, 320)
+    env.subject = cut(env.subject, 4000) or ""
+    return env
 
 
 def store_fetched(engine: Engine, blobs: BlobStore, fetched: FetchedMessage) -> StoreResult:
@@ -84,8 +109,11 @@ def store_batch(engine: Engine, blobs: BlobStore, batch: list[FetchedMessage]) -
             results = [_stage(session, p) for p in prepared]
             session.commit()
             return results
-    except IntegrityError:
-        # a concurrent worker committed one of these first: redo one by one
+    except (IntegrityError, DataError) as exc:
+        # a concurrent worker committed one of these first, or one message's values are
+        # refused: redo one by one, so one message never holds back the others
+        log.info("batch of %d not committed at once (%s); storing one by one", len(prepared),
+                 exc.__class__.__name__)
         return [_store_one(engine, p) for p in prepared]
 
 
@@ -99,6 +127,12 @@ def _store_one(engine: Engine, prepared: _Prepared) -> StoreResult:
         except IntegrityError:
             if attempt == 2:
                 raise
+        except DataError as exc:
+            # the database refused a header value: keep the bytes, drop the header facts,
+            # and let staff see why (the message is quarantined with the reason)
+            log.warning("message header refused by the database (%s); stored without it", exc.__class__.__name__)
+            prepared = _Prepared(prepared.fetched, prepared.key, prepared.digest, _NO_ENVELOPE,
+                                 problem=f"header values could not be stored: {str(exc).splitlines()[0][:300]}")
     raise AssertionError("unreachable")
 
 
@@ -107,7 +141,7 @@ def _stage(session: Session, p: _Prepared) -> StoreResult:
     row = session.exec(select(StoredMessage).where(StoredMessage.content_key == p.key)).first()
     created = row is None
     if row is None:
-        problem = None
+        problem = p.problem
         if fetched.oversize:
             problem = f"message too large to fetch ({fetched.size:,} bytes > limit); fetch it by hand"
         elif fetched.raw is None:
@@ -194,7 +228,20 @@ def checkpoint_for(engine: Engine, source: str, folder: str, uidvalidity: int | 
         return cp.last_uid
 
 
-def store_raw(engine: Engine, blobs: BlobStore, raw: bytes, *, source: str = "pipe") -> StoreResult:
-    """Pipe mode and tests: store one raw message handed over by an MTA or a file."""
+def store_raw(engine: Engine, blobs: BlobStore, raw: bytes, *, source: str = "pipe",
+              as_city: str | None = None) -> StoreResult:
+    """Pipe mode and tests: store one raw message handed over by an MTA or a file.
+
+    *as_city*: staff vouch that it is that city bureau's material (`ingest --as-city`).
+    """
     key = "sha256:" + hashlib.sha256(raw).hexdigest()[:32]
-    return store_fetched(engine, blobs, FetchedMessage(source=source, folder="", raw=raw, size=len(raw), key=key))
+    fetched = FetchedMessage(source=source, folder="", raw=raw, size=len(raw), key=key)
+    result = store_fetched(engine, blobs, fetched)
+    if as_city and result.created:
+        with Session(engine) as session:
+            row = session.get(StoredMessage, result.message_pk)
+            if row is not None and row.state == MessageState.stored:
+                row.as_city = as_city
+                session.add(row)
+                session.commit()
+    return result

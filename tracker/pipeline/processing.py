@@ -39,7 +39,7 @@ from tracker.store.tables import MessageState, StoredMessage, utcnow
 
 log = logging.getLogger("jiebang.processing")
 
-Analyser = Callable[[bytes, datetime | None], Understanding]
+Analyser = Callable[..., Understanding]  # (raw, received_at, *, as_city=None)
 Applier = Callable[[Session, StoredMessage, Understanding], None]
 
 # a claim older than this is taken over (its claimant on another host may be gone)
@@ -75,7 +75,8 @@ class InProcess:
             if stop():
                 return
             try:
-                result = self.analyse(task.blob.read_bytes(), task.received_at)
+                result = self.analyse(task.blob.read_bytes(), task.received_at, **(
+                    {"as_city": task.as_city} if task.as_city else {}))
             except Exception as exc:  # deterministic: quarantined with the error
                 yield task, Died(f"{exc.__class__.__name__}: {exc}", fatal=True)
             else:
@@ -143,11 +144,34 @@ class _Queue:
         self.me = claimant()
 
     def tasks(self) -> Iterator[Task]:
-        for pk, seen in pending(self.engine, self.limit):
-            claimed = self._claim(pk, seen)
-            if claimed is not None:
-                self.claims[pk] = claimed
-                yield claimed.task
+        """Claim the next free message each time a worker asks for one."""
+        for _ in range(self.limit):
+            claimed = self._claim_next()
+            if claimed is None:
+                return
+            self.claims[claimed.task.pk] = claimed
+            yield claimed.task
+
+    def _claim_next(self) -> _Claimed | None:
+        # several processes share the queue: on PostgreSQL each locks the rows it looks at
+        # with SKIP LOCKED, so N workers never wait on one row; SQLite serialises writers
+        while True:
+            with Session(self.engine, expire_on_commit=False) as session:
+                stmt = (select(StoredMessage).where(StoredMessage.state == MessageState.stored)
+                        .order_by(col(StoredMessage.id)).limit(20))
+                if self.engine.dialect.name == "postgresql":
+                    stmt = stmt.with_for_update(skip_locked=True)
+                now = utcnow()
+                free = [(m.id, m.attempts) for m in session.exec(stmt).all()
+                        if m.id is not None and _claim_is_stale(m, now)]
+                session.rollback()
+            if not free:
+                return None
+            for pk, seen in free:
+                claimed = self._claim(pk, seen)
+                if claimed is not None:
+                    return claimed
+            # every candidate was taken meanwhile or settled: look again
 
     def _claim(self, pk: int, seen: int) -> _Claimed | None:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -169,13 +193,13 @@ class _Queue:
                 session.rollback()
                 return None
             session.commit()
-            received_at, digest = msg.received_at, msg.raw_sha256
+            received_at, digest, as_city = msg.received_at, msg.raw_sha256, msg.as_city
         blob = self.blobs.path_for(digest or "0" * 64)
         if not digest or not blob.is_file():
             _quarantine(self.engine, pk, seen + 1, BlobMissing(digest or "no raw bytes"))
             self.report.quarantined += 1
             return None
-        return _Claimed(Task(pk, blob, received_at), seen + 1)
+        return _Claimed(Task(pk, blob, received_at, as_city), seen + 1)
 
 
 def process_pending(

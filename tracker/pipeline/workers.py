@@ -56,6 +56,7 @@ class Task:
     pk: int  # the message's row
     blob: Path  # its raw bytes on disk: the worker reads them, the parent never holds them
     received_at: datetime | None
+    as_city: str | None = None  # staff vouched for it as that city's material
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,10 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
     baseline = psutil.Process().memory_info().vms
     cap = baseline + limits.memory_mb * MiB
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the parent closed the pool before this worker was ready
+        return
     while True:
         try:
             task = conn.recv()
@@ -100,7 +104,7 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
         resource.setrlimit(resource.RLIMIT_CPU, (used + limits.cpu_seconds, used + limits.cpu_seconds + 5))
         try:
             raw = Path(task.blob).read_bytes()
-            result = understand(raw, policy, received_at=task.received_at)
+            result = understand(raw, policy, received_at=task.received_at, as_city=task.as_city)
             del raw
             conn.send(("ok", task.pk, result))
         except MemoryError:
@@ -152,6 +156,13 @@ class WorkerPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        # a pool nobody closed must not leave workers holding memory behind it
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the daemon workers end with us anyway
+            pass
 
     def close(self) -> None:
         for w in self._workers:

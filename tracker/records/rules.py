@@ -85,9 +85,11 @@ def refresh_duplicate_leads(session: Session, policy: RoundPolicy, cause: Stored
     for group in by_lead.values():
         directions = {s.direction for s in group}
         if len(directions) > 1:
-            refs = "、".join(f"{s.reference}（方向{s.direction}）" for s in group)
+            # the notice goes to each submission's own contacts: it names no other
+            # submission's reference or direction (staff see them side by side)
             for sub in group:
-                wanted[("sub", sub.id)] = f"{sub.unit or '该单位'}作为揭榜单位牵头申报了多个方向：{refs}；每个揭榜单位限牵头申报1个方向。"
+                wanted[("sub", sub.id)] = (f"{sub.unit or '该单位'}作为揭榜单位在本轮申报中牵头了{len(directions)}个方向；"
+                                           "每个揭榜单位限牵头申报1个方向。")
     scope = [r for r in _open(session, "DUPLICATE_LEAD") if r.submission_id]
     touched = _reconcile(session, "DUPLICATE_LEAD", wanted, cause, scope)
     _refresh(session, touched, cause)

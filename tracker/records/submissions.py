@@ -14,10 +14,12 @@ from sqlmodel import Session, col, func, select
 from campaign import codes_in
 from campaign.policy import RoundPolicy
 from intake.model import Application, Deficiency, Understanding
+from tracker.records import claims
 from tracker.records.events import record
 from tracker.records.status import refresh_status
 from tracker.store.tables import (
     CityPackage,
+    Claim,
     DeficiencyRecord,
     DeficiencyState,
     RecommendationRow,
@@ -42,6 +44,8 @@ class Touched:
     package_problems: list[Deficiency] = field(default_factory=list)
     mail_problems: list[Deficiency] = field(default_factory=list)  # no submission to hang them on
     late_ignored: list[Submission] = field(default_factory=list)  # a timely version stands
+    claims: list[Claim] = field(default_factory=list)  # held for staff: the sender owns no record here
+    held_package: bool = False  # an unverified city package: nothing of it applied yet
 
 
 def unit_key(name: str) -> str:
@@ -66,11 +70,19 @@ def next_reference(session: Session, code: str) -> str:
     return f"{code}-{number:04d}"
 
 
+def _quoted(session: Session, result: Understanding, key: str) -> Submission | None:
+    if not result.reference:
+        return None
+    quoted = session.exec(select(Submission).where(Submission.reference == result.reference)).first()
+    if quoted is not None and (quoted.lead_key == key or key.startswith("unidentified:")):
+        return quoted
+    return None
+
+
 def _find(session: Session, policy: RoundPolicy, result: Understanding, app: Application, key: str) -> Submission | None:
-    if result.reference:
-        quoted = session.exec(select(Submission).where(Submission.reference == result.reference)).first()
-        if quoted is not None and (quoted.lead_key == key or key.startswith("unidentified:")):
-            return quoted
+    quoted = _quoted(session, result, key)
+    if quoted is not None:
+        return quoted
     return session.exec(
         select(Submission).where(
             Submission.round_code == policy.code,
@@ -95,8 +107,40 @@ def _preferred_channel(nature: str | None, channels: set[str]) -> str:
     return "via_city" if "via_city" in channels else next(iter(channels))
 
 
-def apply_submission(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy) -> Touched:
+def package_verified(result: Understanding, policy: RoundPolicy) -> bool:
+    """A city package really comes from that city's bureau.
+
+    Staff vouched for it (`ingest --as-city`), or it came from the city's registered
+    address — and, where our server's verdicts are configured, with DMARC pass or an
+    aligned DKIM/SPF pass (a From header alone proves nothing).
+    """
+    if result.vouched:
+        return True
+    if result.sender_city is None or (result.city is not None and result.sender_city != result.city):
+        return False
+    return result.sender_auth.verified if policy.trusted_authserv_ids else True
+
+
+def _authorised(sub: Submission, msg: StoredMessage, result: Understanding, city_verified: bool) -> bool:
+    """The sender may change *sub*: an address on file, or the verified bureau recommending it."""
+    sender = (msg.from_addr or "").lower()
+    if sender and sender in sub.contacts:
+        return True
+    # the verified bureau of the city that recommends it, or of the city the unit is in
+    return city_verified and result.city is not None and result.city in (sub.city, sub.unit_city)
+
+
+def apply_submission(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy,
+                     *, confirmed: bool = False) -> Touched:
+    """Record what one mail brings; *confirmed*: staff confirmed it (a claim), so it is applied."""
     touched = Touched()
+    city_verified = result.channel == "via_city" and (confirmed or package_verified(result, policy))
+    if result.channel == "via_city" and not city_verified:
+        # never replaces or switches off a city's recommendations, never counts to its quota
+        touched.claims.append(claims.hold(session, msg, result, kind="package", round_code=policy.code,
+                                          city=result.city, reason=_unverified_reason(result, policy)))
+        touched.held_package = True
+        return touched
     if result.channel == "via_city":
         touched.package = _record_package(session, msg, result, policy)
         touched.package_problems = [d for d in result.deficiencies if d.code in PACKAGE_CODES]
@@ -109,15 +153,46 @@ def apply_submission(session: Session, msg: StoredMessage, result: Understanding
                        detail=",".join(d.code for d in touched.mail_problems))
         return touched
     for index, app in enumerate(result.applications):
-        _apply_application(session, msg, result, policy, index, app, touched)
+        _apply_application(session, msg, result, policy, index, app, touched,
+                           confirmed=confirmed, city_verified=city_verified)
     return touched
 
 
-def _apply_application(session, msg, result, policy, index, app, touched) -> None:  # type: ignore[no-untyped-def]
-    key = lead_key(app, msg.id, index)
+def _unverified_reason(result: Understanding, policy: RoundPolicy) -> str:
+    city = result.city or "未知城市"
+    if result.sender_city is None:
+        return f"发件地址未登记为{city}大数据局"
+    if result.city and result.sender_city != result.city:
+        return f"发件地址登记为{result.sender_city}大数据局，材料却是{city}的"
+    return f"{city}推荐材料未通过发件人身份验证（{result.sender_auth.summary()}）"
+
+
+def _owner_elsewhere(session: Session, policy: RoundPolicy, key: str, direction: int) -> Submission | None:
+    """A submission of the same lead unit in another direction (a credit code is public)."""
+    if key.startswith("unidentified:"):
+        return None
+    return session.exec(select(Submission).where(
+        Submission.round_code == policy.code, Submission.lead_key == key, Submission.direction != direction)
+        .order_by(col(Submission.id))).first()
+
+
+def _apply_application(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy,
+                       index: int, app: Application, touched: Touched, *, confirmed: bool = False,
+                       city_verified: bool = False) -> None:
+    key = lead_key(app, msg.id or 0, index)
     codes = _codes_for(result, index)
     late = any(d.code == "LATE" for d in codes)
     sub = _find(session, policy, result, app, key)
+    if not confirmed:
+        held = sub if sub is not None else _owner_elsewhere(session, policy, key, app.direction or 0)
+        if held is not None and not _authorised(held, msg, result, city_verified):
+            quoted = _quoted(session, result, key)
+            kind = "reference" if quoted is not None and quoted.id == held.id else "credit_code"
+            reason = ("引用的受理编号属于他人的申报" if kind == "reference" else
+                      "信用代码或单位名称与已有申报相同" + ("（同一方向）" if sub is not None else "（另一方向，可能重复牵头）"))
+            touched.claims.append(claims.hold(session, msg, result, kind=kind, reason=reason, round_code=policy.code,
+                                              submission=held, application=index, city=result.city))
+            return
     if sub is None:
         sub = Submission(round_code=policy.code, reference=next_reference(session, policy.code), lead_key=key)
         session.add(sub)
@@ -156,10 +231,12 @@ def _apply_application(session, msg, result, policy, index, app, touched) -> Non
 
 
 def _add_contacts(sub: Submission, msg: StoredMessage, app: Application, result: Understanding) -> None:
+    """The sender of an accepted version is on file. The form's own contact address is
+    not: anyone can type any address into a form, and mail to it would be backscatter."""
     found = list(sub.contacts)
-    for addr in (msg.from_addr, app.contact_email):
-        if addr and addr.lower() not in found:
-            found.append(addr.lower())
+    sender = (msg.from_addr or "").lower()
+    if sender and sender not in found:
+        found.append(sender)
     sub.contacts = found
 
 

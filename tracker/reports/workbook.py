@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -26,6 +27,7 @@ from campaign.policy import RoundPolicy
 from notifier.clock import as_utc
 from notifier.models import OutboxMail
 from tracker.records.queries import open_codes
+from tracker.reports.cells import safe_cell
 from tracker.reports.labels import (
     CHANNEL_LABELS,
     INTENT_LABELS,
@@ -104,20 +106,31 @@ def _text(value: datetime | None) -> str:
 
 
 # --- sheets ----------------------------------------------------------------------------------
+def _append(ws: Worksheet, values: Iterable[Any]) -> None:
+    """Every row goes in here: mail-borne text must never become a formula."""
+    cells = []
+    for value in values:
+        cell = Cell(ws, value=safe_cell(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # openpyxl makes any string starting with "=" a formula otherwise
+        cells.append(cell)
+    ws.append(cells)
+
+
 def write_table_sheet(ws: Worksheet, city: str, rows: Sequence[TableRow], filled_on: date) -> None:
     """The 推荐汇总表 in the notice's layout on *ws*."""
     last = get_column_letter(len(TABLE_COLUMNS))
-    ws.append(["附件2"])
-    ws.append([table_title(city)])
+    _append(ws, ["附件2"])
+    _append(ws, [table_title(city)])
     ws.merge_cells(f"A2:{last}2")
     ws["A2"].font = Font(size=16, bold=True)
     ws["A2"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[2].height = 30
-    ws.append([f"推荐单位（盖章）：{city}大数据局", None, None, None, None, None, f"填报日期：{cn_day(filled_on)}"])
+    _append(ws, [f"推荐单位（盖章）：{city}大数据局", None, None, None, None, None, f"填报日期：{cn_day(filled_on)}"])
     ws.merge_cells("A3:F3")
-    ws.append(list(TABLE_COLUMNS))
+    _append(ws, TABLE_COLUMNS)
     for seq, row in enumerate(ordered(rows), 1):
-        ws.append(row.cells(seq))
+        _append(ws, row.cells(seq))
     for line in ws.iter_rows(min_row=4, max_row=ws.max_row, max_col=len(TABLE_COLUMNS)):
         for cell in line:
             cell.border = _BOX
@@ -126,7 +139,7 @@ def write_table_sheet(ws: Worksheet, city: str, rows: Sequence[TableRow], filled
     for cell in ws[4]:
         cell.font, cell.fill = Font(bold=True), _HEAD
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    ws.append([table_note()])
+    _append(ws, [table_note()])
     for i, width in enumerate(TABLE_WIDTHS, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.page_setup.orientation = "landscape"
@@ -142,11 +155,11 @@ def table_workbook(city: str, rows: Sequence[TableRow], filled_on: date) -> byte
 
 
 def _listing(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int]) -> None:
-    ws.append(list(headers))
+    _append(ws, headers)
     for cell in ws[1]:
         cell.font, cell.fill = Font(bold=True), _HEAD
     for row in rows:
-        ws.append(list(row))
+        _append(ws, row)
     for i, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     for cell in ws.iter_rows(min_row=2):
@@ -263,5 +276,5 @@ def submissions_csv(session: Session, policy: RoundPolicy) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(SUBMISSION_COLUMNS)
     for row in submission_rows(session, policy):
-        writer.writerow([_text(v) if isinstance(v, datetime) else v for v in row])
+        writer.writerow([safe_cell(_text(v) if isinstance(v, datetime) else v) for v in row])
     return buf.getvalue().encode("utf-8-sig")

@@ -4,6 +4,7 @@ Modules
     db          engine, sessions, migrations (SQLite with WAL, or PostgreSQL)
     tables      every tracker table, in one module
     blobs       the content-addressed store for raw messages and attachments
+    locks       migration lock and one poller per mailbox (advisory locks / lock files)
     migrations  Alembic scripts (env.py imports ``tables`` and ``notifier.models``)
 
 Durable writes (temp → fsync → rename → fsync the folder) come from the top-level

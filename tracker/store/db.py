@@ -13,6 +13,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
+from tracker.store.locks import lock_migrations, migration_lock
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -52,7 +54,10 @@ def upgrade(engine: Engine) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as conn:
+        # processes starting together: one migrates, the others wait here and then find
+        # the schema at head
+        with migration_lock(engine), engine.begin() as conn:
+            lock_migrations(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:

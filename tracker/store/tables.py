@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -59,6 +60,7 @@ class StoredMessage(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=200)  # "host:pid" understanding it now
     claimed_at: datetime | None = Field(default=None, sa_column=_ts())
     processed_at: datetime | None = Field(default=None, sa_column=_ts())
+    as_city: str | None = Field(default=None, max_length=20)  # staff vouch: a city's material (山东通)
 
 
 class MessageLocation(SQLModel, table=True):
@@ -243,3 +245,36 @@ class CityRecommendation(SQLModel, table=True):
     submission_id: int = Field(foreign_key="submission.id")
     actor: str = Field(default="system", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ClaimState(StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    rejected = "rejected"
+
+
+class Claim(SQLModel, table=True):
+    """A mail that would change a record its sender does not own: held until staff decide.
+
+    ``kind``: ``reference`` (it quotes another's reference), ``credit_code`` (it repeats a
+    lead unit's credit code or name), ``package`` (an unverified city package).
+    ``payload`` is what intake understood, kept so confirming applies exactly that.
+    """
+
+    __tablename__ = "claim"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_code: str = Field(max_length=20)
+    kind: str = Field(max_length=20)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    message_pk: int = Field(foreign_key="message.id")
+    application: int | None = None  # which application of the mail (None: all of it)
+    sender: str | None = Field(default=None, max_length=320)
+    city: str | None = Field(default=None, max_length=20)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=ClaimState.pending, max_length=12, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=_ts())
+    decided_by: str | None = Field(default=None, max_length=100)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

@@ -1,0 +1,78 @@
+"""`jiebang claims` and `jiebang claim confirm|reject ID`: what the trust rules hold back."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from tracker.cli.common import ConfigOpt, JsonOpt, fail, local_time, migrated_app, out
+from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
+from tracker.config import Operator
+from tracker.records import claims as claim_records
+from tracker.store.tables import ClaimState, Submission
+
+
+def claims(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Mail held for staff: strangers quoting a reference or a credit code, unverified city packages."""
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        rows = []
+        for c in claim_records.pending(session, a.policy.code):
+            sub = session.get(Submission, c.submission_id) if c.submission_id else None
+            apps = c.payload.get("applications") or []
+            app = apps[c.application] if c.application is not None and c.application < len(apps) else {}
+            rows.append({"id": c.id, "kind": c.kind, "reason": c.reason, "sender": c.sender, "city": c.city,
+                         "message": c.message_pk, "created_at": c.created_at.isoformat(),
+                         "submission": sub.reference if sub else None,
+                         "unit": app.get("unit"), "uscc": app.get("uscc"), "direction": app.get("direction"),
+                         "applications": len(apps)})
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table("#", "类型", "发件人", "涉及申报", "来信中的单位", "原因", "收到", title=f"待确认 {len(rows)} 项")
+    for r in rows:
+        table.add_row(str(r["id"]), claim_records.KIND_LABELS.get(r["kind"], r["kind"]), r["sender"] or "—",
+                      r["submission"] or r["city"] or "—", r["unit"] or f"{r['applications']} 份申报书",
+                      r["reason"], local_time(r["created_at"]))
+    out.print(table)
+    if rows:
+        out.print("jiebang claim confirm ID  — apply it (its sender becomes a contact); "
+                  "jiebang claim reject ID — keep it out", markup=False)
+
+
+def claim(
+    action: Annotated[str, typer.Argument(help="confirm | reject")],
+    claim_id: Annotated[int, typer.Argument(help="the claim's number (jiebang claims)")],
+    note: Annotated[str, typer.Option("--note", help="why (kept in the event log)")] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Confirm (apply) or reject one claim; who and when go into the event log."""
+    if action not in ("confirm", "reject"):
+        raise fail("action must be confirm or reject", EXIT_CONFIG)
+    a = migrated_app(config)
+    actor = Operator().actor()
+    with Session(a.engine, expire_on_commit=False) as session:
+        try:
+            held = claim_records.get(session, claim_id)
+            if action == "confirm":
+                touched = a.applier.confirm(session, held, actor=actor, note=note)
+                done = "、".join(sub.reference for sub, _, _ in touched.versions) or "（无新增版本）"
+            else:
+                a.applier.reject(session, held, actor=actor, note=note)
+                done = ""
+        except claim_records.ClaimError as exc:
+            raise fail(str(exc), EXIT_FAILURE) from None
+        session.commit()
+    verb = ClaimState.confirmed if action == "confirm" else ClaimState.rejected
+    out.print(f"claim #{claim_id}: {verb} (by {actor}){' → ' + done if done else ''}", markup=False)
+
+
+def register(app: typer.Typer, db_app: typer.Typer) -> None:
+    """Add this module's commands, in the order `jiebang --help` lists them."""
+    app.command()(claims)
+    app.command()(claim)
