@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from email.message import Message
 
 from intake.extract.labels import nfkc, norm
-from intake.extract.pairs import read_view
+from intake.extract.pairs import view_of
 from intake.model import Document, Envelope, Intent, Role
 
 CONTAINER_FORMATS = frozenset({"zip", "rar", "7z", "eml"})
@@ -65,6 +65,13 @@ _ATTACH_CLAIM = re.compile(
     r"附件|查收|见附|随附|附上|现报送|现提交|现将|特此报送|报送如下|请审阅|请审核"
 )
 _FORM_SUBJECT = re.compile(r"申报书|申报材料|推荐材料|推荐汇总表|申报表")
+# Signs that a mail is about this round at all. The bureau's address is a department
+# mailbox: it also gets invoices, invitations, newsletters and questions with files
+# attached, and none of those may be answered with "申报材料需补正".
+_ABOUT_APPLICATION = re.compile(r"申报|材料|揭榜|挂帅|受理|编号|推荐")
+_CLAIMS_TO_APPLY = re.compile(r"申报书|申报材料|申报表|推荐材料|推荐汇总表|推荐名单|补充材料|补正材料|"
+                              r"揭榜.{0,12}(申报|报送|提交)|"
+                              r"(申报|报送|提交).{0,12}揭榜")
 _QUESTION = re.compile(r"[?？]|吗[。！!]?\s*$|是否可以|能否|可否", re.M)
 _REPLY_PREFIX = re.compile(r"^\s*(re|回复|答复|aw|sv|fw|fwd|转发)\s*[:：]", re.I)
 _QUOTE_START = re.compile(
@@ -222,7 +229,10 @@ def detect_intent(
         )
     # links carry "?" and words of their own: never read them as the writer's question
     words = _URL.sub(" ", nfkc(f"{envelope.subject}\n{own_text(body)}"))
-    asks = (
+    # "进展" and "查询" are everyday words (a newsletter's "建设进展"): a status question
+    # is about an application
+    about_ours = bool(_ABOUT_APPLICATION.search(words)) or reference is not None or is_reply_to_us(envelope, code)
+    asks = about_ours and (
         bool(_STATUS_STRONG.search(words))
         or (
             bool(_STATUS_WEAK.search(words))
@@ -236,12 +246,20 @@ def detect_intent(
     ]  # a screenshot does not make a submission
     if asks and not documents_sent and not has_cloud_link and not re.search(r"见附件|请查收|附件是|随附|附上", words):
         return "status_query"
-    if files or has_cloud_link:
+    names = " ".join(d.name for d in files)
+    about_round = (
+        reference is not None
+        or is_reply_to_us(envelope, code)
+        or bool(_CLAIMS_TO_APPLY.search(f"{words}\n{nfkc(names)}"))
+    )
+    if (files or has_cloud_link) and about_round:
         return "submission"
+    if files or has_cloud_link:
+        return "other"  # files, but nothing of the round: staff look, nobody is told off
     # a reply's subject still carries our "申报材料已收到": only fresh subjects count
     subject = "" if _REPLY_PREFIX.match(envelope.subject or "") else nfkc(envelope.subject or "")
     mine = nfkc(own_text(body))
-    if _ATTACH_CLAIM.search(mine) or (
+    if (_ATTACH_CLAIM.search(mine) and about_round) or (
         _FORM_SUBJECT.search(subject) and not _QUESTION.search(f"{subject}\n{mine}")
     ):
         return "submission"
@@ -278,7 +296,7 @@ def cloud_links(*texts: str) -> list[str]:
 
 
 def _looks_like_table(doc: Document) -> bool:
-    view = read_view(doc.text[:20000], doc.tables)
+    view = view_of(doc, 20000)
     if any(
         ct.column("unit") is not None
         and (ct.column("rank") is not None or ct.column("direction") is not None)
@@ -303,7 +321,7 @@ def _blank_table(doc: Document) -> bool:
 
 
 def _form_score(doc: Document) -> int:
-    view = read_view(doc.text[:60000], doc.tables)
+    view = view_of(doc, 60000)
     named = {p.field for p in view.pairs + view.sections if p.field in _FORM_FIELDS and p.value}
     return len(named) + (2 if "申报书" in norm(doc.text[:400]) else 0)
 

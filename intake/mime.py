@@ -68,7 +68,10 @@ _TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 _CID_REF = re.compile(r"cid:([^\"'\s>)]+)", re.I)
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
-_MULTIPART_DECLARATION = re.compile(rb"^(content-type:[ \t]*(?:\r?\n[ \t]+)?)multipart/", re.I | re.M)
+# at a line start, bare CR line ends included (the stdlib parser honours them too)
+_MULTIPART_DECLARATION = re.compile(
+    rb"(?:^|(?<=\r))(content-type:[ \t]*(?:(?:\r\n|\r|\n)[ \t]+)?)multipart/", re.I | re.M
+)
 _UNPARSED = "x-unparsed-"  # what a multipart past MAX_MULTIPARTS is renamed to
 
 

@@ -185,7 +185,7 @@ class Storage(_Section):
 class Schedule(_Section):
     poll_seconds: int = Field(60, ge=1)
     process_seconds: int = Field(15, ge=1)  # stored but not yet understood mail (ingest, requeue)
-    outbox_seconds: int = Field(30, ge=1)
+    outbox_seconds: int = Field(10, ge=1)  # also woken after each recorded mail while serving
     reminders_cron: str = "0 9 * * *"
     digest_cron: str = "30 8 * * *"
 

@@ -128,8 +128,11 @@ class Service:
 
     def _process(self) -> ProcessReport:
         p = self.app.settings.processing
+        # while serving, each answer leaves as soon as its mail is recorded: the first sender
+        # does not wait for the last sender's OCR
+        wake = (lambda: self.wake("outbox")) if self._serving else None
         report = process_pending(self.app.engine, self.app.blobs, self.understander, apply=self.app.applier,
-                                 stop=self.stop, max_attempts=p.max_attempts)
+                                 stop=self.stop, max_attempts=p.max_attempts, on_settled=wake)
         if report.processed or report.quarantined or report.retried:
             log.info("processed %d, quarantined %d, to retry %d", report.processed, report.quarantined,
                      report.retried)

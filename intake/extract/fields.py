@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from campaign import SHANDONG_2025
 from campaign.catalogue import OUTCOME_WORDS
@@ -12,7 +12,7 @@ from intake.extract.checkboxes import grid_choices, has_marks, selected, ticked_
 from intake.extract.directions import aliases, direction_hint, directions_in
 from intake.extract.labels import clean_value, nfkc, norm
 from intake.extract.nature import nature_from_cues, nature_from_ticks, nature_from_words
-from intake.extract.pairs import FormView, read_view
+from intake.extract.pairs import FormView, view_of
 from intake.extract.units import (
     OTHER_PROVINCES,
     city_in,
@@ -212,7 +212,9 @@ def _in_shandong(view: FormView, code: str | None) -> bool | None:
 
 def read_form(doc: Document, extra_text: str = "") -> FormReading:
     """Read one application form; ``extra_text`` (file name) only helps find the direction."""
-    view = read_view(doc.text, doc.tables)
+    # the document's shared view, with a list of pairs of its own to add to
+    shared = view_of(doc)
+    view = replace(shared, pairs=list(shared.pairs))
     _horizontal_pairs(view)
     lead = lead_unit(view)
     partners, lead = partners_of(view, lead)

@@ -7,6 +7,7 @@ wording shows up; nothing else needs to change.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -280,9 +281,20 @@ def strip_numbering(text: str) -> str:
 
 def label_key(text: str) -> str:
     """What a cell or line head looks like once numbering, colon and tails are gone."""
+    # Reading one form asks this of the same cells and line heads again and again (each
+    # row by several readers, each line as label, heading and section): short ones, all
+    # that a label can be, are remembered, in a bounded cache shared by all forms.
+    return _short_label_key(text) if len(text) <= _KEYED_CHARS else _label_key(text)
+
+
+def _label_key(text: str) -> str:
     key = strip_numbering(norm(simplified(text))).rstrip(":").strip()
     key = _LABEL_TAIL.sub("", key).rstrip(":")
     return _LABEL_INDEX.sub("", key)
+
+
+_KEYED_CHARS = 64
+_short_label_key = functools.lru_cache(maxsize=16_384)(_label_key)
 
 
 _BY_SYNONYM: dict[str, str] = {syn.upper(): field for field, syns in LABELS.items() for syn in syns}

@@ -11,7 +11,9 @@ recommendation table, or a one-row horizontal form).
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from intake.extract.labels import (
     clean_value,
@@ -35,8 +37,9 @@ from intake.extract.view import (
     merge_sub_header,
 )
 from intake.extract.wraps import wrapped_fragments
+from intake.model import Document
 
-__all__ = ["ColumnTable", "FormView", "Pair", "read_view", "split_lines"]
+__all__ = ["ColumnTable", "FormView", "Pair", "read_view", "split_lines", "view_of"]
 
 
 _INSTRUCTION_HEAD = re.compile(r"^(填报说明|填表说明|填写说明|编写说明|注意事项|说明)[:：]?$")
@@ -401,3 +404,37 @@ def read_view(text: str, tables: list[list[list[str]]]) -> FormView:
         if clean_value(p.value).upper() in _EMPTY or _PLACEHOLDER.match(nfkc(p.value).strip()):
             p.value = ""
     return view
+
+
+# -- one view per document ------------------------------------------------------------------
+# Classification reads a document's view (of its first 20,000 and 60,000 characters),
+# then the form and table readers read it again, whole: building a view is the costliest
+# step of extraction, and for all but long documents the three are the same text. The
+# views live beside the document, not in it (a Document is pickled back from a worker
+# and dumped to JSON for claims), and go when it goes.
+
+
+@dataclass
+class _Cached:
+    text: str
+    tables: list[list[list[str]]]
+    view: FormView
+
+
+_VIEWS: dict[int, dict[int, _Cached]] = {}  # id(document) → length of text read → view
+
+
+def view_of(doc: Document, limit: int | None = None) -> FormView:
+    """``read_view`` of the document's text (its first ``limit`` characters) and tables,
+    built once while the document lives. Shared: a caller that adds to it copies first."""
+    text = doc.text if limit is None else doc.text[:limit]
+    views = _VIEWS.get(id(doc))
+    if views is None:
+        views = _VIEWS[id(doc)] = {}
+        weakref.finalize(doc, _VIEWS.pop, id(doc), None)
+    cached = views.get(len(text))
+    # the text and tables are set once when the document is opened; compared anyway
+    # (by identity first, so a hit costs nothing) in case a caller replaced them
+    if cached is None or cached.text != text or cached.tables != doc.tables:
+        cached = views[len(text)] = _Cached(text, doc.tables, read_view(text, doc.tables))
+    return cached.view

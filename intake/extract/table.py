@@ -9,7 +9,7 @@ from intake.extract.checkboxes import selected
 from intake.extract.directions import direction_hint, directions_in
 from intake.extract.fields import TASK_TYPES
 from intake.extract.labels import clean_value, match_label, nfkc, norm
-from intake.extract.pairs import ColumnTable, read_view
+from intake.extract.pairs import ColumnTable, view_of
 from intake.extract.units import city_in
 from intake.model import Document, Recommendation, TaskType
 
@@ -172,7 +172,7 @@ def join_wrapped_rows(lines: list[str]) -> list[str]:
 
 
 def read_recommendations(doc: Document) -> RecommendationTable:
-    view = read_view(doc.text, doc.tables)
+    view = view_of(doc)
     rows: list[TableRow] = []
     for ct in view.column_tables:
         if _is_table(ct):

@@ -47,6 +47,8 @@ def setup_logging(verbose: bool = False) -> None:
         level=level, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # a woken job that is already running is skipped, by design: not worth a warning
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     for noisy in ("apscheduler", "imapclient", "mail-parser", "mailparser", "mail_parser", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

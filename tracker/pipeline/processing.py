@@ -211,8 +211,13 @@ def process_pending(
     stop: threading.Event | None = None,
     limit: int = 1000,
     max_attempts: int = 3,
+    on_settled: Callable[[], None] | None = None,
 ) -> ProcessReport:
-    """Understand and apply every stored message (up to *limit*), oldest first."""
+    """Understand and apply every stored message (up to *limit*), oldest first.
+
+    *on_settled* is called after each message is committed (the service wakes its
+    outbox job: an answer leaves while later mail is still being read).
+    """
     report = ProcessReport()
     if not hasattr(understander, "run"):
         understander = InProcess(understander)  # type: ignore[arg-type]
@@ -225,6 +230,8 @@ def process_pending(
         for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
             claimed = queue.claims.pop(task.pk)
             state = _settle(engine, claimed, outcome, apply, max_attempts)
+            if on_settled is not None and state is not None:
+                on_settled()
             if state == MessageState.processed:
                 report.processed += 1
             elif state == MessageState.quarantined:
