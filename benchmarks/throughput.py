@@ -316,7 +316,7 @@ def main() -> None:
 
     floor_rate = len(corpus) / floor if floor else None
     print()
-    print(f"| path | seconds | msgs/s | × floor | peak RSS service | peak RSS worker | peak RSS tree |")
+    print("| path | seconds | msgs/s | × floor | peak RSS service | peak RSS worker | peak RSS tree |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     if floor is not None and floor_rate:
         print(f"| floor (stdlib email + pypdfium2 + python-docx + openpyxl, 1 process) | {floor:.2f} | "
