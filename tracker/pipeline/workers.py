@@ -101,7 +101,12 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
         if task is None:
             return
         used = int(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))
-        resource.setrlimit(resource.RLIMIT_CPU, (used + limits.cpu_seconds, used + limits.cpu_seconds + 5))
+        # only the soft limit moves: raising the hard one needs CAP_SYS_RESOURCE
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        soft = used + limits.cpu_seconds
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
         try:
             raw = Path(task.blob).read_bytes()
             result = understand(raw, policy, received_at=task.received_at, as_city=task.as_city)
