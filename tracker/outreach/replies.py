@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -39,10 +39,6 @@ class ReplySettings:
     daily_cap: int = 20
     own_addresses: frozenset[str] = frozenset()
     new_address_hourly_cap: int = 120  # first contacts per hour; beyond it, replies are held
-
-
-def _deadline(policy: RoundPolicy, channel: str | None) -> date | None:
-    return policy.deadlines.get(policy.deadline_key(channel))
 
 
 def open_items(session: Session, sub: Submission) -> list:
@@ -104,7 +100,7 @@ class Replier:
         """The sender learns only that staff will look; the addresses on file, that someone
         else sent material for their application — none of the sender's content."""
         sender = self.msg.from_addr
-        received = self.msg.received_at or self.result.received_at
+        received = self.msg.received_at or self.result.received_at or self.msg.stored_at
         if sender and touched.claims:
             self._send("receipt", "receipt", [sender], {"received_at": received, "files": [
                 d.name for d in self.result.documents if d.container is None][:20]},
@@ -124,7 +120,7 @@ class Replier:
         sender = self.msg.from_addr
         if not sender:
             return
-        received = self.msg.received_at or self.result.received_at
+        received = self.msg.received_at or self.result.received_at or self.msg.stored_at
         if touched.package is not None and touched.versions:
             # the bureau sent the package: one receipt to the bureau, not one greeting per unit
             self._package_receipt(touched, sender, received)
@@ -134,7 +130,7 @@ class Replier:
             if items:
                 self._send("deficiency", "deficiency", [sender], {
                     "reference": None, "unit": None, "items": items, "received_at": received,
-                    "deadline": _deadline(self.policy, self.result.channel)}, reference=None, key="mail")
+                    "deadline": self.policy.deadline_for(self.result.channel)}, reference=None, key="mail")
             return
         for sub, version, codes in touched.versions:
             if any(d.code == "WRONG_CHANNEL" for d in codes) and sub.unit_city in self.policy.cities:
@@ -146,14 +142,14 @@ class Replier:
             if items:
                 self._send("deficiency", "deficiency", [sender], {
                     "reference": sub.reference, "unit": sub.unit, "items": items, "received_at": received,
-                    "deadline": _deadline(self.policy, sub.channel)}, reference=sub.reference, key=sub.reference)
+                    "deadline": self.policy.deadline_for(sub.channel)}, reference=sub.reference, key=sub.reference)
             else:
                 self._send("ack", "ack", [sender], self._ack_context(sub, version.documents, received),
                            reference=sub.reference, key=sub.reference)
         if touched.package_problems and applicant_items(touched.package_problems):
             self._send("deficiency", "deficiency", [sender], {
                 "reference": None, "unit": None, "items": applicant_items(touched.package_problems),
-                "received_at": received, "deadline": _deadline(self.policy, "via_city")},
+                "received_at": received, "deadline": self.policy.deadline_for("via_city")},
                 reference=None, key="package")
 
     def _package_receipt(self, touched: Touched, sender: str, received: datetime | None) -> None:
@@ -171,7 +167,7 @@ class Replier:
         self._send("package_receipt", "package_receipt", [sender], {
             "city": package.city, "received_at": received, "version": package.version, "rows": rows,
             "items": applicant_items(touched.package_problems),
-            "deadline": _deadline(self.policy, "via_city")}, reference=None, key=f"package:{package.id}")
+            "deadline": self.policy.deadline_for("via_city")}, reference=None, key=f"package:{package.id}")
 
     def _ack_context(self, sub: Submission, files: list[str], received: datetime) -> dict:
         return {

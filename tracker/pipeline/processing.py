@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import psutil
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from intake.model import Understanding
@@ -110,21 +110,6 @@ def _claim_is_stale(row: StoredMessage, now: datetime) -> bool:
     if host == socket.gethostname() and pid.isdigit():
         return int(pid) != os.getpid() and not psutil.pid_exists(int(pid))
     return False
-
-
-def pending(engine: Engine, limit: int) -> list[tuple[int, int]]:
-    """(id, attempts) of stored messages nobody is working on, oldest first."""
-    now = utcnow()
-    with Session(engine) as session:
-        rows = session.exec(
-            select(StoredMessage).where(StoredMessage.state == MessageState.stored)
-            .order_by(col(StoredMessage.id)).limit(limit)
-        ).all()
-        return [(r.id, r.attempts) for r in rows if r.id is not None and _claim_is_stale(r, now)]
-
-
-def pending_ids(engine: Engine, limit: int) -> list[int]:
-    return [pk for pk, _ in pending(engine, limit)]
 
 
 @dataclass
@@ -325,13 +310,12 @@ def _release_after_death(engine: Engine, pk: int, attempts: int, cause: str, max
 def _quarantine(engine: Engine, pk: int, attempts: int, problem: Exception | str | None,
                 *, deaths: int | None = None) -> str | None:
     with Session(engine, expire_on_commit=False) as session:
-        state = _finish_quarantine(session, pk, attempts - 1, problem, deaths=deaths, exact=attempts)
-        return state
+        return _finish_quarantine(session, pk, attempts, problem, deaths=deaths)
 
 
-def _finish_quarantine(session: Session, pk: int, seen: int, problem: Exception | str | None,
-                       *, deaths: int | None = None, exact: int | None = None) -> str | None:
-    """Quarantine *pk* if it is still stored with ``attempts == exact`` (or ``seen``)."""
+def _finish_quarantine(session: Session, pk: int, attempts: int, problem: Exception | str | None,
+                       *, deaths: int | None = None) -> str | None:
+    """Quarantine *pk* if it is still stored with exactly *attempts* (nobody took it over)."""
     if isinstance(problem, Exception):
         error = f"{problem.__class__.__name__}: {problem}"
     else:
@@ -343,7 +327,7 @@ def _finish_quarantine(session: Session, pk: int, seen: int, problem: Exception 
     done = session.execute(
         update(StoredMessage)
         .where(col(StoredMessage.id) == pk, col(StoredMessage.state) == MessageState.stored,
-               or_(col(StoredMessage.attempts) == (exact if exact is not None else seen)))
+               col(StoredMessage.attempts) == attempts)
         .values(**values)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
