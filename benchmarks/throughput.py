@@ -71,7 +71,9 @@ def unique(raw: bytes, n: int) -> bytes:
     end = raw.find(b"\r\n\r\n")
     end = raw.find(b"\n\n") if end < 0 else end
     head, body = (raw, b"") if end < 0 else (raw[:end], raw[end:])
-    head, count = _MSGID.subn(lambda m: b"Message-ID: <bench-%d.%s>" % (n, m.group(1)), head, count=1)
+    head, count = _MSGID.subn(
+        lambda m: b"Message-ID: <bench-%d.%s>" % (n, m.group(1)), head, count=1
+    )
     if not count:
         head = b"Message-ID: <bench-%d@throughput.example>\r\n" % n + head
     return head + body
@@ -142,7 +144,9 @@ class Run:
 
 def _config(template: Path, root: Path, workers: int | None, copies: int) -> Path:
     data = yaml.safe_load(template.read_text(encoding="utf-8"))
-    data.setdefault("mailbox", {}).update(url=f"maildir:{root / 'inbox'}", max_messages_per_run=copies + 10)
+    data.setdefault("mailbox", {}).update(
+        url=f"maildir:{root / 'inbox'}", max_messages_per_run=copies + 10
+    )
     data.setdefault("smtp", {}).update(url=f"maildir:{root / 'outbox'}")
     data["database"] = {"url": f"sqlite:///{root / 'jiebang.db'}"}
     data["storage"] = {"path": str(root / "store")}
@@ -161,12 +165,17 @@ def _states(db: Path) -> dict[str, int]:
         return dict(conn.execute("select state, count(*) from message group by state").fetchall())
 
 
-def run_pipeline(corpus: list[Path], template: Path, workers: int | None, label: str,
-                 code: Path | None = None) -> Run:
+def run_pipeline(
+    corpus: list[Path], template: Path, workers: int | None, label: str, code: Path | None = None
+) -> Run:
     command = [str(REPO / ".venv" / "bin" / "jiebang")]
     env = dict(os.environ)
     if code is not None:  # another checkout ahead of the editable install on sys.path
-        command = [sys.executable, "-c", "import sys; from tracker.cli import main; sys.exit(main())"]
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from tracker.cli import main; sys.exit(main())",
+        ]
         env["PYTHONPATH"] = str(code)
     with tempfile.TemporaryDirectory(prefix="jiebang-bench-") as tmp:
         root = Path(tmp)
@@ -182,8 +191,13 @@ def run_pipeline(corpus: list[Path], template: Path, workers: int | None, label:
             runs += 1
             done = threading.Event()
             start = time.perf_counter()
-            proc = subprocess.Popen([*command, "run", "--once", "--config", str(config)],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=root, env=env)
+            proc = subprocess.Popen(
+                [*command, "run", "--once", "--config", str(config)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=root,
+                env=env,
+            )
             watcher = threading.Thread(target=_poll_tree, args=(proc.pid, peaks, done), daemon=True)
             watcher.start()
             stdout, stderr = proc.communicate()
@@ -191,12 +205,16 @@ def run_pipeline(corpus: list[Path], template: Path, workers: int | None, label:
             done.set()
             watcher.join()
             if proc.returncode != 0:
-                raise SystemExit(f"jiebang run --once failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
+                raise SystemExit(
+                    f"jiebang run --once failed ({proc.returncode}):\n{stderr.decode()[-3000:]}"
+                )
             deaths += len(re.findall(rb"jiebang.workers: worker \d+ ended", stderr))
             states = _states(root / "jiebang.db")
             if not states.get("stored") and sum(states.values()) >= len(corpus):
                 break
-        return Run(label, sum(states.values()), seconds, peaks, runs, states.get("quarantined", 0), deaths)
+        return Run(
+            label, sum(states.values()), seconds, peaks, runs, states.get("quarantined", 0), deaths
+        )
 
 
 # -- floor ------------------------------------------------------------------------------------
@@ -245,7 +263,9 @@ def _text(name: str, data: bytes) -> int:
         return len(_xlsx_text(data))
     if suffix == "zip":
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return sum(_text(i.filename, archive.read(i)) for i in archive.infolist() if not i.is_dir())
+            return sum(
+                _text(i.filename, archive.read(i)) for i in archive.infolist() if not i.is_dir()
+            )
     return 0
 
 
@@ -260,7 +280,9 @@ def run_floor(corpus: list[Path]) -> float:
             sha = hashlib.sha256(raw).hexdigest()
             (root / sha).write_bytes(raw)
             msg = email.message_from_bytes(raw, policy=email.policy.default)
-            db.execute("insert into message (sha, subject) values (?, ?)", (sha, str(msg["subject"] or "")))
+            db.execute(
+                "insert into message (sha, subject) values (?, ?)", (sha, str(msg["subject"] or ""))
+            )
             if n % 25 == 24:
                 db.commit()
             for part in msg.walk():
@@ -279,23 +301,37 @@ def _mb(n: int) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--copies", type=int, default=600)
-    ap.add_argument("--samples", type=Path, default=None, help="a folder with mails/*.eml (and config.yaml)")
+    ap.add_argument(
+        "--samples", type=Path, default=None, help="a folder with mails/*.eml (and config.yaml)"
+    )
     ap.add_argument("--repeat", type=int, default=1, help="best of this many runs for each line")
-    ap.add_argument("--pools", default="1,default",
-                    help="pool sizes to run, comma-separated: N workers, 0 (in process) or default")
+    ap.add_argument(
+        "--pools",
+        default="1,default",
+        help="pool sizes to run, comma-separated: N workers, 0 (in process) or default",
+    )
     ap.add_argument("--no-floor", action="store_true")
-    ap.add_argument("--code", type=Path, default=None,
-                    help="run the service from this checkout instead (before/after comparisons)")
+    ap.add_argument(
+        "--code",
+        type=Path,
+        default=None,
+        help="run the service from this checkout instead (before/after comparisons)",
+    )
     args = ap.parse_args()
 
     mails, template = sources(args.samples)
     with tempfile.TemporaryDirectory(prefix="jiebang-corpus-") as tmp:
         corpus = build_corpus(mails, args.copies, Path(tmp))
         size = sum(p.stat().st_size for p in corpus)
-        print(f"corpus: {len(corpus)} messages ({size / MiB:.1f} MB) from {len(mails)} files in "
-              f"{mails[0].parent}; config {template}", flush=True)
+        print(
+            f"corpus: {len(corpus)} messages ({size / MiB:.1f} MB) from {len(mails)} files in "
+            f"{mails[0].parent}; config {template}",
+            flush=True,
+        )
         floor = None
         if not args.no_floor:
             floor = min(run_floor(corpus) for _ in range(args.repeat))
@@ -303,42 +339,66 @@ def main() -> None:
         runs = []
         for spec in args.pools.split(","):
             workers = None if spec == "default" else int(spec)
-            label = f"pool of {os.cpu_count()} (default)" if workers is None else (
-                "in process (workers: 0)" if workers == 0 else f"{workers} worker" + ("s" if workers > 1 else ""))
+            label = (
+                f"pool of {os.cpu_count()} (default)"
+                if workers is None
+                else (
+                    "in process (workers: 0)"
+                    if workers == 0
+                    else f"{workers} worker" + ("s" if workers > 1 else "")
+                )
+            )
             best = None
             for _ in range(args.repeat):
                 result = run_pipeline(corpus, template, workers, label, args.code)
-                print(f"{label}: {result.messages} messages in {result.seconds:.2f} s "
-                      f"({result.rate:.1f}/s, {result.runs} run(s), {result.deaths} worker deaths)", flush=True)
+                print(
+                    f"{label}: {result.messages} messages in {result.seconds:.2f} s "
+                    f"({result.rate:.1f}/s, {result.runs} run(s), {result.deaths} worker deaths)",
+                    flush=True,
+                )
                 best = result if best is None or result.seconds < best.seconds else best
             assert best is not None
             runs.append(best)
 
     floor_rate = len(corpus) / floor if floor else None
     print()
-    print("| path | seconds | msgs/s | × floor | peak RSS service | peak RSS worker | peak RSS tree |")
+    print(
+        "| path | seconds | msgs/s | × floor | peak RSS service | peak RSS worker | peak RSS tree |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     if floor is not None and floor_rate:
-        print(f"| floor (stdlib email + pypdfium2 + python-docx + openpyxl, 1 process) | {floor:.2f} | "
-              f"{floor_rate:.1f} | 1.00 | — | — | — |")
+        print(
+            f"| floor (stdlib email + pypdfium2 + python-docx + openpyxl, 1 process) | {floor:.2f} | "
+            f"{floor_rate:.1f} | 1.00 | — | — | — |"
+        )
     for r in runs:
         ratio = f"{r.rate / floor_rate:.2f}" if floor_rate else "—"
-        print(f"| `jiebang run --once`, {r.label} | {r.seconds:.2f} | {r.rate:.1f} | {ratio} | "
-              f"{_mb(r.peaks.service)} | {_mb(r.peaks.worker)} | {_mb(r.peaks.tree)} |")
+        print(
+            f"| `jiebang run --once`, {r.label} | {r.seconds:.2f} | {r.rate:.1f} | {ratio} | "
+            f"{_mb(r.peaks.service)} | {_mb(r.peaks.worker)} | {_mb(r.peaks.tree)} |"
+        )
         if r.quarantined or r.deaths:
-            print(f"  ({r.label}: {r.quarantined} quarantined, {r.deaths} workers died while understanding)")
+            print(
+                f"  ({r.label}: {r.quarantined} quarantined, {r.deaths} workers died while understanding)"
+            )
 
     results = REPO / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
-    (results / "throughput.json").write_text(json.dumps({
-        "when": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "copies": len(corpus),
-        "corpus_mb": size / MiB,
-        "floor_seconds": floor,
-        "floor_rate": floor_rate,
-        "runs": [{**asdict(r), "rate": r.rate} for r in runs],
-    }, indent=2, ensure_ascii=False))
+    (results / "throughput.json").write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%d %H:%M"),
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                "copies": len(corpus),
+                "corpus_mb": size / MiB,
+                "floor_seconds": floor,
+                "floor_rate": floor_rate,
+                "runs": [{**asdict(r), "rate": r.rate} for r in runs],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -110,6 +110,9 @@ class Service:
     def cycle(self, *, understand: bool = True) -> CycleReport:
         with self._lock:
             try:
+                if understand and self.processes:
+                    # workers load their OCR models (~1 s) while the mailbox is read
+                    self.understander.start()
                 poll = self._poll()
                 process = self._process() if understand and self.processes else ProcessReport()
             finally:

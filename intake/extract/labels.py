@@ -260,6 +260,11 @@ def simplified(text: str) -> str:
 
 def norm(text: str) -> str:
     """The comparison form of any label or name: NFKC, no whitespace, upper-case Latin."""
+    # asked of the same short cells and line heads tens of thousands of times per form
+    return _short_norm(text) if len(text or "") <= _KEYED_CHARS else _norm(text)
+
+
+def _norm(text: str) -> str:
     return _SPACE.sub("", nfkc(text)).upper()
 
 
@@ -295,6 +300,7 @@ def _label_key(text: str) -> str:
 
 _KEYED_CHARS = 64
 _short_label_key = functools.lru_cache(maxsize=16_384)(_label_key)
+_short_norm = functools.lru_cache(maxsize=16_384)(_norm)
 
 
 _BY_SYNONYM: dict[str, str] = {syn.upper(): field for field, syns in LABELS.items() for syn in syns}

@@ -188,12 +188,42 @@ def test_900_page_pdf_is_refused_quickly():
 @pytest.mark.slow
 def test_scanned_pdf_is_ocrd_on_the_first_pages_only():
     data = pdfs.scanned_pdf(
-        [["揭榜挂帅申报书", "单位名称：山东舜光研究院"], ["第二页内容"], ["第三页内容"]]
+        [
+            ["揭榜挂帅申报书", "单位名称：山东舜光研究院", "统一社会信用代码：12370000MA6QUE1R0M"],
+            ["第二页内容"],
+            ["第三页内容"],
+        ]
     )
     doc = open_one("申报书（盖章）.pdf", data, Limits(ocr_pages=1))
     assert doc.scanned is True and doc.readable is True and doc.pages == 3
     assert "揭榜挂帅申报书" in doc.text and "山东舜光研究院" in doc.text
-    assert "第二页" not in doc.text  # only the cover was OCR'd
+    assert "第二页" not in doc.text  # the cover carried the basic information: it alone was OCR'd
+
+
+@pytest.mark.slow
+def test_scanned_form_is_ocrd_on_until_its_basic_information():
+    """Cover, instructions, then the basic information (the 2025 template): the first
+    pages lack the credit code, so OCR goes on to the page that has it, and stops there."""
+    data = pdfs.scanned_pdf(
+        [
+            ["揭榜挂帅申报书", "揭榜单位（盖章）山东舜光研究院"],
+            ["填报说明"],
+            ["一、揭榜单位基本情况", "统一社会信用代码 12370000MA6QUE1R0M"],
+            ["第四页内容"],
+            ["第五页内容"],
+        ]
+    )
+    doc = open_one("申报书扫描件.pdf", data, Limits(ocr_pages=2))
+    assert "12370000MA6QUE1R0M" in doc.text
+    assert "第四页" not in doc.text
+
+
+@pytest.mark.slow
+def test_scan_that_is_no_form_is_ocrd_on_the_first_pages_only():
+    data = pdfs.scanned_pdf([["营业执照"], ["第二页内容"], ["第三页内容"]])
+    doc = open_one("营业执照.pdf", data, Limits(ocr_pages=2))
+    assert "营业执照" in doc.text and "第二页" in doc.text
+    assert "第三页" not in doc.text
 
 
 @pytest.mark.slow

@@ -143,6 +143,26 @@ def test_a_drawing_is_not_searched_for_tables(monkeypatch: pytest.MonkeyPatch) -
     assert "Acme Ltd" in content.text
 
 
+def test_graph_paper_is_not_searched_for_tables() -> None:
+    """150 × 150 lines: pdfplumber's cell search would take a minute on it."""
+    steps = range(50, 800, 5)
+    grid = b"0.2 w " + b"".join(
+        [b"50 %d m 795 %d l S " % (y, y) for y in steps]
+        + [b"%d 50 m %d 795 l S " % (x, x) for x in steps]
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 3 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(grid + _text_ops()), grid + _text_ops()),
+        b"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 800 800] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 2 0 R >> >> >>",
+    ]
+    start = time.perf_counter()
+    assert _tables(_assemble(objects, 1, b"")) == []
+    assert time.perf_counter() - start < 5
+
+
 def test_scan_has_no_tables() -> None:
     data = scanned_pdf([["单位名称 山东示例数据科技有限公司"]])
     assert read_pdf(data, Budget(Limits(ocr_pages=0)), Deadline(60)).tables == []

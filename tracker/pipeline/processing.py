@@ -51,6 +51,8 @@ EXTRA_UNATTRIBUTED_ATTEMPTS = 5
 class Understander(Protocol):
     """Turns tasks into outcomes: a :class:`~.workers.WorkerPool` or :class:`InProcess`."""
 
+    def start(self) -> None: ...
+
     def run(self, tasks: Iterable[Task], *, stop: Callable[[], bool] = ...) -> Iterator[tuple[Task, Outcome]]: ...
 
 
@@ -65,6 +67,9 @@ class InProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def start(self) -> None:
+        """Nothing to start (the same interface as a worker pool)."""
 
     def close(self) -> None:
         """Nothing to stop (the same interface as a worker pool)."""

@@ -12,7 +12,8 @@ forever or a library that aborts kills one worker, never the service. Each worke
 - is watched by the parent: resident memory above ``memory_mb`` or a message over
   ``seconds`` of wall time gets it SIGKILLed, and a new worker takes its place.
 
-The parent hands out one message per idle worker and yields what happened to each:
+The parent hands out one message per idle worker (the next one as soon as a worker
+answers, before the answer is recorded) and yields what happened to each:
 :class:`Understood` with the result, or :class:`Died` with a cause for staff.
 """
 
@@ -169,6 +170,11 @@ class WorkerPool:
         except Exception:  # interpreter shutdown: the daemon workers end with us anyway
             pass
 
+    def start(self) -> None:
+        """Start the workers now (they warm up while the caller does other work)."""
+        while len(self._workers) < self.size:
+            self._spawn()
+
     def close(self) -> None:
         for w in self._workers:
             try:
@@ -207,27 +213,37 @@ class WorkerPool:
             ) -> Iterator[tuple[Task, Outcome]]:
         """Understand every task (one per idle worker); yield each as it finishes.
 
+        A worker that finishes gets its next task *before* its result is yielded: the
+        caller records the result while the worker already reads the next message, so
+        one worker never waits for the database (the two overlap).
+
         When *stop* turns true no new task is handed out; those already running finish.
         """
         queue = iter(tasks)
         exhausted = False
-        while True:
-            while len(self._workers) < self.size:
-                self._spawn()
-            if not exhausted and not stop():
-                for worker in self._workers:
-                    if worker.ready and worker.task is None:
-                        task = next(queue, None)
-                        if task is None:
-                            exhausted = True
-                            break
-                        self._hand_out(worker, task)
-            else:
+
+        def refill() -> None:
+            nonlocal exhausted
+            self.start()
+            if exhausted or stop():
                 exhausted = True
-            busy = [w for w in self._workers if w.task is not None]
-            if exhausted and not busy:
                 return
-            yield from self._collect()
+            for worker in self._workers:
+                if worker.ready and worker.task is None:
+                    task = next(queue, None)
+                    if task is None:
+                        exhausted = True
+                        return
+                    self._hand_out(worker, task)
+
+        while True:
+            refill()
+            if exhausted and not any(w.task is not None for w in self._workers):
+                return
+            finished = list(self._collect())
+            if finished:
+                refill()
+            yield from finished
 
     def _hand_out(self, worker: _Worker, task: Task) -> None:
         try:
