@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO / "tests"), str(REPO)]
 
-from tests.helpers import make_mail, write_config  # noqa: E402
-from tests.servers.dovecot import Dovecot  # noqa: E402
+from support.helpers import make_mail, write_config  # noqa: E402
+from support.servers.dovecot import Dovecot  # noqa: E402
 
 
 def sizes(n: int, lo_kb: int, hi_kb: int, seed: int = 7) -> list[int]:

@@ -1,5 +1,10 @@
-"""`jiebang run`: an APScheduler 3 service (poll → process; later: outbox, reminders,
-digest), IDLE wake-ups, the local SMTP receiver, and a clean stop on SIGTERM/SIGINT.
+"""`jiebang run`: an APScheduler 3 service (poll, process, outbox, reminders, digest),
+IDLE wake-ups, the local SMTP receiver, and a clean stop on SIGTERM/SIGINT.
+
+While serving, polling and processing are separate jobs: the poller stores new mail and
+wakes the processor, which claims stored mail oldest first until none is left. Mail that
+arrives while a long scan is being read is stored within seconds and joins the queue of
+the run in progress, instead of waiting for a whole poll-then-process cycle to end.
 """
 
 from __future__ import annotations
@@ -70,7 +75,9 @@ class Service:
         self.leadership = Leadership(app.engine, f"poll:{app.new_mailbox().name}")
         self._mailbox: Mailbox | None = None
         self._backoff = Backoff()
-        self._lock = threading.Lock()  # one intake cycle at a time
+        self._lock = threading.Lock()  # one processing run (or one-off cycle) at a time
+        self._poll_lock = threading.Lock()  # one poll at a time
+        self._new_mail = threading.Event()  # set by a poll that stored mail, for the process job
         self.receiver: LocalReceiver | None = None
         self.scheduler: BackgroundScheduler | None = None
         self._understander: WorkerPool | InProcess | None = None
@@ -113,7 +120,8 @@ class Service:
                 if understand and self.processes:
                     # workers load their OCR models (~1 s) while the mailbox is read
                     self.understander.start()
-                poll = self._poll()
+                with self._poll_lock:
+                    poll = self._poll()
                 process = self._process() if understand and self.processes else ProcessReport()
             finally:
                 if not self._serving:  # one-off cycles (run --once, tools) leave no workers or locks
@@ -236,11 +244,12 @@ class Service:
             self.receiver = self._start_receiver()
         self.scheduler = BackgroundScheduler(timezone=settings.campaign.timezone)
         self.scheduler.add_job(
-            self._cycle_job, "interval", seconds=settings.schedule.poll_seconds, id="poll",
+            self._poll_job, "interval", seconds=settings.schedule.poll_seconds, id="poll",
             max_instances=1, coalesce=True, next_run_time=datetime.now(self.app.policy.tz),
         )
-        self.scheduler.add_job(self._guard(self.process), "interval", seconds=settings.schedule.process_seconds,
-                               id="process", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._process_job, "interval", seconds=settings.schedule.process_seconds,
+                               id="process", max_instances=1, coalesce=True,
+                               next_run_time=datetime.now(self.app.policy.tz))
         self.scheduler.add_job(self._guard(self.send), "interval", seconds=settings.schedule.outbox_seconds,
                                id="outbox", max_instances=1, coalesce=True)
         self.scheduler.add_job(self._guard(self.remind), CronTrigger.from_crontab(
@@ -269,13 +278,32 @@ class Service:
             self.close()
             log.info("stopped")
 
-    def _cycle_job(self) -> None:
+    def _poll_job(self) -> None:
         try:
-            self.cycle()
-        except Exception:  # the scheduler must survive anything a cycle raises
-            log.exception("intake cycle failed; the next one will retry")
-        else:
-            self.wake("outbox")  # answers go out right after the mail that caused them
+            with self._poll_lock:
+                report = self._poll()
+        except Exception:  # the scheduler must survive anything a poll raises
+            log.exception("poll failed; the next one will retry")
+            return
+        if report.new and self.processes:
+            # a running process job sees the flag when its queue runs dry and goes on
+            # (waking a running job would only make the scheduler skip it)
+            self._new_mail.set()
+            if not self._lock.locked():
+                self.wake("process")  # read the new mail now, not at the next tick
+
+    def _process_job(self) -> None:
+        while True:
+            self._new_mail.clear()
+            try:
+                report = self.process()
+            except Exception:  # the scheduler must survive anything processing raises
+                log.exception("processing failed; the next run will retry")
+                return
+            if report.processed or report.quarantined:
+                self.wake("outbox")  # answers go out right after the mail that caused them
+            if not self._new_mail.is_set() or self.stop.is_set():
+                return
 
     def _guard(self, job: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:

@@ -8,7 +8,9 @@ For each message, in order of arrival:
 2. **understand** — in a worker process under hard limits (:mod:`.workers`), or in
    this process for tests and tools (:class:`InProcess`);
 3. **apply** — records, cross rules and replies in one short transaction, conditional
-   on still holding the claim, so two workers never apply one message twice.
+   on still holding the claim, so two workers never apply one message twice, and under
+   :func:`~tracker.store.locks.records_lock`, so two processes never number two
+   submissions alike.
 
 A worker that dies releases the message for another try; after ``max_attempts``
 deaths the message is quarantined with the cause. An exception while understanding
@@ -35,6 +37,7 @@ from sqlmodel import Session, col, select
 from intake.model import Understanding
 from tracker.pipeline.workers import Died, Outcome, Task, Understood
 from tracker.store.blobs import BlobMissing, BlobStore
+from tracker.store.locks import records_lock
 from tracker.store.tables import MessageState, StoredMessage, utcnow
 
 log = logging.getLogger("jiebang.processing")
@@ -266,7 +269,7 @@ def _settle(engine: Engine, claimed: _Claimed, outcome: Outcome, apply: Applier,
         return _quarantine(engine, pk, claimed.attempts,
                            f"rule(s) raised while checking: {', '.join(result.rules_raised)} (see the log)")
     problem: Exception | str | None = None
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session, records_lock(session):
         msg = session.get(StoredMessage, pk)
         if msg is None or msg.state != MessageState.stored or msg.attempts != claimed.attempts:
             return None  # the claim was taken over meanwhile: the other claimant finishes it

@@ -3,6 +3,10 @@ or a lock file beside an SQLite database.
 
 - ``migration_lock``: processes starting together bring the schema up once; the others
   wait, then find nothing left to do.
+- ``records_lock``: one process at a time records understood mail. References are
+  numbered, versions counted and cross rules read whole cities: two transactions doing
+  that at once would both take JB2025-0006. Understanding (the expensive part) stays
+  parallel; the recording transaction is short.
 - ``Leadership``: exactly one process polls a given mailbox. The lock lives as long as
   the leader's connection (PostgreSQL) or open file (SQLite), so when the leader dies
   the lock is released by the server or the kernel, and the next poll of any other
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
 log = logging.getLogger("jiebang.locks")
 
@@ -61,6 +66,31 @@ def lock_migrations(conn: Connection) -> None:
     """PostgreSQL: a transaction-scoped advisory lock, released at commit (or if we die)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("migrations")})
+
+
+@contextmanager
+def records_lock(session: Session) -> Iterator[None]:
+    """Around recording one message, commit included.
+
+    PostgreSQL: a transaction-scoped advisory lock, taken now in *session*'s transaction
+    and released by its commit or rollback. SQLite: a file lock beside the database for
+    the ``with`` block (SQLite would otherwise fail the second writer of a read-then-write
+    transaction with "database is locked" instead of making it wait).
+    """
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    if engine.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("records")})
+        yield
+        return
+    path = _lock_path(engine, "records")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class Leadership:
