@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 from campaign import codes_in
 from campaign.policy import RoundPolicy
 from intake.model import Application, Deficiency, Understanding
-from tracker.records import claims
+from tracker.records import claims, overrides
 from tracker.records.events import record
 from tracker.records.status import refresh_status
 from tracker.store.tables import (
@@ -220,6 +220,7 @@ def _apply_application(session: Session, msg: StoredMessage, result: Understandi
                    detail=f"{previous_channel} + {result.channel}; counts as {sub.channel}")
         sub.standing_version, sub.late = number, late
         _sync_deficiencies(session, sub, msg, number, codes)
+        overrides.reapply(session, policy, sub)  # staff corrections stand over every version
         record(session, "version_added", submission=sub, message=msg, detail=f"第{number}版")
     if touched.package is not None:
         _link_rows(session, touched.package, sub)
