@@ -35,7 +35,6 @@ def served(app: App) -> Iterator[str]:
     """The workspace at http://127.0.0.1:PORT while the block runs."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

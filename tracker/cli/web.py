@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -67,8 +67,8 @@ def list_users(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Accounts, their role, city and whether they are active."""
     a = migrated_app(config)
     with Session(a.engine) as session:
-        rows = [{"name": u.name, "role": u.role, "city": u.city, "active": u.active,
-                 "created_at": u.created_at.isoformat()} for u in accounts.users(session)]
+        rows: list[dict[str, Any]] = [{"name": u.name, "role": u.role, "city": u.city, "active": u.active,
+                                       "created_at": u.created_at.isoformat()} for u in accounts.users(session)]
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return

@@ -7,6 +7,8 @@ with a key per correction so that a double click sends it once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from campaign.policy import RoundPolicy
@@ -28,6 +30,7 @@ def queue_corrected_notice(session: Session, policy: RoundPolicy, settings: Repl
                           .order_by(col(SubmissionVersion.number).desc())).first()
     received = (latest.received_at if latest else None) or sub.created_at
     items = open_items(session, sub)
+    context: dict[str, Any]
     if items:
         kind, context = "deficiency", {"reference": sub.reference, "unit": sub.unit, "items": items,
                                        "received_at": received, "deadline": policy.deadline_for(sub.channel)}

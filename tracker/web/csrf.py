@@ -31,5 +31,6 @@ def set_login_cookie(response: Response, token: str, *, secure: bool) -> None:
 
 
 def matches(expected: str | None, given: object) -> bool:
-    return bool(expected) and isinstance(given, str) and bool(given) and hmac.compare_digest(
-        expected.encode(), given.encode())
+    if not expected or not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())

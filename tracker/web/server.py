@@ -28,8 +28,7 @@ def serve(app: App, *, host: str | None = None, port: int | None = None) -> None
 
 def serve_in_thread(app: App) -> tuple[uvicorn.Server, threading.Thread]:
     """Serve beside the service; stop with ``srv.should_exit = True`` and ``thread.join()``."""
-    srv = server(app)
-    srv.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the service owns signals
+    srv = server(app)  # uvicorn leaves signals alone outside the main thread: the service owns them
     thread = threading.Thread(target=srv.run, name="jiebang-web", daemon=True)
     thread.start()
     return srv, thread
