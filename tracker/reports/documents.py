@@ -83,7 +83,7 @@ def preview(session: Session, blobs: BlobStore, ref: DocumentRef, data: bytes) -
 
 
 def _converted(session: Session, blobs: BlobStore, ref: DocumentRef, data: bytes) -> bytes:
-    """The PDF of a Word/WPS file, converted once (a failure is remembered as well)."""
+    """The PDF of a Word/WPS file, converted once and kept in the blob store."""
     source = blobs.put(data)
     cached = session.get(DocumentPreview, source)
     if cached is not None:
@@ -95,10 +95,9 @@ def _converted(session: Session, blobs: BlobStore, ref: DocumentRef, data: bytes
             session.delete(cached)
             session.flush()
     [result] = office_convert([Job(data, ref.extension, "pdf")], PREVIEW_SECONDS)
-    if isinstance(result, bytes):
-        session.merge(DocumentPreview(source_sha256=source, pdf_sha256=blobs.put(result)))
-        session.commit()
-        return result
-    session.merge(DocumentPreview(source_sha256=source, error=str(result)[:500]))
+    if not isinstance(result, bytes):
+        # not remembered: a timeout or a missing sandbox today may be fixed tomorrow
+        raise PreviewUnavailable(str(result))
+    session.merge(DocumentPreview(source_sha256=source, pdf_sha256=blobs.put(result)))
     session.commit()
-    raise PreviewUnavailable(str(result))
+    return result

@@ -351,6 +351,6 @@ class DocumentPreview(SQLModel, table=True):
     __tablename__ = "document_preview"
 
     source_sha256: str = Field(max_length=64, primary_key=True)
-    pdf_sha256: str | None = Field(default=None, max_length=64)  # None: conversion failed
+    pdf_sha256: str | None = Field(default=None, max_length=64)  # None: not converted (kept for a reason)
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

@@ -124,8 +124,13 @@ def test_a_city_user_sees_only_its_city(workspace: Workspace) -> None:
         answer = client.get(path)
         assert answer.status_code == 404 and "潍坊市数据港" not in answer.text, path
     token = csrf_of(listing.text)
-    answer = client.post(f"/submissions/{workspace.weifang}/status", data={"status": "withdrawn", "csrf_token": token})
+    answer = client.post(f"/submissions/{workspace.weifang}/correct", data={"field": "task_types", "value": "theory",
+                                                                             "csrf_token": token})
     assert answer.status_code == 404
+    # deciding a status is the province's: not even for its own city's submission
+    own = client.post(f"/submissions/{workspace.jinan}/status", data={"status": "withdrawn", "csrf_token": token})
+    assert own.status_code == 403 and 'action="/submissions/' + workspace.jinan + '/status"' not in \
+        client.get(f"/submissions/{workspace.jinan}").text
     for path in ("/confirm", "/mail", "/digest", "/export/submissions.xlsx"):
         assert client.get(path).status_code == 403, path
     assert client.get(f"/submissions/{workspace.jinan}").status_code == 200
@@ -197,3 +202,23 @@ def test_login_helper_used_by_the_others(workspace: Workspace) -> None:
     client = workspace.client()
     login(client, "weifang", PASSWORD)
     assert workspace.weifang in client.get("/submissions").text
+
+
+def test_rate_limit_per_address_and_session_expiry(workspace: Workspace) -> None:
+    from datetime import timedelta
+
+    from tracker.records import accounts
+    from tracker.store.tables import StaffUser
+
+    with Session(workspace.app.engine) as s:
+        for name in ("a1", "a2", "a3", "a4", "a5"):  # five names, one address
+            with pytest.raises(accounts.LoginFailed):
+                accounts.login(s, name, "x", "10.0.0.9")
+        with pytest.raises(accounts.TooManyAttempts):
+            accounts.login(s, "alice", PASSWORD, "10.0.0.9")
+        assert accounts.login(s, "alice", PASSWORD, "10.0.0.10").name == "alice"  # another address may
+        user = s.exec(select(StaffUser).where(StaffUser.name == "alice")).one()
+        stale = accounts.open_session(s, user, lifetime=timedelta(seconds=-1))
+        fresh = accounts.open_session(s, user)
+        assert accounts.signed_in(s, stale) is None and accounts.signed_in(s, fresh) is not None
+        assert accounts.signed_in(s, "guessed") is None

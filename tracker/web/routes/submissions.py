@@ -103,7 +103,8 @@ def _detail(request: Request, reference: str, *, error: str = "", status_code: i
             events=session.exec(select(Event).where(Event.submission_id == sub.id).order_by(col(Event.id))).all(),
             outgoing=session.exec(select(OutboxMail).where(OutboxMail.reference == sub.reference)
                                   .order_by(col(OutboxMail.id))).all(),
-            field_labels=overrides.FIELD_LABELS, staff_statuses=sorted(s.value for s in STAFF_STATUSES),
+            field_labels=overrides.FIELD_LABELS, may_decide=not (auth.scope_city(auth.require(request))
+                                                                 and auth.jb(request).policy.role != "city"), staff_statuses=sorted(s.value for s in STAFF_STATUSES),
             error=error, notice=request.query_params.get("done", "")[:200],
         )
         return pages.render(request, "submission.html", status_code=status_code, **context)
@@ -137,6 +138,7 @@ async def correct(request: Request) -> Response:
 
 
 async def set_status(request: Request) -> Response:
+    auth.require_province(request)  # selecting is the province's decision, not a city's
     user, form = await auth.posted(request)
     reference = request.path_params["reference"]
     app = auth.jb(request)
