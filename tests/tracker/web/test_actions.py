@@ -230,3 +230,16 @@ def test_a_city_ranks_at_most_its_quota(tmp_path, db_url) -> None:
     assert page.count("移出") == 2
     table = client.get("/export/recommendation.xlsx")
     assert table.status_code == 200
+
+
+def test_city_pages_for_the_province_and_for_a_city(workspace: Workspace) -> None:
+    alice = workspace.signed_in("alice")
+    picker = alice.get("/city")
+    assert picker.status_code == 200 and "/city?city=%E6%B5%8E%E5%8D%97%E5%B8%82" in picker.text
+    jinan = alice.get("/city", params={"city": "济南市"})
+    assert workspace.jinan in jinan.text and workspace.weifang not in jinan.text
+    city = workspace.signed_in("weifang")
+    own = city.get("/city", params={"city": "济南市"})  # a city user always gets its own city
+    assert workspace.weifang in own.text and workspace.jinan not in own.text
+    events = alice.get(f"/submissions/{workspace.jinan}").text
+    assert "创建申报" in events and "收到新版本" in events

@@ -30,8 +30,11 @@ def _city(request: Request) -> str:
 
 
 async def page(request: Request) -> Response:
-    city = _city(request)
+    user = auth.require(request)
     app = auth.jb(request)
+    if not request.query_params.get("city") and not auth.scope_city(user) and app.policy.role != "city":
+        return pages.render(request, "city_pick.html", cities=app.policy.catalogue.cities)
+    city = _city(request)
     ranking_here = app.policy.role == "city"
     with Session(app.engine) as session:
         ranking = [(rec, sub) for rec, sub in ranked(session, app.policy)] if ranking_here else []
