@@ -109,6 +109,18 @@ def standing(session: Session, sub: Submission) -> dict[str, FieldOverride]:
     return {o.field: o for o in history(session, sub)}
 
 
+def corrected_from(session: Session, round_code: str, lead_key: str, direction: int) -> Submission | None:
+    """The lead unit's submission whose direction staff corrected away from *direction*:
+    the applicant's next mail, still naming the old direction, belongs to it."""
+    stmt = (select(Submission).join(FieldOverride, col(FieldOverride.submission_id) == Submission.id)
+            .where(Submission.round_code == round_code, Submission.lead_key == lead_key,
+                   FieldOverride.field == "direction").order_by(col(FieldOverride.id).desc()))
+    for sub in session.exec(stmt).all():
+        if any(o.field == "direction" and o.old_value == direction for o in history(session, sub)):
+            return sub
+    return None
+
+
 # --- correcting ----------------------------------------------------------------------------------
 def correct(session: Session, policy: RoundPolicy, sub: Submission, name: str, value: Any, *,
             actor: str, note: str = "") -> Correction:

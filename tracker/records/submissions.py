@@ -83,13 +83,14 @@ def _find(session: Session, policy: RoundPolicy, result: Understanding, app: App
     quoted = _quoted(session, result, key)
     if quoted is not None:
         return quoted
-    return session.exec(
+    found = session.exec(
         select(Submission).where(
             Submission.round_code == policy.code,
             Submission.lead_key == key,
             Submission.direction == (app.direction or 0),
         )
     ).first()
+    return found or overrides.corrected_from(session, policy.code, key, app.direction or 0)
 
 
 def _codes_for(result: Understanding, index: int) -> list[Deficiency]:

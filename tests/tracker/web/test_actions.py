@@ -243,3 +243,16 @@ def test_city_pages_for_the_province_and_for_a_city(workspace: Workspace) -> Non
     assert workspace.weifang in own.text and workspace.jinan not in own.text
     events = alice.get(f"/submissions/{workspace.jinan}").text
     assert "创建申报" in events and "收到新版本" in events
+
+
+def test_after_a_direction_correction_the_next_mail_still_finds_its_submission(workspace: Workspace) -> None:
+    client = workspace.signed_in("alice")
+    assert _post(client, f"/submissions/{workspace.weifang}/correct", field="direction", value="3").status_code == 303
+    # the same form again, no reference quoted, still naming direction 4
+    deliver(workspace.app, application_mail(sender=WEIFANG_SENDER, unit="潍坊市数据港科技有限公司", code17="91370700MA3C4D5E6",
+                                            nature="省属单位", city="潍坊市", direction=4, types=("技术创新",),
+                                            when=T0 + timedelta(days=2)))
+    sub = _sub(workspace, workspace.weifang)
+    assert (sub.versions, sub.direction) == (2, 3) and sub.task_types == ["technology"]
+    with Session(workspace.app.engine) as s:
+        assert len(s.exec(select(Submission)).all()) == 2
