@@ -196,6 +196,8 @@ def test_every_answer_carries_the_security_headers(workspace: Workspace) -> None
         assert "default-src 'self'" in headers["content-security-policy"], path
         assert headers["x-frame-options"] == "SAMEORIGIN" and headers["x-content-type-options"] == "nosniff"
     assert "HttpOnly" in workspace.client().get("/login").headers["set-cookie"]
+    assert client.get("/").headers["location"] == "/submissions"
+    assert client.get("/static/htmx.min.js").text.startswith("/* htmx 2.0.11")
 
 
 def test_login_helper_used_by_the_others(workspace: Workspace) -> None:
