@@ -33,7 +33,8 @@ def test_a_working_session_in_chromium(workspace: Workspace, tmp_path: Path) -> 
 
         # filter (htmx swaps the list in place)
         page.select_option("select[name=direction]", "4")
-        page.wait_for_function(f"!document.querySelector('#submission-list').innerText.includes('{workspace.jinan}')")
+        # (a locator, not wait_for_function: the page's CSP forbids the eval that polling needs)
+        page.locator("#submission-list a", has_text=workspace.jinan).wait_for(state="detached")
         assert workspace.weifang in page.inner_text("#submission-list")
 
         # one submission, its document preview

@@ -29,7 +29,7 @@ def _city(request: Request) -> str:
     return city
 
 
-async def page(request: Request) -> Response:
+def page(request: Request) -> Response:
     user = auth.require(request)
     app = auth.jb(request)
     if not request.query_params.get("city") and not auth.scope_city(user) and app.policy.role != "city":

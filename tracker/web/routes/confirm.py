@@ -16,7 +16,7 @@ from tracker.store.tables import Submission
 from tracker.web import auth, pages
 
 
-async def pending(request: Request) -> Response:
+def pending(request: Request) -> Response:
     auth.require_province(request)
     app = auth.jb(request)
     with Session(app.engine) as session:

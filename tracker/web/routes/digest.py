@@ -26,7 +26,7 @@ def _day(request: Request) -> date:
         raise HTTPException(404, "日期格式应为 YYYY-MM-DD") from None
 
 
-async def page(request: Request) -> Response:
+def page(request: Request) -> Response:
     auth.require_province(request)
     return pages.render(request, "digest.html", day=_day(request).isoformat())
 

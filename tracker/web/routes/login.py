@@ -23,7 +23,7 @@ def _form(request: Request, *, error: str = "", status_code: int = 200, name: st
     return response
 
 
-async def login_page(request: Request) -> Response:
+def login_page(request: Request) -> Response:
     if auth.current(request) is not None:
         return RedirectResponse("/submissions", status_code=303)
     return _form(request)

@@ -22,7 +22,7 @@ from tracker.store.tables import MessageState, StoredMessage
 from tracker.web import auth, pages
 
 
-async def overview(request: Request) -> Response:
+def overview(request: Request) -> Response:
     auth.require_province(request)
     app = auth.jb(request)
     with Session(app.engine) as session:
@@ -53,7 +53,7 @@ async def requeue(request: Request) -> Response:
     return RedirectResponse("/mail?done=" + quote(f"{count} 封邮件已重新排队处理"), status_code=303)
 
 
-async def raw(request: Request) -> Response:
+def raw(request: Request) -> Response:
     auth.require_province(request)
     app = auth.jb(request)
     with Session(app.engine) as session:

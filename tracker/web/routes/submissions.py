@@ -69,7 +69,7 @@ def _counts(rows: list[dict[str, Any]], directions: int) -> dict[str, Any]:
     return {"directions": by_direction, "cities": by_city, "total": len(rows)}
 
 
-async def listing(request: Request) -> Response:
+def listing(request: Request) -> Response:
     user = auth.require(request)
     chosen = _filters(request)
     rows = _rows(request, chosen)
@@ -110,7 +110,7 @@ def _detail(request: Request, reference: str, *, error: str = "", status_code: i
         return pages.render(request, "submission.html", status_code=status_code, **context)
 
 
-async def detail(request: Request) -> Response:
+def detail(request: Request) -> Response:
     return _detail(request, request.path_params["reference"])
 
 
