@@ -12,7 +12,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from tracker.records import claims as claim_records
-from tracker.store.tables import Submission
 from tracker.web import auth, pages
 
 
@@ -20,14 +19,7 @@ def pending(request: Request) -> Response:
     auth.require_province(request)
     app = auth.jb(request)
     with Session(app.engine) as session:
-        rows = []
-        for c in claim_records.pending(session, app.policy.code):
-            sub = session.get(Submission, c.submission_id) if c.submission_id else None
-            apps = c.payload.get("applications") or []
-            shown = [apps[c.application]] if c.application is not None and c.application < len(apps) else apps
-            rows.append({"claim": c, "kind": claim_records.KIND_LABELS.get(c.kind, c.kind),
-                         "submission": sub.reference if sub else None, "applications": shown,
-                         "recommendations": c.payload.get("recommendations") or []})
+        rows = claim_records.review(session, app.policy.code)  # what `jiebang claims` lists
     return pages.render(request, "confirm.html", rows=rows, notice=request.query_params.get("done", "")[:200],
                         error=request.query_params.get("error", "")[:300])
 
