@@ -29,6 +29,7 @@ from tracker.web import auth, csrf
 
 TEMPLATES = Path(__file__).with_name("templates")
 NATURE_LABELS = {"central": "中央驻鲁", "provincial": "省属", "other": "其他"}
+EXTRA_MAIL_KINDS = {"receipt": "收件回执（待核实）", "claim_notice": "告知原联系人", "package_receipt": "推荐材料回执"}
 EVENT_LABELS = {
     "submission_created": "创建申报", "version_added": "收到新版本", "late_version_ignored": "逾期版本未采用",
     "received_on_both_channels": "两个渠道均收到", "deficiency_opened": "发现问题", "deficiency_resolved": "问题已解决",
@@ -58,7 +59,7 @@ def _env() -> Environment:
         status=lambda v: STATUS_LABELS.get(v, v or ""), channel=lambda v: CHANNEL_LABELS.get(v or "", "—"),
         task_type=lambda v: TASK_TYPE_LABELS.get(v, v), nature=lambda v: NATURE_LABELS.get(v or "", "—"),
         intent=lambda v: INTENT_LABELS.get(v, v or ""), mail_state=lambda v: {**MAIL_STATE_LABELS, "held": "暂扣待核"}.get(v, v),
-        mail_kind=lambda v: MAIL_KIND_LABELS.get(v, v), msg_state=lambda v: STATE_LABELS.get(v, v),
+        mail_kind=lambda v: {**MAIL_KIND_LABELS, **EXTRA_MAIL_KINDS}.get(v, v), msg_state=lambda v: STATE_LABELS.get(v, v),
         event=lambda v: EVENT_LABELS.get(v, v),
     )
     return env
