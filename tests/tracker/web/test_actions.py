@@ -256,3 +256,14 @@ def test_after_a_direction_correction_the_next_mail_still_finds_its_submission(w
     assert (sub.versions, sub.direction) == (2, 3) and sub.task_types == ["technology"]
     with Session(workspace.app.engine) as s:
         assert len(s.exec(select(Submission)).all()) == 2
+
+
+def test_mail_in_and_out_on_a_submission(workspace: Workspace) -> None:
+    from support.web import JINAN_SENDER
+
+    deliver(workspace.app, application_mail(sender=JINAN_SENDER, subject=f"Re: [{workspace.jinan}] 查询进度",
+                                            attachments=[], body="请问审核进度如何？", when=T0 + timedelta(days=3)))
+    page = workspace.signed_in("alice").get(f"/submissions/{workspace.jinan}").text
+    mail = page[page.index('id="mail"'):page.index('id="events"')]
+    assert "查询进度" in mail and "进度查询" in mail  # the question, labelled by its intent
+    assert "受理回执" in mail and "发出" in mail  # and our answers

@@ -93,16 +93,20 @@ def _detail(request: Request, reference: str, *, error: str = "", status_code: i
     with Session(auth.jb(request).engine) as session:
         sub = _visible(request, session, reference)
         versions = documents(session, sub.id or 0)
-        msgs = {m.id: m for m in session.exec(select(StoredMessage).where(
-            col(StoredMessage.id).in_([v.message_pk for v, _ in versions] or [-1]))).all()}
+        events = session.exec(select(Event).where(Event.submission_id == sub.id).order_by(col(Event.id))).all()
+        outgoing = session.exec(select(OutboxMail).where(OutboxMail.reference == sub.reference)
+                                .order_by(col(OutboxMail.id))).all()
+        # mail in: its versions, whatever its events name, and what our answers replied to
+        pks = {v.message_pk for v, _ in versions} | {e.message_pk for e in events if e.message_pk}
+        answered = [o.in_reply_to for o in outgoing if o.in_reply_to]
+        wanted = col(StoredMessage.id).in_(sorted(pks) or [-1]) | col(StoredMessage.message_id).in_(answered or ["-"])
+        msgs = {m.id: m for m in session.exec(select(StoredMessage).where(wanted).order_by(col(StoredMessage.id))).all()}
         context = dict(
-            sub=sub, versions=versions, messages=msgs,
+            sub=sub, versions=versions, messages=msgs, incoming=list(msgs.values()),
             standing=overrides.standing(session, sub), corrections=overrides.history(session, sub),
             deficiencies=session.exec(select(DeficiencyRecord).where(DeficiencyRecord.submission_id == sub.id)
                                       .order_by(col(DeficiencyRecord.state).desc(), col(DeficiencyRecord.id))).all(),
-            events=session.exec(select(Event).where(Event.submission_id == sub.id).order_by(col(Event.id))).all(),
-            outgoing=session.exec(select(OutboxMail).where(OutboxMail.reference == sub.reference)
-                                  .order_by(col(OutboxMail.id))).all(),
+            events=events, outgoing=outgoing,
             field_labels=overrides.FIELD_LABELS, may_decide=not (auth.scope_city(auth.require(request))
                                                                  and auth.jb(request).policy.role != "city"), staff_statuses=sorted(s.value for s in STAFF_STATUSES),
             error=error, notice=request.query_params.get("done", "")[:200],
