@@ -123,9 +123,19 @@ def check_rate(session: Session, name: str, client_ip: str, *, now: datetime | N
         raise TooManyAttempts(f"登录失败次数过多，请 {FAILURE_WINDOW.seconds // 60} 分钟后再试")
 
 
+def prune(session: Session, *, now: datetime | None = None) -> None:
+    """Forget expired sessions and login tries older than a day (they decide nothing now)."""
+    moment = now or utcnow()
+    for row in session.exec(select(WebSession).where(WebSession.expires_at < moment)).all():
+        session.delete(row)
+    for attempt in session.exec(select(LoginAttempt).where(LoginAttempt.at < moment - timedelta(days=1))).all():
+        session.delete(attempt)
+
+
 def login(session: Session, name: str, password: str, client_ip: str) -> StaffUser:
     """The active user with this name and password; the try is counted either way."""
     check_rate(session, name, client_ip)
+    prune(session)
     user = session.exec(select(StaffUser).where(StaffUser.name == name.strip())).first()
     ok = False
     try:

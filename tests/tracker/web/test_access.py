@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import Session, select
+from starlette.testclient import TestClient
 from support.helpers import jiebang, write_config
 from support.web import PASSWORD, Workspace, csrf_of, login
 
 from tracker.records.queries import find_submission
 from tracker.store.tables import Claim, Event, LoginAttempt, WebSession
+from tracker.web.app import create_app
 
 # every page, with a placeholder for a reference; POSTs with what they need
 GETS = ["/submissions", "/submissions/{ref}", "/submissions/{ref}/v1/file?name=x.docx",
@@ -224,3 +226,13 @@ def test_rate_limit_per_address_and_session_expiry(workspace: Workspace) -> None
         fresh = accounts.open_session(s, user)
         assert accounts.signed_in(s, stale) is None and accounts.signed_in(s, fresh) is not None
         assert accounts.signed_in(s, "guessed") is None
+        accounts.prune(s)  # expired sessions go; the fresh one stays
+        assert len(s.exec(select(WebSession)).all()) == 1
+
+
+def test_cookies_are_secure_behind_tls(workspace: Workspace) -> None:
+    client = TestClient(create_app(workspace.app), base_url="https://testserver", follow_redirects=False)
+    page = client.get("/login")
+    assert "Secure" in page.headers["set-cookie"]
+    answer = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page.text)})
+    assert "jb_session=" in answer.headers["set-cookie"] and "Secure" in answer.headers["set-cookie"]
