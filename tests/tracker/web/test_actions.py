@@ -188,6 +188,8 @@ def test_filters_and_search(workspace: Workspace) -> None:
         assert workspace.jinan in shown and workspace.weifang not in shown, q
     partial = client.get("/submissions", params={"direction": "4"}, headers={"HX-Request": "true"})
     assert "<html" not in partial.text and workspace.weifang in partial.text and workspace.jinan not in partial.text
+    restored = client.get("/submissions", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.text
 
 
 def test_documents_download_and_preview_as_pdf(workspace: Workspace) -> None:

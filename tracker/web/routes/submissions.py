@@ -74,7 +74,9 @@ def listing(request: Request) -> Response:
     chosen = _filters(request)
     rows = _rows(request, chosen)
     policy = auth.jb(request).policy
-    template = "submissions_rows.html" if request.headers.get("hx-request") else "submissions.html"
+    # htmx swaps just the results; a history restore (back button, cache miss) wants the page
+    partial = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
+    template = "submissions_rows.html" if partial else "submissions.html"
     return pages.render(request, template, rows=rows, chosen=chosen, counts=_counts(rows, policy.catalogue.direction_count),
                         statuses=list(SubmissionStatus), codes=sorted(CODES),
                         cities=[auth.scope_city(user)] if auth.scope_city(user) else list(policy.catalogue.cities))
