@@ -179,7 +179,8 @@ def signed_in(session: Session, token: str | None) -> SignedIn | None:
     return SignedIn(user.id or 0, user.name, user.role, user.city, row.csrf_token)
 
 
-def close_session(session: Session, token: str | None) -> None:
+def close_session(session: Session, token: str | None, *, actor: str = "system") -> None:
     if token:
         for row in session.exec(select(WebSession).where(WebSession.token_hash == _digest(token))).all():
             session.delete(row)
+            record(session, "logout", actor=actor)

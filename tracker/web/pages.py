@@ -39,7 +39,8 @@ EVENT_LABELS = {
     "mail_without_form": "来信未附申报书", "no_auto_reply": "未自动答复", "package_received": "收到推荐材料",
     "package_superseded": "推荐表被新版取代", "notification_bounced": "邮件被退回", "reprocessed": "重新理解",
     "requeued": "重新处理", "mail_resent": "重新发送", "login": "登录", "login_failed": "登录失败",
-    "user_added": "新增账号", "user_disabled": "停用账号",
+    "user_added": "新增账号", "user_disabled": "停用账号", "logout": "退出", "exported": "导出",
+    "raw_downloaded": "下载原始邮件",
 }
 
 

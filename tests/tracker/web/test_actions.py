@@ -152,7 +152,7 @@ def test_mail_quarantine_requeue_raw_and_resend(workspace: Workspace) -> None:
         assert s.get(StoredMessage, msg_id).state == MessageState.stored  # type: ignore[union-attr]
         assert s.get(OutboxMail, mail_id).state == "pending"  # type: ignore[union-attr]
         actors = {(e.kind, e.actor) for e in s.exec(select(Event)).all()}
-    assert {("requeued", "alice（网页）"), ("mail_resent", "alice（网页）")} <= actors
+    assert {("requeued", "alice（网页）"), ("mail_resent", "alice（网页）"), ("raw_downloaded", "alice（网页）")} <= actors
 
 
 # --- exports, digest, documents ----------------------------------------------------------------------
@@ -168,6 +168,9 @@ def test_exports_reuse_the_formula_safe_writers(workspace: Workspace) -> None:
     assert table.status_code == 200 and table.headers["content-type"].startswith("application/vnd.openxml")
     city = workspace.signed_in("jinan")
     assert city.get("/export/recommendation.xlsx").status_code == 200  # its own city's table
+    with Session(workspace.app.engine) as s:
+        exported = [(e.actor, e.detail) for e in s.exec(select(Event).where(Event.kind == "exported")).all()]
+    assert len(exported) == 4 and exported[0][0] == "alice（网页）" and exported[-1][0] == "jinan（网页）"
 
 
 def test_the_digest_of_a_day(workspace: Workspace) -> None:

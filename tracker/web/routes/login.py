@@ -66,7 +66,7 @@ async def logout(request: Request) -> Response:
     if not csrf.matches(user.csrf_token, form.get(csrf.FIELD)):
         return pages.render(request, "error.html", status_code=403, title="无权操作", detail="CSRF 校验失败")
     with Session(auth.jb(request).engine) as session:
-        accounts.close_session(session, request.cookies.get(auth.SESSION_COOKIE))
+        accounts.close_session(session, request.cookies.get(auth.SESSION_COOKIE), actor=user.name)
         session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")

@@ -54,12 +54,15 @@ async def requeue(request: Request) -> Response:
 
 
 def raw(request: Request) -> Response:
-    auth.require_province(request)
+    user = auth.require_province(request)
     app = auth.jb(request)
     with Session(app.engine) as session:
-        data = raw_message(session, app.blobs, int(request.path_params["message_pk"]))
-    if data is None:
-        raise HTTPException(404, "原始邮件不存在")
+        msg = session.get(StoredMessage, int(request.path_params["message_pk"]))
+        data = raw_message(session, app.blobs, msg.id) if msg is not None and msg.id else None
+        if msg is None or data is None:
+            raise HTTPException(404, "原始邮件不存在")
+        record(session, "raw_downloaded", message=msg, actor=auth.actor(user))  # strangers' bytes, on purpose
+        session.commit()
     return Response(data, media_type="application/octet-stream", headers={
         "content-disposition": f"attachment; filename=message-{int(request.path_params['message_pk'])}.eml"})
 

@@ -20,6 +20,7 @@ from notifier.models import OutboxMail
 from tracker.outreach.corrections import queue_corrected_notice
 from tracker.records import overrides
 from tracker.records.decisions import decide
+from tracker.records.events import record
 from tracker.records.queries import find_submission, submission_rows
 from tracker.records.status import StatusError
 from tracker.reports.documents import documents
@@ -166,7 +167,11 @@ def _back(reference: str, note: str) -> Response:
 
 
 # --- exports -------------------------------------------------------------------------------------
-def _download(file: ExportFile) -> Response:
+def _download(request: Request, file: ExportFile) -> Response:
+    """The file as an attachment; who took which export goes into the event log."""
+    with Session(auth.jb(request).engine) as session:
+        record(session, "exported", actor=auth.actor(auth.require(request)), detail=file.name)
+        session.commit()
     return Response(file.data, media_type=file.content_type, headers={
         "content-disposition": f"attachment; filename*=UTF-8''{quote(file.name)}"})
 
@@ -185,7 +190,7 @@ async def export_submissions(request: Request) -> Response:
         with Session(app.engine) as session:
             return submissions_file(session, app.policy, fmt, filled_on=today)
 
-    return _download(await run_in_threadpool(build))
+    return _download(request, await run_in_threadpool(build))
 
 
 async def export_recommendation(request: Request) -> Response:
@@ -202,7 +207,7 @@ async def export_recommendation(request: Request) -> Response:
         with Session(app.engine) as session:
             return recommendation_file(session, app.policy, city, fmt, filled_on=today, blobs=app.blobs)
 
-    return _download(await run_in_threadpool(build))
+    return _download(request, await run_in_threadpool(build))
 
 
 ROUTES = [
