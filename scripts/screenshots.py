@@ -40,6 +40,9 @@ def main() -> None:
             for name, path in shots.items():
                 page.goto(base + path)
                 page.wait_for_load_state("networkidle")
+                if name == "submission":  # let Chromium's PDF viewer draw the Word form's preview
+                    page.locator("details.preview iframe").first.scroll_into_view_if_needed()
+                    page.wait_for_timeout(3000)
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=name in ("submission",))
             phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")  # type: ignore[attr-defined]
             phone.context.add_cookies(page.context.cookies())
