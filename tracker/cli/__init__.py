@@ -4,7 +4,7 @@ Modules
     exits    every exit code, in one place
     common   consoles, shared options, loading settings and the app
     service  run, ingest, inspect, messages, init, db upgrade
-    records  list, show, status, set-status, outbox, resend, requeue, remind, send
+    records  list, show, status, set-status, correct, outbox, resend, requeue, remind, send
     claims   claims, claim confirm|reject: what the trust rules hold for staff
     staff    digest, export, stats, reprocess, recommend
     web      web (the staff workspace), user add|list|disable (its accounts)

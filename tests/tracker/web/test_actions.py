@@ -272,3 +272,15 @@ def test_mail_in_and_out_on_a_submission(workspace: Workspace) -> None:
     mail = page[page.index('id="mail"'):page.index('id="events"')]
     assert "查询进度" in mail and "进度查询" in mail  # the question, labelled by its intent
     assert "受理回执" in mail and "发出" in mail  # and our answers
+
+
+def test_the_cli_corrects_with_the_same_function(workspace: Workspace, tmp_path) -> None:
+    from support.helpers import jiebang, write_config
+
+    config = write_config(tmp_path / "cli", db_url=str(workspace.app.settings.database_url),
+                          storage={"path": str(workspace.app.settings.storage_path)})
+    proc = jiebang("correct", workspace.weifang, "task_types", "theory", "--note", "电话核实", config=config)
+    assert proc.returncode == 0 and "resolved TASK_TYPE_MISSING" in proc.stdout.decode(), proc.stderr.decode()
+    assert jiebang("correct", workspace.weifang, "direction", "99", config=config).returncode == 2
+    with Session(workspace.app.engine) as s:
+        assert [(o.field, o.new_value) for o in s.exec(select(FieldOverride)).all()] == [("task_types", ["theory"])]
