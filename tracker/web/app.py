@@ -19,7 +19,7 @@ from tracker.web.routes import city, confirm, digest, documents, login, mail, su
 STATIC = Path(__file__).with_name("static")
 HEADERS = {
     # the htmx file is same-origin; no inline script or style anywhere
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; object-src 'self'; "
+    "content-security-policy": "default-src 'self'; object-src 'self'; "
                                "frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
     "x-frame-options": "SAMEORIGIN",  # the PDF previews are same-origin iframes
     "x-content-type-options": "nosniff",
