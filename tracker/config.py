@@ -227,6 +227,19 @@ class Reminders(_Section):
         return sorted(set(value), reverse=True)
 
 
+class Web(_Section):
+    """The staff web workspace (`jiebang web`, or inside `jiebang run` when enabled)."""
+
+    enabled: bool = False  # `jiebang run` serves it too
+    host: str = "127.0.0.1"  # behind a TLS reverse proxy; never a public address without one
+    port: int = Field(8025, ge=0, le=65535)
+    # Secure cookies: true / false, or null = when the request came over https (the proxy's
+    # X-Forwarded-Proto, believed only from forwarded_allow_ips)
+    secure_cookies: bool | None = None
+    forwarded_allow_ips: str = "127.0.0.1"
+    session_hours: int = Field(12, ge=1, le=24 * 14)
+
+
 class Settings(_Section):
     role: Literal["province", "city"] = "province"
     city: str | None = None
@@ -243,6 +256,7 @@ class Settings(_Section):
     notify: Notify = Notify()
     reminders: Reminders = Reminders()
     processing: Processing = Processing()
+    web: Web = Web()
 
     # where the file was read from; relative paths resolve against it
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -52,7 +52,8 @@ MEMORY_LIMIT_BYTES = 1536 * MiB  # address space of soffice.bin; it needs ~250 M
 CPU_LIMIT_SECONDS = 300
 FILE_LIMIT_BYTES = 512 * MiB  # largest file soffice may write (same as Limits.max_total_bytes)
 
-_FILTERS = {"docx": "docx:MS Word 2007 XML", "xlsx": "xlsx:Calc MS Excel 2007 XML"}
+_FILTERS = {"docx": "docx:MS Word 2007 XML", "xlsx": "xlsx:Calc MS Excel 2007 XML",
+            "pdf": "pdf:writer_pdf_Export"}  # pdf: the web workspace's previews of Word forms
 _LOCK = threading.Lock()  # one soffice per profile at a time
 _PROFILE: Path | None = None  # reused within the process: a warm profile starts faster
 
@@ -90,7 +91,7 @@ _SETTINGS: tuple[tuple[str, str, str], ...] = (
 class Job:
     data: bytes
     source_ext: str  # "doc", "wps", "xls", "odt", "rtf" …: tells soffice the input filter
-    target: str  # "docx" or "xlsx"
+    target: str  # "docx", "xlsx" or "pdf"
 
 
 def soffice_path() -> str | None:

@@ -4,9 +4,10 @@ Modules
     exits    every exit code, in one place
     common   consoles, shared options, loading settings and the app
     service  run, ingest, inspect, messages, init, db upgrade
-    records  list, show, status, set-status, outbox, resend, requeue, remind, send
+    records  list, show, status, set-status, correct, outbox, resend, requeue, remind, send
     claims   claims, claim confirm|reject: what the trust rules hold for staff
     staff    digest, export, stats, reprocess, recommend
+    web      web (the staff workspace), user add|list|disable (its accounts)
 
 Commands are added explicitly by ``build()``, in the order ``--help`` shows them.
 """
@@ -18,7 +19,7 @@ import os
 import typer
 from typer.core import TyperGroup
 
-from tracker.cli import claims, records, service, staff
+from tracker.cli import claims, records, service, staff, web
 
 
 class _InOrder(TyperGroup):
@@ -42,6 +43,7 @@ def build() -> typer.Typer:
     records.register(app, db_app)
     claims.register(app, db_app)
     staff.register(app, db_app)
+    web.register(app, db_app)
     app.add_typer(db_app, name="db")
     return app
 

@@ -14,7 +14,7 @@ from tracker.cli.common import ConfigOpt, JsonOpt, fail, local_time, migrated_ap
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from tracker.config import Operator
 from tracker.records import claims as claim_records
-from tracker.store.tables import ClaimState, Submission
+from tracker.store.tables import ClaimState
 
 
 def claims(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -22,15 +22,14 @@ def claims(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     a = migrated_app(config)
     with Session(a.engine) as session:
         rows = []
-        for c in claim_records.pending(session, a.policy.code):
-            sub = session.get(Submission, c.submission_id) if c.submission_id else None
-            apps = c.payload.get("applications") or []
-            app = apps[c.application] if c.application is not None and c.application < len(apps) else {}
+        for held in claim_records.review(session, a.policy.code):
+            c = held.claim
+            app = held.applications[0] if c.application is not None and c.application < held.count else {}
             rows.append({"id": c.id, "kind": c.kind, "reason": c.reason, "sender": c.sender, "city": c.city,
                          "message": c.message_pk, "created_at": c.created_at.isoformat(),
-                         "submission": sub.reference if sub else None,
+                         "submission": held.submission,
                          "unit": app.get("unit"), "uscc": app.get("uscc"), "direction": app.get("direction"),
-                         "applications": len(apps)})
+                         "applications": held.count})
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return

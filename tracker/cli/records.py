@@ -1,5 +1,5 @@
-"""`jiebang` commands over the records: list, show, status, set-status, outbox, resend,
-requeue, remind, send."""
+"""`jiebang` commands over the records: list, show, status, set-status, correct, outbox,
+resend, requeue, remind, send."""
 
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ from tracker.cli.common import (
 )
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from tracker.config import Operator
+from tracker.outreach.corrections import queue_corrected_notice
 from tracker.outreach.replies import status_context
 from tracker.pipeline.processing import requeue as requeue_messages
+from tracker.records import overrides
 from tracker.records.decisions import decide
 from tracker.records.queries import find_submission, submission_detail, submission_rows
 from tracker.records.status import StatusError
@@ -133,6 +135,35 @@ def set_status_cmd(
     out.print(f"{reference}: {STATUS_LABELS.get(new_status, new_status)} (by {actor})")
 
 
+def correct(
+    reference: str,
+    field: Annotated[str, typer.Argument(help="unit | uscc | unit_nature | unit_city | direction | task_name | "
+                                              "task_types | partners")],
+    value: Annotated[str, typer.Argument(help="direction: its number; task_types: theory,technology,application")],
+    note: Annotated[str, typer.Option("--note", help="why (kept with the correction)")] = "",
+    notify: Annotated[bool, typer.Option("--notify", help="send the applicant the notice as the record now stands")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Correct a field as read from the form (kept as a staff override; its rules run again)."""
+    a = migrated_app(config)
+    actor = Operator().actor()
+    with Session(a.engine, expire_on_commit=False) as session:
+        sub = find_submission(session, reference)
+        if sub is None:
+            raise fail(f"no submission {reference}", EXIT_FAILURE)
+        try:
+            done = overrides.correct(session, a.policy, sub, field, overrides.parse_value(a.policy, field, value),
+                                     actor=actor, note=note)
+        except overrides.OverrideError as exc:
+            raise fail(str(exc), EXIT_CONFIG) from None
+        if notify:
+            queue_corrected_notice(session, a.policy, a.reply_settings, sub, key=str(done.override.id), actor=actor)
+        session.commit()
+    out.print(f"{sub.reference}: {field} corrected (by {actor})"
+              + (f"; resolved {' '.join(done.resolved)}" if done.resolved else "")
+              + (f"; opened {' '.join(done.opened)}" if done.opened else ""), markup=False)
+
+
 def outbox(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Outgoing mail and its delivery state; `--json` per SPEC §4."""
     a = migrated_app(config)
@@ -201,6 +232,7 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
     app.command()(show)
     app.command()(status)
     app.command("set-status")(set_status_cmd)
+    app.command()(correct)
     app.command()(outbox)
     app.command()(resend)
     app.command()(requeue)

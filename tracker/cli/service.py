@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -43,6 +43,11 @@ from tracker.records.queries import message_rows
 from tracker.reports.inspect_view import render
 from tracker.service import ROLES, ReceiverUnavailable, Service
 from tracker.store.db import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    import threading
+
+    import uvicorn
 
 
 def init(
@@ -109,10 +114,22 @@ def run(
         )
         return
 
+    web = _start_web(service.app) if service.app.settings.web.enabled else None
     try:
         service.run_forever()
     except ReceiverUnavailable as exc:
         raise fail(str(exc), EXIT_MAILBOX) from None
+    finally:
+        if web is not None:
+            web[0].should_exit = True
+            web[1].join(timeout=10)
+
+
+def _start_web(app: App) -> tuple[uvicorn.Server, threading.Thread]:
+    """The staff workspace in a thread beside the service (``web.enabled``), same database."""
+    from tracker.web.server import serve_in_thread  # heavy: starlette, uvicorn
+
+    return serve_in_thread(app)
 
 
 def ingest(

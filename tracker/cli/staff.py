@@ -107,11 +107,7 @@ def export(
     filled_on: Annotated[str | None, typer.Option("--date", help="填报日期 YYYY-MM-DD (default today)")] = None,
 ) -> None:
     """Submissions as .xlsx (the digest's workbook) or .csv (UTF-8 with BOM), or the city's 推荐汇总表."""
-    from tracker.reports.workbook import (  # heavy: openpyxl
-        digest_workbook,
-        province_tables,
-        submissions_csv,
-    )
+    from tracker.reports.exports import submissions_file  # heavy: openpyxl
 
     a = migrated_app(config)
     day = _today(filled_on) or datetime.now(a.policy.tz).date()
@@ -121,14 +117,7 @@ def export(
     if fmt not in ("xlsx", "csv"):
         raise fail("--format must be xlsx or csv", EXIT_CONFIG)
     with Session(a.engine) as session:
-        if fmt == "csv":
-            data = submissions_csv(session, a.policy)
-        else:
-            from tracker.reports.recommendation import table_rows  # heavy: opens documents
-
-            city = a.policy.city if a.policy.role == "city" else None
-            tables = {city: table_rows(session, a.policy)} if city else province_tables(session, a.policy)
-            data = digest_workbook(session, a.policy, tables=tables, filled_on=day)
+        data = submissions_file(session, a.policy, fmt, filled_on=day).data
         count = session.exec(select(func.count()).select_from(Submission)).one()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)

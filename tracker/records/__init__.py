@@ -8,4 +8,6 @@ Modules
     city         the city role's ranked recommendations (quota from the catalogue)
     events       the append-only event log
     queries      read-only views for the CLI and reports
+    accounts     staff accounts of the web workspace: passwords, sessions, the login rate limit
+    overrides    staff corrections of fields as read; the rules they decide re-run
 """

@@ -13,7 +13,7 @@ what staff looked at, without opening the documents again.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,33 @@ def pending(session: Session, round_code: str | None = None) -> list[Claim]:
     if round_code:
         stmt = stmt.where(Claim.round_code == round_code)
     return list(session.exec(stmt).all())
+
+
+@dataclass(frozen=True)
+class HeldClaim:
+    """A pending claim as staff review it (`jiebang claims`, the web workspace's /confirm)."""
+
+    claim: Claim
+    submission: str | None  # the reference it concerns
+    applications: list[dict[str, Any]]  # what the mail brought: the one application, or all
+    recommendations: list[dict[str, Any]]
+    count: int  # applications in the whole mail
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.claim.kind, self.claim.kind)
+
+
+def review(session: Session, round_code: str | None = None) -> list[HeldClaim]:
+    """Every pending claim with the reference it concerns and what its mail brought."""
+    out = []
+    for c in pending(session, round_code):
+        sub = session.get(Submission, c.submission_id) if c.submission_id else None
+        apps = list(c.payload.get("applications") or [])
+        mine = [apps[c.application]] if c.application is not None and c.application < len(apps) else apps
+        out.append(HeldClaim(c, sub.reference if sub else None, mine,
+                             list(c.payload.get("recommendations") or []), len(apps)))
+    return out
 
 
 def get(session: Session, claim_id: int) -> Claim:

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 from campaign import codes_in
 from campaign.policy import RoundPolicy
 from intake.model import Application, Deficiency, Understanding
-from tracker.records import claims
+from tracker.records import claims, overrides
 from tracker.records.events import record
 from tracker.records.status import refresh_status
 from tracker.store.tables import (
@@ -83,13 +83,14 @@ def _find(session: Session, policy: RoundPolicy, result: Understanding, app: App
     quoted = _quoted(session, result, key)
     if quoted is not None:
         return quoted
-    return session.exec(
+    found = session.exec(
         select(Submission).where(
             Submission.round_code == policy.code,
             Submission.lead_key == key,
             Submission.direction == (app.direction or 0),
         )
     ).first()
+    return found or overrides.corrected_from(session, policy.code, key, app.direction or 0)
 
 
 def _codes_for(result: Understanding, index: int) -> list[Deficiency]:
@@ -220,6 +221,7 @@ def _apply_application(session: Session, msg: StoredMessage, result: Understandi
                    detail=f"{previous_channel} + {result.channel}; counts as {sub.channel}")
         sub.standing_version, sub.late = number, late
         _sync_deficiencies(session, sub, msg, number, codes)
+        overrides.reapply(session, policy, sub)  # staff corrections stand over every version
         record(session, "version_added", submission=sub, message=msg, detail=f"第{number}版")
     if touched.package is not None:
         _link_rows(session, touched.package, sub)

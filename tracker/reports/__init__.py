@@ -9,4 +9,6 @@ Modules
     workbook        .xlsx / .csv for staff
     recommendation  a city's 推荐汇总表 (.docx, .xlsx) and its applications' files
     inspect_view    the Rich view of one understood message
+    exports         the files staff download (CLI export and the web workspace)
+    documents       a submission's files from the stored mail; inline previews (Word → PDF once)
 """

@@ -165,7 +165,7 @@ def _message(m: StoredMessage, policy: RoundPolicy) -> MessageItem:
                        _local(m.received_at, policy), INTENT_LABELS.get(m.intent, m.intent or ""), m.error or "")
 
 
-def _unanswered(session: Session, policy: RoundPolicy) -> tuple[MessageItem, ...]:
+def unanswered(session: Session, policy: RoundPolicy) -> tuple[MessageItem, ...]:
     """Mail of intent ``other`` that no outbox mail answers: questions for a person."""
     answered = set(session.exec(select(OutboxMail.in_reply_to).where(col(OutboxMail.in_reply_to).is_not(None))).all())
     rows = session.exec(select(StoredMessage).where(StoredMessage.intent == "other").order_by(StoredMessage.id)).all()
@@ -236,19 +236,19 @@ def gather(session: Session, policy: RoundPolicy, *, now: datetime, today: date 
     local_now = now.astimezone(policy.tz)
     quarantined = tuple(_message(m, policy) for m in session.exec(
         select(StoredMessage).where(StoredMessage.state == MessageState.quarantined).order_by(StoredMessage.id)).all())
-    mail_problems, unanswered = _mail_problems(session), _unanswered(session, policy)
+    mail_problems, questions = _mail_problems(session), unanswered(session, policy)
     return Digest(
         owner=f"{policy.city}大数据局" if policy.role == "city" and policy.city else "山东省大数据局",
         role=policy.role, city=policy.city, round_code=policy.code, generated_at=local_now,
         today=today or local_now.date(), since=_local(since, policy), submissions=len(subs),
         incomplete=statuses[SubmissionStatus.incomplete.value],
-        needs_attention=len(quarantined) + len(mail_problems) + len(unanswered),
+        needs_attention=len(quarantined) + len(mail_problems) + len(questions),
         statuses=tuple(Count(s.value, STATUS_LABELS[s.value], statuses[s.value]) for s in SubmissionStatus),
         directions=directions, direction_total=direction_total,
         cities=_cities(session, policy, subs) if policy.role == "province" else (),
         messages_since=messages_since, intents_since=intents,
         new_submissions=new_subs, new_versions=new_versions, errors=errors, warnings=warnings,
-        late=_late(session, policy), quarantined=quarantined, mail_problems=mail_problems, unanswered=unanswered,
+        late=_late(session, policy), quarantined=quarantined, mail_problems=mail_problems, unanswered=questions,
         deadlines=_deadlines(policy, today or local_now.date()), daily=_daily(session, policy, subs),
         recommendations=ranked_items(session, policy) if policy.role == "city" else (),
     )

@@ -278,3 +278,79 @@ class Claim(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=_ts())
     decided_by: str | None = Field(default=None, max_length=100)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+# --- the staff web workspace (migration 0008) ----------------------------------------
+
+
+class StaffRole(StrEnum):
+    province = "province"  # every record, every action
+    city = "city"  # its own city's submissions and recommendations
+    viewer = "viewer"  # reads; changes nothing
+
+
+class StaffUser(SQLModel, table=True):
+    """A staff account of the web workspace (``jiebang user add``); never deleted, disabled."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=20)
+    city: str | None = Field(default=None, max_length=20)  # a city user's (or viewer's) city
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))  # argon2id, never the password
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    disabled_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of its cookie is stored: a copy of this table opens nothing."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # sha256 hex of the cookie's token
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    csrf_token: str = Field(max_length=64)  # every form of this session carries it
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+    client_ip: str | None = Field(default=None, max_length=64)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every login try, so that several processes agree on the rate limit."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    username: str = Field(max_length=100, index=True)
+    client_ip: str = Field(max_length=64, index=True)
+    success: bool = False
+
+
+class FieldOverride(SQLModel, table=True):
+    """A staff correction of a field as read from the form; the latest per field stands."""
+
+    __tablename__ = "field_override"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    field: str = Field(max_length=40)
+    old_value: Any = Field(default=None, sa_column=Column(JSON))
+    new_value: Any = Field(default=None, sa_column=Column(JSON))
+    actor: str = Field(max_length=100)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class DocumentPreview(SQLModel, table=True):
+    """A Word/WPS document converted to PDF once, kept in the blob store (both by sha256)."""
+
+    __tablename__ = "document_preview"
+
+    source_sha256: str = Field(max_length=64, primary_key=True)
+    pdf_sha256: str | None = Field(default=None, max_length=64)  # None: not converted (kept for a reason)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

@@ -1,0 +1,71 @@
+"""Web workspace tests: a workspace with data: two submissions from two cities (one lacking its 任务类别), a
+stranger's claim, and one account per role; clients signed in as each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session
+from starlette.testclient import TestClient
+
+from support.records import T0, application_mail, deliver, make_app, submissions
+from tracker.app import App
+from tracker.records import accounts
+from tracker.web.app import create_app
+
+PASSWORD = "correct horse 电池"
+JINAN_SENDER = "wangxm@quanhe.example.cn"
+WEIFANG_SENDER = "liu@weifang-data.example.cn"
+STRANGER = "grabber@stranger.example.net"
+USERS = {"alice": ("province", None), "vic": ("viewer", None), "jinan": ("city", "济南市"),
+         "weifang": ("city", "潍坊市")}
+
+
+@dataclass
+class Workspace:
+    app: App
+    jinan: str  # reference of the 济南 submission (complete)
+    weifang: str  # reference of the 潍坊 submission (TASK_TYPE_MISSING)
+
+    def client(self) -> TestClient:
+        return TestClient(create_app(self.app), follow_redirects=False)
+
+    def signed_in(self, name: str) -> TestClient:
+        client = self.client()
+        login(client, name, PASSWORD)
+        return client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no csrf_token in the page"
+    return found.group(1)
+
+
+def login(client: TestClient, name: str, password: str) -> None:
+    page = client.get("/login")
+    answer = client.post("/login", data={"username": name, "password": password, "csrf_token": csrf_of(page.text)})
+    assert answer.status_code == 303, answer.text
+
+
+def add_users(app: App) -> None:
+    with Session(app.engine) as session:
+        for name, (role, city) in USERS.items():
+            accounts.add_user(session, name, role, PASSWORD, city=city)
+        session.commit()
+
+
+def make_workspace(tmp_path, db_url) -> Workspace:
+    app = make_app(tmp_path, db_url, processing={"workers": 0})
+    deliver(app, application_mail(sender=JINAN_SENDER))
+    deliver(app, application_mail(sender=WEIFANG_SENDER, unit="潍坊市数据港科技有限公司", code17="91370700MA3C4D5E6",
+                                  nature="省属单位", city="潍坊市", direction=4, types=(), when=T0 + timedelta(hours=1)))
+    by_unit = {s.unit: s.reference for s in submissions(app)}
+    jinan, weifang = by_unit["山东省泉河数字经济研究院"], by_unit["潍坊市数据港科技有限公司"]
+    # a stranger quotes the 济南 reference: held as a claim
+    deliver(app, application_mail(sender=STRANGER, subject=f"Re: [{jinan}] 补充材料", when=T0 + timedelta(days=1),
+                                  partners=("某某伪造科技有限公司",)))
+    add_users(app)
+    return Workspace(app, jinan, weifang)

@@ -1,0 +1,29 @@
+"""Migration 0008 (the workspace's tables) matches the models, and goes down and up again."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+from tracker.store.db import alembic_config, make_engine, upgrade
+
+TABLES = ("staff_user", "web_session", "login_attempt", "field_override", "document_preview")
+
+
+def test_migration_0008_matches_the_models_and_reverses(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert [d for d in diff if any(t in repr(d) for t in TABLES)] == []
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    assert not set(TABLES) & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert set(TABLES) <= set(inspect(engine).get_table_names())
+    engine.dispose()

@@ -1,0 +1,97 @@
+"""`jiebang web` (the staff workspace) and `jiebang user add|list|disable` (its accounts)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from tracker.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    fail,
+    local_time,
+    migrated_app,
+    out,
+    setup_logging,
+)
+from tracker.cli.exits import EXIT_CONFIG
+from tracker.config import Operator
+from tracker.records import accounts
+
+user_app = typer.Typer(help="Accounts of the web workspace.", no_args_is_help=True, rich_markup_mode=None)
+
+
+def web(
+    config: ConfigOpt = None,
+    port: Annotated[int | None, typer.Option("--port", min=0, max=65535, help="default: web.port (8025)")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="default: web.host (127.0.0.1)")] = None,
+) -> None:
+    """Serve the staff web workspace (on 127.0.0.1:8025 unless configured otherwise)."""
+    from tracker.web.server import serve  # heavy: starlette, uvicorn
+
+    setup_logging()
+    a = migrated_app(config)
+    serve(a, host=host, port=port)
+
+
+@user_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="the login name")],
+    role: Annotated[str, typer.Option("--role", help="province | city | viewer")],
+    city: Annotated[str | None, typer.Option("--city", help="a city user's city, e.g. 济南市")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Create an account; the password is read from stdin (never from the command line)."""
+    if not password_stdin:
+        raise fail("give the password on stdin with --password-stdin", EXIT_CONFIG)
+    password = sys.stdin.readline().rstrip("\r\n")
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        try:
+            accounts.add_user(session, name, role, password, city=city, cities=frozenset(a.policy.catalogue.cities),
+                              actor=Operator().actor())
+        except accounts.AccountError as exc:
+            raise fail(str(exc), EXIT_CONFIG) from None
+        session.commit()
+    out.print(f"user {name} added ({role}{' ' + city if city else ''})", markup=False)
+
+
+@user_app.command("list")
+def list_users(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Accounts, their role, city and whether they are active."""
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        rows: list[dict[str, Any]] = [{"name": u.name, "role": u.role, "city": u.city, "active": u.active,
+                                       "created_at": u.created_at.isoformat()} for u in accounts.users(session)]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table("用户", "角色", "城市", "状态", "创建", title=f"账号 {len(rows)} 个")
+    for r in rows:
+        table.add_row(r["name"], r["role"], r["city"] or "", "启用" if r["active"] else "停用", local_time(r["created_at"]))
+    out.print(table)
+
+
+@user_app.command("disable")
+def disable(name: Annotated[str, typer.Argument()], config: ConfigOpt = None) -> None:
+    """Disable an account; its sessions end at once."""
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        try:
+            accounts.disable_user(session, name, actor=Operator().actor())
+        except accounts.AccountError as exc:
+            raise fail(str(exc), EXIT_CONFIG) from None
+        session.commit()
+    out.print(f"user {name} disabled", markup=False)
+
+
+def register(app: typer.Typer, db_app: typer.Typer) -> None:
+    """Add this module's commands, in the order `jiebang --help` lists them."""
+    app.command()(web)
+    app.add_typer(user_app, name="user")

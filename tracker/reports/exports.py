@@ -1,0 +1,57 @@
+"""Files staff download: the submissions (.xlsx, .csv) and a city's 推荐汇总表 (.xlsx, .docx).
+
+One function per file, returning its bytes, for `jiebang export` and the web workspace
+alike; every cell goes through the formula-safe writers of ``workbook``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from campaign.policy import RoundPolicy
+from tracker.reports.recommendation import table_docx, table_rows
+from tracker.reports.workbook import (
+    digest_workbook,
+    province_tables,
+    submissions_csv,
+    table_workbook,
+)
+from tracker.store.blobs import BlobStore
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CSV = "text/csv; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    content_type: str
+    data: bytes
+
+
+def submissions_file(session: Session, policy: RoundPolicy, fmt: str, *, filled_on: date) -> ExportFile:
+    """Every submission: ``csv`` (UTF-8 with BOM) or ``xlsx`` (the digest's workbook)."""
+    if fmt == "csv":
+        return ExportFile(f"揭榜挂帅申报-{filled_on.isoformat()}.csv", CSV, submissions_csv(session, policy))
+    if fmt != "xlsx":
+        raise ValueError("format must be xlsx or csv")
+    city = policy.city if policy.role == "city" else None
+    tables = {city: table_rows(session, policy)} if city else province_tables(session, policy)
+    return ExportFile(f"揭榜挂帅汇总-{filled_on.isoformat()}.xlsx", XLSX,
+                      digest_workbook(session, policy, tables=tables, filled_on=filled_on))
+
+
+def recommendation_file(session: Session, policy: RoundPolicy, city: str, fmt: str, *, filled_on: date,
+                        blobs: BlobStore | None = None) -> ExportFile:
+    """*city*'s 推荐汇总表: the city's own ranking (city role) or the table it sent (province)."""
+    if policy.role == "city":
+        rows = table_rows(session, policy, blobs=blobs)
+    else:
+        rows = province_tables(session, policy).get(city, [])
+    if fmt == "docx":
+        return ExportFile(f"{city}推荐汇总表.docx", DOCX, table_docx(city, rows, filled_on))
+    return ExportFile(f"{city}推荐汇总表.xlsx", XLSX, table_workbook(city, rows, filled_on))
