@@ -14,6 +14,7 @@ from tracker.cli.common import ConfigOpt, JsonOpt, fail, local_time, migrated_ap
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from tracker.config import Operator
 from tracker.records import claims as claim_records
+from tracker.store.locks import records_lock
 from tracker.store.tables import ClaimState
 
 
@@ -55,7 +56,8 @@ def claim(
         raise fail("action must be confirm or reject", EXIT_CONFIG)
     a = migrated_app(config)
     actor = Operator().actor()
-    with Session(a.engine, expire_on_commit=False) as session:
+    # confirming records the mail's submissions: numbered under the same lock as the service's
+    with Session(a.engine, expire_on_commit=False) as session, records_lock(session):
         try:
             held = claim_records.get(session, claim_id)
             if action == "confirm":

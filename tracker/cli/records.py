@@ -35,6 +35,7 @@ from tracker.records.queries import find_submission, submission_detail, submissi
 from tracker.records.status import StatusError
 from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name
 from tracker.service import Service
+from tracker.store.locks import records_lock
 
 
 def _dump(value: Any) -> None:
@@ -147,7 +148,8 @@ def correct(
     """Correct a field as read from the form (kept as a staff override; its rules run again)."""
     a = migrated_app(config)
     actor = Operator().actor()
-    with Session(a.engine, expire_on_commit=False) as session:
+    # the rules re-run: not at the same time as the service records a new version of it
+    with Session(a.engine, expire_on_commit=False) as session, records_lock(session):
         sub = find_submission(session, reference)
         if sub is None:
             raise fail(f"no submission {reference}", EXIT_FAILURE)

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from tracker.records import claims as claim_records
+from tracker.store.locks import records_lock
 from tracker.web import auth, pages
 
 
@@ -33,7 +34,8 @@ async def decide(request: Request) -> Response:
         raise HTTPException(404)
     claim_id = int(request.path_params["claim_id"])
     note = str(form.get("note") or "")[:500]
-    with Session(app.engine, expire_on_commit=False) as session:
+    # confirming records the mail's submissions: numbered under the same lock as the service's
+    with Session(app.engine, expire_on_commit=False) as session, records_lock(session):
         try:
             held = claim_records.get(session, claim_id)
             if action == "confirm":  # as `jiebang claim confirm`

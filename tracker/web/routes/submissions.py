@@ -25,6 +25,7 @@ from tracker.records.queries import find_submission, submission_rows
 from tracker.records.status import StatusError
 from tracker.reports.documents import documents
 from tracker.reports.exports import ExportFile, recommendation_file, submissions_file
+from tracker.store.locks import records_lock
 from tracker.store.tables import (
     STAFF_STATUSES,
     DeficiencyRecord,
@@ -125,7 +126,8 @@ async def correct(request: Request) -> Response:
     user, form = await auth.posted(request)
     reference = request.path_params["reference"]
     app = auth.jb(request)
-    with Session(app.engine, expire_on_commit=False) as session:
+    # the rules re-run: not at the same time as the service records a new version of it
+    with Session(app.engine, expire_on_commit=False) as session, records_lock(session):
         sub = _visible(request, session, reference)
         name = str(form.get("field") or "")
         try:
