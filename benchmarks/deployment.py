@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "benchmarks"), str(REPO)]
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from throughput import sources, unique  # noqa: E402
+from throughput import _MSGID, sources, unique  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 JIEBANG = [sys.executable, "-m", "tracker.cli"]
@@ -157,7 +157,11 @@ def _burst_mails(total: int, scans: int, pages: int) -> list[tuple[str, bytes]]:
 
 
 def _with_id(raw: bytes, msgid: str) -> bytes:
-    return unique(raw, 0).replace(b"Message-ID: <bench-0.", b"Message-ID: <" + msgid.strip("<>").encode() + b".", 1)
+    """*raw* with exactly *msgid* as its Message-ID (answers are matched on it)."""
+    numbered = unique(raw, 0)  # has exactly one Message-ID header now
+    found = _MSGID.search(numbered)
+    assert found is not None
+    return numbered.replace(found.group(0), b"Message-ID: " + msgid.encode(), 1)
 
 
 def burst(total: int, scans: int, pages: int, wait: float) -> dict:
