@@ -5,7 +5,7 @@ status, confirm a claim, requeue and resend mail, export, read the digest, previ
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import openpyxl
 from sqlmodel import Session, select
@@ -14,6 +14,7 @@ from support.records import T0, application_mail, deliver, make_app, open_codes,
 from support.web import PASSWORD, STRANGER, WEIFANG_SENDER, Workspace, add_users, csrf_of, login
 
 from notifier.models import OutboxMail
+from tracker.outreach.digest import queue_digest
 from tracker.pipeline.reprocess import apply_changes, compare, reprocessable
 from tracker.records.queries import find_submission
 from tracker.reports.documents import documents
@@ -180,6 +181,23 @@ def test_the_digest_of_a_day(workspace: Workspace) -> None:
     assert view.status_code == 200 and "script-src" not in view.headers["content-security-policy"]
     assert "default-src 'none'" in view.headers["content-security-policy"] and "申报" in view.text
     assert client.get("/digest", params={"day": "not-a-day"}).status_code == 404
+
+
+def test_a_past_day_digest_is_shown_as_it_was_mailed(workspace: Workspace) -> None:
+    app, day = workspace.app, date(2025, 1, 10)
+    app.settings.staff.digest_to = ["staff@shandong.cn"]
+    mailed = queue_digest(app.engine, app.blobs, app.policy, app.settings, today=day,
+                          now=datetime(2025, 1, 10, 8, 0, tzinfo=app.policy.tz))
+    assert mailed is not None and "cid:chart" in mailed.html_body
+    with Session(app.engine) as s:  # what was mailed that day, marked so the page can be told apart
+        row = s.get(OutboxMail, mailed.id)
+        assert row is not None
+        row.html_body = row.html_body.replace("</body>", "<p>当日邮寄版本</p></body>")
+        s.add(row)
+        s.commit()
+    view = workspace.signed_in("alice").get("/digest/view", params={"day": day.isoformat()})
+    assert view.status_code == 200 and "当日邮寄版本" in view.text
+    assert "cid:chart" not in view.text and "data:image/png;base64," in view.text  # the chart, inline
 
 
 def test_filters_and_search(workspace: Workspace) -> None:

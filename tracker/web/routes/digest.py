@@ -1,19 +1,23 @@
-"""The digest of any day, as mailed (the same builder and template as `jiebang digest`)."""
+"""The digest of any day: as it was mailed that day when it was (the outbox keeps it),
+else built now with the same builder and template as `jiebang digest`."""
 
 from __future__ import annotations
 
 import base64
 from datetime import date, datetime, time
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from notifier.models import OutboxMail
 from notifier.render import render
-from tracker.reports.digest import build_bundle
+from tracker.app import App
+from tracker.reports.digest import build_bundle, digest_key
+from tracker.store.blobs import BlobMissing
 from tracker.web import auth, pages
 
 
@@ -40,6 +44,10 @@ async def view(request: Request) -> Response:
 
     def build() -> str:
         with Session(app.engine) as session:
+            # a past day as it was mailed; today's is built now (records change all day)
+            mailed = _as_mailed(session, app, day) if day < datetime.now(app.policy.tz).date() else None
+            if mailed is not None:
+                return mailed
             bundle = build_bundle(session, app.policy, now=now, today=day)
         chart = "data:image/png;base64," + base64.b64encode(bundle.chart_png).decode()
         return render("digest", bundle.context(chart)).html
@@ -49,6 +57,25 @@ async def view(request: Request) -> Response:
         # the mail's HTML: its inline styles and data: chart, nothing else, and no scripts
         "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                                    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"})
+
+
+def _as_mailed(session: Session, app: App, day: date) -> str | None:
+    """The digest written for *day*, its inline chart as a data: image (None: none was)."""
+    row = session.exec(select(OutboxMail).where(col(OutboxMail.dedupe_key) == digest_key(day))).first()
+    if row is None:
+        return None
+    html = row.html_body
+    for part in row.attachments:
+        cid, sha = part.get("cid"), part.get("sha256")
+        if not cid or not sha:
+            continue
+        try:
+            data = app.blobs.get(sha)
+        except BlobMissing:  # the chart's blob is gone: the page shows the rest
+            continue
+        uri = f"data:{part.get('content_type') or 'image/png'};base64," + base64.b64encode(data).decode()
+        html = html.replace(f"cid:{cid}", uri)
+    return html
 
 
 ROUTES = [
