@@ -28,12 +28,14 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
 from email.utils import make_msgid
@@ -96,10 +98,11 @@ def processes(copies: int, counts: list[int]) -> list[dict]:
                 if _run(["run", "--once", "--fetch-only"], config, stdout=subprocess.DEVNULL).wait() != 0:
                     raise SystemExit("fetch failed")
                 start = time.perf_counter()
-                procs = [_run(["run", "--once", "--role", "worker"], config, stdout=subprocess.DEVNULL,
+                procs = [_run(["run", "--once", "-v", "--role", "worker"], config, stdout=subprocess.DEVNULL,
                               stderr=(root / f"worker{i}.log").open("wb")) for i in range(k)]
                 codes = [p.wait() for p in procs]
                 seconds = time.perf_counter() - start
+                steady = _steady_rate(list(root.glob("worker*.log")))
                 engine = create_engine(url)
                 with engine.connect() as conn:
                     states = dict(conn.execute(text("select state, count(*) from message group by state")).all())
@@ -111,14 +114,28 @@ def processes(copies: int, counts: list[int]) -> list[dict]:
                     )).scalar()
                 engine.dispose()
             row = {"processes": k, "messages": copies, "seconds": round(seconds, 2),
-                   "rate": round(copies / seconds, 1), "exit_codes": codes, "states": states,
+                   "rate": round(copies / seconds, 1), "steady_rate": steady, "exit_codes": codes, "states": states,
                    "doubled_answers": doubled, "errors": errors}
-            print(f"{k} process(es): {copies} in {seconds:.1f} s = {copies / seconds:.1f}/s; "
+            print(f"{k} process(es): {copies} in {seconds:.1f} s = {copies / seconds:.1f}/s "
+                  f"({steady}/s from the first message recorded to the last); "
                   f"states {states}; doubled answers {doubled}; exits {codes}", flush=True)
             for error in errors[:5]:
                 print("  quarantined:", error[:300], flush=True)
             rows.append(row)
     return rows
+
+
+_RECORDED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO jiebang\.processing: message ", re.M)
+
+
+def _steady_rate(logs: list[Path]) -> float | None:
+    """Messages a second between the first and the last one recorded (start-up left out:
+    each process imports, starts its fork server and warms its OCR engine first)."""
+    times = sorted(datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f")
+                   for log in logs for m in _RECORDED.finditer(log.read_text(errors="replace")))
+    if len(times) < 2:
+        return None
+    return round((len(times) - 1) / (times[-1] - times[0]).total_seconds(), 1)
 
 
 # -- burst -------------------------------------------------------------------------------------
