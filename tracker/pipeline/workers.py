@@ -176,6 +176,9 @@ class WorkerPool:
             self._spawn()
 
     def close(self) -> None:
+        if self._workers:  # what operators size processing.worker_memory_mb by
+            log.info("workers: %d started, %d died, largest resident size %.0f MB", self.stats.started,
+                     self.stats.died, self.stats.peak_rss / MiB)
         for w in self._workers:
             try:
                 w.conn.send(None)
@@ -294,6 +297,7 @@ class WorkerPool:
         task, worker.task = worker.task, None
         if task is None:
             return None
+        self._sample(worker)  # a message shorter than the watch interval is measured too
         if kind == "ok":
             return task, Understood(message[2])
         return task, Died(f"worker error: {message[2]}", fatal=True)
@@ -321,18 +325,27 @@ class WorkerPool:
             return f"worker killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
         return f"worker exited with status {code}"
 
+    def _sample(self, worker: _Worker) -> int | None:
+        """The worker's resident size now (kept as its and the pool's peak)."""
+        if worker.ps is None:
+            return None
+        try:
+            rss: int = worker.ps.memory_info().rss
+        except psutil.Error:
+            return None
+        worker.peak_rss = max(worker.peak_rss, rss)
+        self.stats.peak_rss = max(self.stats.peak_rss, rss)
+        return rss
+
     def _watch(self) -> Iterator[tuple[Task, Outcome]]:
         """Kill a busy worker that is over its memory or time budget."""
         now = time.monotonic()
         for worker in list(self._workers):
             if worker.task is None or worker.ps is None:
                 continue
-            try:
-                rss = worker.ps.memory_info().rss
-            except psutil.Error:
+            rss = self._sample(worker)
+            if rss is None:
                 continue
-            worker.peak_rss = max(worker.peak_rss, rss)
-            self.stats.peak_rss = max(self.stats.peak_rss, rss)
             cause = None
             if rss > self.limits.memory_mb * MiB:
                 cause = f"killed: memory above {self.limits.memory_mb} MB"
