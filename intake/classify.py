@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from email.message import Message
 
-from intake.extract.labels import nfkc, norm
+from intake.extract.labels import match_label, nfkc, norm
 from intake.extract.pairs import view_of
 from intake.model import Document, Envelope, Intent, Role
 
@@ -108,11 +108,13 @@ _SUPPORT_NAME = re.compile(
     r"协议|信用报告|信用记录|征信|声明|发票|截图|照片|身份证"
 )
 # The title of a document that is not a form, however many of the form's words it
-# repeats: an agreement names both units and their codes, a 承诺书 the direction.
+# repeats: an agreement names both units and their codes, a 承诺书 the direction. A title
+# ends with what the document is ("联合申报合作协议", "事业单位法人证书", "推荐函").
 _SUPPORT_TITLE = re.compile(
-    r"协议书?|合作协议|承诺书|承诺函|声明|营业执照|信用报告|信用记录|法人证书|登记证书|证书|"
-    r"委托书|授权书|推荐函|推荐信|推荐意见|的函$|证明$|证明材料|情况说明"
+    r"(?:协议书?|承诺书|承诺函|声明书?|营业执照(?:副本|正本)?|信用报告|信用记录|证书|委托书|授权书|"
+    r"推荐函|推荐信|推荐意见|的函|证明|证明材料|情况说明)$"
 )
+_TITLE_NOTE = re.compile(r"[(（][^()（）]*[)）]$")  # "信用报告（无违法违规记录证明版）"
 _FORM_TITLE = re.compile(r"申报书|申请书|申报表")
 _FORM_FIELDS = (
     "direction",
@@ -329,16 +331,26 @@ def _blank_table(doc: Document) -> bool:
 
 
 def _title_lines(doc: Document, count: int = 3) -> list[str]:
-    lines = [norm(line) for line in doc.text[:2000].splitlines()]
-    return [line for line in lines if line and not re.fullmatch(r"附件\d*[:：]?", line)][:count]
+    """The first lines of text that can be a title: no "label：value", no table row."""
+    out = []
+    for raw in doc.text[:2000].splitlines():
+        line = norm(raw)
+        if not line or re.fullmatch(r"附件\d*[:：]?", line):
+            continue
+        cells = raw.split()
+        row = len(cells) > 1 and match_label(cells[0]) is not None  # a table row of a PDF
+        out.append("" if row or re.search(r"[:：\t]", raw) or len(line) > 40 else line)
+        if len(out) == count:
+            break
+    return out
 
 
 def _titled_as_support(doc: Document) -> bool:
     """The document's own title names a supporting document (协议, 承诺书, 营业执照…)."""
     titles = _title_lines(doc)
-    if any(_FORM_TITLE.search(t) and len(t) <= 60 for t in titles):
+    if any(_FORM_TITLE.search(t) for t in titles):
         return False
-    return any(_SUPPORT_TITLE.search(t) and len(t) <= 40 for t in titles)
+    return any(_SUPPORT_TITLE.search(_TITLE_NOTE.sub("", t)) for t in titles if t)
 
 
 def _form_score(doc: Document) -> int:

@@ -37,7 +37,7 @@ def test_case(name: str) -> None:
 
 def test_every_class_has_cases() -> None:
     kinds = {c.kind for c in CASES.values()}
-    assert kinds == {"scan_only", "supporting", "package_scans", "table_twice"}
+    assert kinds == {"scan_only", "supporting", "package_scans", "table_twice", "unrelated"}
 
 
 # -- the pieces, without OCR --------------------------------------------------------------------

@@ -358,6 +358,20 @@ CASES: dict[str, PrecisionCase] = {
                       ("数据安全方向推荐汇总表.xlsx", make_xlsx(table_rows(ZB[1:]))), *zibo_forms()),
         set(), applications=2, recommendations=2, fields=ZB_APPS, kind="table_twice",
     ),
+    # 5. scans in mail that is not about the round: no form, no finding -------------------------
+    "unrelated_scanned_invoice": PrecisionCase(
+        lambda: make_eml(sender="fapiao@tax.example.cn", subject="您收到一张电子发票",
+                         body="尊敬的客户，您的电子发票已开具，请查收附件。",
+                         attachments=[("scan0001.pdf", scan([["电子发票（普通发票）", "购买方：山东省大数据局",
+                                                               "价税合计：12800.00"]], seal="发票专用章"))]),
+        set(), applications=0, intent="other", kind="unrelated",
+    ),
+    "unrelated_scanned_meeting_notice": PrecisionCase(
+        lambda: make_eml(sender="office@gov.example.cn", subject="会议通知", body="各位好，会议通知扫描件见附件。",
+                         attachments=[("会议通知.pdf", scan([["关于召开全省大数据工作会议的通知", "各市大数据局：",
+                                                             "定于1月20日上午9:00召开会议。"]], seal="山东省大数据局"))]),
+        set(), applications=0, intent="other", kind="unrelated",
+    ),
 }
 
 
