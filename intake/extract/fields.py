@@ -120,6 +120,10 @@ def _has_box(line: str) -> bool:
     return has_marks(line)
 
 
+# "（请从以下方向中选择一个：…": the template's hint names no choice ("方向…一" is no 方向一)
+_HINT_WORDS = re.compile(r"请从|请选择|选择一个|选择其一|以下")
+
+
 def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> set[int]:
     for value in view.values("direction"):
         found = directions_in(value)
@@ -135,7 +139,7 @@ def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> se
     if ticked:
         return ticked
     for line in view.lines[:15] + [title]:  # "揭榜挂帅申报书（数据安全方向）"
-        if "方向" in line or "申报书" in line:
+        if ("方向" in line or "申报书" in line) and not _HINT_WORDS.search(line):
             hint = direction_hint(line)
             if hint:
                 return {hint}

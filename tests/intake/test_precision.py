@@ -9,6 +9,12 @@ never tells the applicant a field is missing.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
 import pytest
 from support.formfactory import make_eml
 from support.precision import CASES, USCC, codes_of, form_docx, problems, scan
@@ -169,3 +175,40 @@ def test_no_missing_field_finding_for_any_ocr_only_case() -> None:
     # except the ones read from words OCR gives reliably (a written nature, a valid code)
     got = understand(CASES["scan_only_ticks_unreadable"].build(), POLICY).contract()
     assert codes_of(got) == {"OCR_USED"}
+
+
+# -- template hints in a PDF: a cell's text wraps over lines ------------------------------------
+
+
+@functools.cache
+def _hints() -> dict[str, Any]:
+    """The template-hint forms of test_unseen_layouts (loaded by path: importlib mode)."""
+    path = Path(__file__).with_name("test_unseen_layouts.py")
+    spec = importlib.util.spec_from_file_location("_unseen_layouts_for_precision", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return dict(module.HINTS)
+
+
+@pytest.fixture(scope="module")
+def hint_pdfs() -> dict[str, bytes]:
+    from support.factory import office
+    from support.unseen import make_docx
+
+    if not office.soffice_available():
+        pytest.skip("LibreOffice not installed")
+    return office.convert({f"{n}.docx": make_docx(c.blocks) for n, c in _hints().items()}, "pdf")
+
+
+@pytest.mark.parametrize(
+    "name", ["instructions_as_a_note", "placeholder_hints_left_in_cells", "all_eight_listed_none_chosen"]
+)
+def test_template_hints_wrapped_in_a_pdf(name: str, hint_pdfs: dict[str, bytes]) -> None:
+    """A note, a bracketed hint or the list of all eight wrapped over PDF lines chooses nothing."""
+    case = _hints()[name]
+    got = understand(make_eml(attachments=[(f"{name}-申报书.pdf", hint_pdfs[f"{name}.pdf"])]), POLICY).contract()
+    codes = codes_of(got)
+    assert case.has <= codes and not (case.lacks & codes), codes
+    assert "OUTCOME_MISSING" not in codes
