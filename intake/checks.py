@@ -168,6 +168,8 @@ def missing_application_form(f: Facts) -> list[Finding]:
 def missing_recommendation_table(f: Facts) -> list[Finding]:
     if f.channel != "via_city" or any(d.role == "recommendation_table" for d in f.documents):
         return []
+    if any(not x.has_content for x in f.unpaired_scans):
+        return []  # a scan OCR could not read may be the table: staff look (OCR_USED)
     return [
         "市大数据局报送材料中未找到《推荐汇总表》（通知附件2）。请按推荐顺序填写推荐汇总表，盖章后随申报书一并报送。"
     ]

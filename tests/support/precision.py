@@ -330,6 +330,10 @@ CASES: dict[str, PrecisionCase] = {
                                                        4, city="淄博市", nature="民营企业")]))),
         {"OCR_USED"}, applications=2, recommendations=2, fields=ZB_APPS, kind="package_scans",
     ),
+    "package_unreadable_scan_instead_of_table": PrecisionCase(
+        lambda: _zibo(*zibo_forms(), ("扫描件3.pdf", scan([["", ""]], seal="淄博市大数据局"))),
+        {"OCR_USED"}, applications=2, fields=ZB_APPS, kind="package_scans",
+    ),
     "package_word_missing_for_one": PrecisionCase(
         lambda: _zibo(("推荐汇总表.xlsx", make_xlsx(table_rows())), *zibo_forms()[:2],
                       ("山东齐鲁数安科技有限公司申报书.pdf", zibo_forms()[3][1])),
