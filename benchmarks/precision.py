@@ -12,7 +12,8 @@ every generated case that knows the findings it deserves:
   case by case). A scan deserves the same, except that a field OCR cannot read is not
   the applicant's omission: the "missing"/"invalid" codes give way to OCR_USED;
 - the cases of ``tests/support/precision.py`` (scan-only forms, supporting documents,
-  Word + scan packages, one table in two formats), each with its exact set of codes;
+  Word + scan packages, one table in two formats), each with its exact set of codes,
+  and its HELD_OUT cases (written after the fixes, in layouts they were not tuned on);
 - the unrelated mails of ``tests/intake/test_not_applications.py`` (no finding at all).
 
 Prints a per-code confusion table (true / false / missed findings, precision, recall),
@@ -124,7 +125,7 @@ def corpus(formats: set[str]) -> list[Item]:
             sys.path.append(path)  # after PYTHONPATH: another tree's intake may come first
     from support.factory import office
     from support.formfactory import make_eml, scan_pdf
-    from support.precision import CASES
+    from support.precision import CASES, HELD_OUT
 
     unseen = _module(REPO / "tests" / "intake" / "test_unseen_layouts.py", "_unseen_layouts")
     forms = {**unseen.ALL_FORMS, **unseen.HINTS, **unseen.NAMES}
@@ -156,6 +157,9 @@ def corpus(formats: set[str]) -> list[Item]:
             items.append(Item(name, "unseen scan", raw, codes, want))
     for name, case in CASES.items():
         items.append(Item(name, f"precision {case.kind}", case.build(), set(case.codes),
+                          case.fields[0] if case.fields else {}, case.intent))  # fmt: skip
+    for name, case in HELD_OUT.items():
+        items.append(Item(name, "held out", case.build(), set(case.codes),
                           case.fields[0] if case.fields else {}, case.intent))  # fmt: skip
     if office.soffice_available():
         unrelated = _module(REPO / "tests" / "intake" / "test_not_applications.py", "_not_applications")

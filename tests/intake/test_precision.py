@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from support.formfactory import make_eml
-from support.precision import CASES, USCC, codes_of, form_docx, problems, scan
+from support.precision import CASES, HELD_OUT, USCC, codes_of, form_docx, problems, scan
 
 from intake.checks import Facts, run_checks
 from intake.classify import classify_document
@@ -39,6 +39,21 @@ def test_case(name: str) -> None:
     case = CASES[name]
     got = understand(case.build(), POLICY).contract()
     assert not problems(case, got), (problems(case, got), got["documents"], got["deficiencies"])
+
+
+# the seal's ring covers the code's last character: OCR reads "I", which is no USCC
+# character; OCR_USED says the code did not pass its check (no USCC_INVALID)
+_OCR_CANNOT = {"ho_scan_grid_small_type": ["uscc="], "ho_scan_grid_nature_ticked_other": ["uscc="]}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_case(name: str) -> None:
+    """Cases written after the fixes, in layouts they were not tuned on: findings exact;
+    a field the seal hides from OCR is listed (and reported as unread in OCR_USED)."""
+    case = HELD_OUT[name]
+    got = understand(case.build(), POLICY).contract()
+    left = [p for p in problems(case, got) if not any(p.startswith(k) for k in _OCR_CANNOT.get(name, []))]
+    assert not left, (left, got["documents"], got["deficiencies"])
 
 
 def test_every_class_has_cases() -> None:
