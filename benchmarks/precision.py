@@ -173,6 +173,7 @@ def measure(items: list[Item], policy: Any) -> dict[str, Any]:
     from intake.understand import understand
 
     true, false, missed = Counter(), Counter(), Counter()  # type: ignore[var-annotated]
+    per_group: dict[str, list[int]] = {}  # group → [cases, true, false, missed, fields ok, fields]
     fields_ok = fields_all = crashes = intents_wrong = 0
     wrong: list[str] = []
     started = time.monotonic()
@@ -185,6 +186,11 @@ def measure(items: list[Item], policy: Any) -> dict[str, Any]:
             got_contract, crashed = {"deficiencies": [], "applications": [], "intent": repr(exc)}, True
         crashes += crashed
         got = {d["code"] for d in got_contract["deficiencies"]}
+        g = per_group.setdefault(item.group, [0, 0, 0, 0, 0, 0])
+        g[0] += 1
+        g[1] += len(got & item.codes)
+        g[2] += len(got - item.codes)
+        g[3] += len(item.codes - got)
         true.update(got & item.codes)
         false.update(got - item.codes)
         missed.update(item.codes - got)
@@ -196,6 +202,10 @@ def measure(items: list[Item], policy: Any) -> dict[str, Any]:
             if key in ("task_types", "partners") and isinstance(have, list):
                 have, value = sorted(have), sorted(value)
             fields_ok += have == value
+            g[4] += have == value
+            g[5] += 1
+            if have != value:
+                wrong.append(f"{item.group} / {item.name}: field {key}={have!r}, want {value!r}")
         if got != item.codes or got_contract["intent"] != item.intent:
             wrong.append(f"{item.group} / {item.name}: +{sorted(got - item.codes)} -{sorted(item.codes - got)}"
                          f" intent={got_contract['intent']}")  # fmt: skip
@@ -204,6 +214,7 @@ def measure(items: list[Item], policy: Any) -> dict[str, Any]:
         "cases": len(items),
         "seconds": round(time.monotonic() - started, 1),
         "per_code": {c: {"true": true[c], "false": false[c], "missed": missed[c]} for c in codes},
+        "per_group": per_group,
         "fields": [fields_ok, fields_all],
         "crashes": crashes,
         "intents_wrong": intents_wrong,
@@ -231,6 +242,11 @@ def table(result: dict[str, Any], groups: Counter[str]) -> str:
     for key, label in (("all", "**all codes**"), ("error", "**errors (sent to applicants)**")):
         t, f, m = totals[key]
         lines.append(f"| {label} | | {t} | {f} | {m} | **{_ratio(t, t + f)}** | **{_ratio(t, t + m)}** |")
+    lines += ["", "| cases | n | true | false | missed | precision | recall | fields |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for group, (n, t, f, m, fo, fa) in sorted(result["per_group"].items()):
+        lines.append(f"| {group} | {n} | {t} | {f} | {m} | {_ratio(t, t + f)} | {_ratio(t, t + m)} | "
+                     f"{fo}/{fa} |")  # fmt: skip
     ok, total = result["fields"]
     lines += [
         "",
