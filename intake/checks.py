@@ -380,6 +380,7 @@ def ocr_used(f: Facts) -> list[Finding]:
             continue
         unread = [label for name, label in _UNREAD if not getattr(x.application, name)]
         if x.uscc_raw and not uscc_mod.is_valid(x.application.uscc):
+            unread = [u for u in unread if u != "统一社会信用代码"]
             unread.append("统一社会信用代码（识别结果未通过校验）")
         tail = f"未能识别：{'、'.join(dict.fromkeys(unread))}；" if unread else ""
         out.append((i, f"申报书（{_who(x)}）的内容由扫描件文字识别（OCR）读取，{tail}请人工核对。"))

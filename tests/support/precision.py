@@ -50,6 +50,7 @@ class PrecisionCase:
     fields: list[dict[str, Any]] = field(default_factory=list)  # per application, in order
     intent: str = "submission"
     kind: str = ""  # which class of issue #11 it belongs to
+    office: bool = False  # builds PDFs with LibreOffice
 
 
 # -- drawing pages --------------------------------------------------------------------------------
@@ -441,6 +442,52 @@ HELD_OUT: dict[str, PrecisionCase] = {
         {"TABLE_MISMATCH"}, applications=2, recommendations=2, fields=ZB_APPS, kind="table_twice",
     ),
 }
+
+
+def _text_pdf(name: str, docx_bytes: bytes) -> bytes:
+    """The PDF LibreOffice prints of a .docx (a text layer, as a sealed e-signed PDF has)."""
+    from support.factory import office
+
+    return office.convert({f"{name}.docx": docx_bytes}, "pdf")[f"{name}.pdf"]
+
+
+def _word_and_text_pdfs() -> list[tuple[str, bytes]]:
+    files: list[tuple[str, bytes]] = []
+    for i, (unit, code, direction, task) in enumerate(ZB):
+        word = form_docx(unit, code, direction, city="淄博市", nature="民营企业", task=task)
+        files += [(f"附件{i + 1}：申报书.docx", word), (f"附件{i + 1}：申报书（签章版）.pdf", _text_pdf(f"f{i}", word))]
+    return files
+
+
+HELD_OUT.update({
+    "ho_table_xlsx_and_text_pdf_agree": PrecisionCase(
+        lambda: _zibo(("推荐汇总表.xlsx", make_xlsx(table_rows())),
+                      ("推荐汇总表（签章）.pdf", _text_pdf("tbl", table_docx())), *_word_and_text_pdfs()),
+        set(), applications=2, recommendations=2, fields=ZB_APPS, kind="table_twice", office=True,
+    ),
+    "ho_table_docx_and_text_pdf_disagree": PrecisionCase(
+        lambda: _zibo(("推荐汇总表.docx", table_docx()),
+                      ("推荐汇总表.pdf", _text_pdf("tbl2", table_docx([ZB[0]]))), *_word_and_text_pdfs()),
+        {"TABLE_MISMATCH"}, applications=2, recommendations=2, fields=ZB_APPS, kind="table_twice",
+        office=True,
+    ),
+})  # fmt: skip
+
+
+def _factory_scan(layout: str, tick: str) -> bytes:
+    """A form of ``support.formfactory`` in another layout, printed and scanned at 150 dpi."""
+    from support.formfactory import FormSpec, scan_pdf
+    from support.formfactory import make_docx as make_form
+
+    spec = FormSpec(unit=UNIT, uscc=USCC, layout=layout, tick=tick, direction_style="ticks")
+    return scan_pdf(_text_pdf(f"scan-{layout}", make_form(spec)), dpi=150)
+
+
+for _layout, _tick in (("big_table", "■"), ("grid", "√"), ("horizontal", "☑"), ("paragraphs", "[x]")):
+    HELD_OUT[f"ho_scan_factory_{_layout}"] = PrecisionCase(
+        (lambda layout=_layout, tick=_tick: _direct(("申报书.pdf", _factory_scan(layout, tick)))),
+        {"OCR_USED"}, fields=[{"unit": UNIT, "uscc": USCC}], kind="scan_only", office=True,
+    )
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
