@@ -170,8 +170,8 @@ def _distance(a: str, b: str) -> int:
 
 def _near(a: str, b: str, per: int) -> int | None:
     """The edit distance of two readings when it is small enough to be OCR noise."""
-    if not a or not b:
-        return None
+    if not a or not b or len(a) > 80 or len(b) > 80:
+        return None  # names are short; a long cell compared character by character costs n·m
     allowed = max(1, min(len(a), len(b)) // per)
     if abs(len(a) - len(b)) > allowed:
         return None

@@ -223,6 +223,9 @@ def _same_row_unit(a: str, b: str, fuzzy: bool) -> bool:
     return na == nb or (fuzzy and _near(na, nb, 6) is not None)
 
 
+_FUZZY_PAIRS = 2500
+
+
 def combine_tables(copies: list[tuple[RecommendationTable, bool]]) -> RecommendationTable:
     """The recommendations of every 推荐汇总表 in a mail: (table, read from a scan) each.
 
@@ -239,10 +242,14 @@ def combine_tables(copies: list[tuple[RecommendationTable, bool]]) -> Recommenda
         return merged
     merged.rows = list(readable[0][0].rows)
     for table, scanned in readable[1:]:
-        fuzzy = scanned
+        # near matches only for a scan of a table of a city's size (hostile tables are long)
+        fuzzy = scanned and len(table.rows) * len(merged.rows) <= _FUZZY_PAIRS
+        exact = {norm(m.recommendation.unit): m for m in reversed(merged.rows)}
         pairs = [
-            (row, next((m for m in merged.rows
-                        if _same_row_unit(m.recommendation.unit, row.recommendation.unit, fuzzy)), None))
+            (row, exact.get(norm(row.recommendation.unit)) or (
+                next((m for m in merged.rows
+                      if _same_row_unit(m.recommendation.unit, row.recommendation.unit, True)), None)
+                if fuzzy else None))
             for row in table.rows
         ]  # fmt: skip
         if not any(m is not None for _, m in pairs):

@@ -238,3 +238,11 @@ def test_template_hints_wrapped_in_a_pdf(name: str, hint_pdfs: dict[str, bytes])
     codes = codes_of(got)
     assert case.has <= codes and not (case.lacks & codes), codes
     assert "OUTCOME_MISSING" not in codes
+
+
+def test_long_hostile_tables_are_compared_by_exact_names_only() -> None:
+    """Two copies of a 3,000-row table (one a scan): no near-match of every pair (n·m)."""
+    rows = [_row(f"第{i}号数据科技有限公司", 2) for i in range(3000)]
+    merged = combine_tables([(RecommendationTable(rows=rows), False),
+                             (RecommendationTable(rows=list(rows)), True)])  # fmt: skip
+    assert len(merged.rows) == 3000 and not merged.disagreements
