@@ -42,6 +42,8 @@ class Facts:
     forms: list[FormReading] = field(default_factory=list)  # one per application, merged
     table: RecommendationTable | None = None
     cloud: list[str] = field(default_factory=list)
+    # scanned copies that could not be tied to any typed form of the mail (staff look)
+    unpaired_scans: list[FormReading] = field(default_factory=list)
 
 
 Finding = str | tuple[int, str]
@@ -93,6 +95,15 @@ def _date_cn(day: date) -> str:
 
 def _files(facts: Facts) -> list[Document]:
     return [d for d in facts.documents if d.format not in ("zip", "rar", "7z", "eml")]
+
+
+def _ocr_only(form: FormReading) -> bool:
+    """Every field of this application came from OCR of a scan (or nothing could be read).
+
+    OCR drops ticks, stamps blot characters: a field such a form did not yield was not
+    read, which is not the same as left out. "Missing" findings step back for OCR_USED.
+    """
+    return form.scanned
 
 
 def _has_unreadable(facts: Facts) -> bool:
@@ -157,6 +168,8 @@ def missing_application_form(f: Facts) -> list[Finding]:
 def missing_recommendation_table(f: Facts) -> list[Finding]:
     if f.channel != "via_city" or any(d.role == "recommendation_table" for d in f.documents):
         return []
+    if any(not x.has_content for x in f.unpaired_scans):
+        return []  # a scan OCR could not read may be the table: staff look (OCR_USED)
     return [
         "市大数据局报送材料中未找到《推荐汇总表》（通知附件2）。请按推荐顺序填写推荐汇总表，盖章后随申报书一并报送。"
     ]
@@ -175,8 +188,8 @@ def missing_word_version(f: Facts) -> list[Finding]:
 
 @rule("MISSING_PDF_VERSION")
 def missing_pdf_version(f: Facts) -> list[Finding]:
-    if f.channel != "via_city":
-        return []
+    if f.channel != "via_city" or f.unpaired_scans:
+        return []  # a scan nobody could tie to its form may be that PDF: staff look (OCR_USED)
     return [
         (i, f"申报书（{_who(x)}）缺少盖章 PDF 版，请补发。")
         for i, x in enumerate(f.forms)
@@ -191,7 +204,7 @@ def direction_missing(f: Facts) -> list[Finding]:
         (i, f"申报书（{_who(x)}）未能识别榜单方向。请在“榜单方向”栏填写通知所列{cn_number(cat.direction_count)}个方向之一，"
          f"如“{cat.direction_label(min(2, cat.direction_count))}”。")
         for i, x in enumerate(f.forms)
-        if not x.directions and x.application.direction is None
+        if not x.directions and x.application.direction is None and not _ocr_only(x)
     ]
 
 
@@ -201,7 +214,7 @@ def multiple_directions(f: Facts) -> list[Finding]:
         (i, f"申报书（{_who(x)}）填写了多个榜单方向：{'、'.join(direction_label(n) for n in sorted(x.directions))}。"
         "每个揭榜单位限牵头申报 1 个榜单方向，请只保留一个。")
         for i, x in enumerate(f.forms)
-        if len(x.directions) > 1 and x.application.direction is None
+        if len(x.directions) > 1 and x.application.direction is None and not _ocr_only(x)
     ]
 
 
@@ -210,7 +223,7 @@ def task_type_missing(f: Facts) -> list[Finding]:
     return [
         (i, f"申报书（{_who(x)}）未能识别任务类别。请勾选或填写理论研究、技术创新、应用实践中的至少一项。")
         for i, x in enumerate(f.forms)
-        if not x.application.task_types
+        if not x.application.task_types and not _ocr_only(x)
     ]
 
 
@@ -218,6 +231,8 @@ def task_type_missing(f: Facts) -> list[Finding]:
 def outcome_missing(f: Facts) -> list[Finding]:
     out: list[Finding] = []
     for i, x in enumerate(f.forms):
+        if _ocr_only(x):
+            continue  # a tick OCR could not see is no missing outcome
         for key in x.application.task_types:
             t = f.policy.catalogue.task_type(key)
             if t is not None and not (t.outcomes & x.outcomes):
@@ -246,6 +261,7 @@ def not_in_shandong(f: Facts) -> list[Finding]:
         "按通知要求，揭榜单位注册地和主要办公场所应设在山东省辖区内；省外单位可作为联合单位参与。")
         for i, x in enumerate(f.forms)
         if x.in_shandong is False
+        and (not _ocr_only(x) or uscc_mod.is_valid(x.application.uscc))
     ]
 
 
@@ -253,6 +269,8 @@ def not_in_shandong(f: Facts) -> list[Finding]:
 def uscc_invalid(f: Facts) -> list[Finding]:
     out: list[Finding] = []
     for i, x in enumerate(f.forms):
+        if _ocr_only(x):
+            continue  # OCR misreads a character of a code more often than applicants do
         code = x.application.uscc or uscc_mod.normalize(x.uscc_raw)
         if (x.uscc_raw or code) and not uscc_mod.is_valid(code):
             out.append((i,
@@ -270,6 +288,8 @@ def wrong_channel(f: Facts) -> list[Finding]:
     for i, x in enumerate(f.forms):
         if x.application.unit_nature != "other":
             continue
+        if _ocr_only(x) and x.nature_source != "words":
+            continue  # only a nature written out in words is read reliably from a scan
         city = uscc_mod.city_of(x.application.uscc) or x.application.city
         bureau = f.policy.cities.get(city or "")
         if bureau:
@@ -320,6 +340,8 @@ def table_mismatch(f: Facts) -> list[Finding]:
     out: list[Finding] = []
     for row in f.table.rows:
         unit = row.recommendation.unit
+        if f.unpaired_scans:
+            break  # its form may be the scan nobody could read: staff look (OCR_USED)
         if not any(
             _same(unit, x.application.unit) or stem(unit) in stem(" ".join(x.application.documents))
             for x in f.forms
@@ -328,6 +350,7 @@ def table_mismatch(f: Facts) -> list[Finding]:
     for x in f.forms:
         if not any(_same(r.recommendation.unit, x.application.unit) for r in f.table.rows):
             out.append(f"申报书（{_who(x)}）未列入推荐汇总表。")
+    out += f.table.disagreements
     return out
 
 
@@ -338,17 +361,32 @@ def unknown_unit_nature(f: Facts) -> list[Finding]:
     return [
         (i, f"无法判断揭榜单位（{_who(x)}）是否为中央驻鲁或省属单位（申报书未填写单位性质）。")
         for i, x in enumerate(f.forms)
-        if x.application.unit_nature is None
+        if x.application.unit_nature is None and not _ocr_only(x)
     ]
+
+
+_UNREAD = (("unit", "揭榜单位"), ("uscc", "统一社会信用代码"), ("direction", "榜单方向"),
+           ("task_types", "任务类别"), ("unit_nature", "单位性质"))
 
 
 @rule("OCR_USED")
 def ocr_used(f: Facts) -> list[Finding]:
-    return [
-        (i, f"申报书（{_who(x)}）的内容由扫描件文字识别（OCR）读取，请人工核对。")
-        for i, x in enumerate(f.forms)
-        if x.scanned and x.has_content
-    ]
+    out: list[Finding] = []
+    for i, x in enumerate(f.forms):
+        if not _ocr_only(x):
+            continue
+        if not x.has_content:
+            out.append((i, f"申报书“{x.name}”为扫描件，文字识别（OCR）未能读出内容，请人工核对。"))
+            continue
+        unread = [label for name, label in _UNREAD if not getattr(x.application, name)]
+        if x.uscc_raw and not uscc_mod.is_valid(x.application.uscc):
+            unread = [u for u in unread if u != "统一社会信用代码"]
+            unread.append("统一社会信用代码（识别结果未通过校验）")
+        tail = f"未能识别：{'、'.join(dict.fromkeys(unread))}；" if unread else ""
+        out.append((i, f"申报书（{_who(x)}）的内容由扫描件文字识别（OCR）读取，{tail}请人工核对。"))
+    for x in f.unpaired_scans:
+        out.append(f"扫描件“{x.name}”未能与邮件中的任何 Word 版申报书对应，请人工核对。")
+    return out
 
 
 @rule("UNVERIFIED_CITY_SENDER")

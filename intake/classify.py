@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from email.message import Message
 
-from intake.extract.labels import nfkc, norm
+from intake.extract.labels import match_label, nfkc, norm
 from intake.extract.pairs import view_of
 from intake.model import Document, Envelope, Intent, Role
 
@@ -104,8 +104,18 @@ _TABLE_NAME = re.compile(r"推荐汇总表|汇总表|推荐表|推荐名单|推�
 _FORM_NAME_STRONG = re.compile(r"申报书|申请书|申报表|揭榜书|申报材料")
 _FORM_NAME_WEAK = re.compile(r"揭榜挂帅|揭榜|申报")
 _SUPPORT_NAME = re.compile(
-    r"营业执照|承诺|证明|证书|公函|的函|说明|简介|委托|授权书|资质|专利|著作权|合同|发票|截图|照片|身份证"
+    r"营业执照|承诺|证明|证书|公函|的函|推荐函|推荐信|推荐意见|说明|简介|委托|授权书|资质|专利|著作权|合同|"
+    r"协议|信用报告|信用记录|征信|声明|发票|截图|照片|身份证"
 )
+# The title of a document that is not a form, however many of the form's words it
+# repeats: an agreement names both units and their codes, a 承诺书 the direction. A title
+# ends with what the document is ("联合申报合作协议", "事业单位法人证书", "推荐函").
+_SUPPORT_TITLE = re.compile(
+    r"(?:协议书?|承诺书|承诺函|声明书?|营业执照(?:副本|正本)?|信用报告|信用记录|证书|委托书|授权书|"
+    r"推荐函|推荐信|推荐意见|的函|证明|证明材料|情况说明)$"
+)
+_TITLE_NOTE = re.compile(r"[(（][^()（）]*[)）]$")  # "信用报告（无违法违规记录证明版）"
+_FORM_TITLE = re.compile(r"申报书|申请书|申报表")
 _FORM_FIELDS = (
     "direction",
     "task_name",
@@ -320,6 +330,29 @@ def _blank_table(doc: Document) -> bool:
     return not [n for n in unit_names_in(doc.text[:20000]) if not n.endswith(("局", "厅"))]
 
 
+def _title_lines(doc: Document, count: int = 3) -> list[str]:
+    """The first lines of text that can be a title: no "label：value", no table row."""
+    out = []
+    for raw in doc.text[:2000].splitlines():
+        line = norm(raw)
+        if not line or re.fullmatch(r"附件\d*[:：]?", line):
+            continue
+        cells = raw.split()
+        row = len(cells) > 1 and match_label(cells[0]) is not None  # a table row of a PDF
+        out.append("" if row or re.search(r"[:：\t]", raw) or len(line) > 40 else line)
+        if len(out) == count:
+            break
+    return out
+
+
+def _titled_as_support(doc: Document) -> bool:
+    """The document's own title names a supporting document (协议, 承诺书, 营业执照…)."""
+    titles = _title_lines(doc)
+    if any(_FORM_TITLE.search(t) for t in titles):
+        return False
+    return any(_SUPPORT_TITLE.search(_TITLE_NOTE.sub("", t)) for t in titles if t)
+
+
 def _form_score(doc: Document) -> int:
     view = view_of(doc, 60000)
     named = {p.field for p in view.pairs + view.sections if p.field in _FORM_FIELDS and p.value}
@@ -333,11 +366,15 @@ def classify_document(doc: Document) -> Role:
     name = norm(doc.name)
     has_content = doc.readable and bool(doc.text.strip() or doc.tables)
     score = 0
+    support_named = bool(_SUPPORT_NAME.search(name)) and not _FORM_NAME_STRONG.search(name)
     if has_content:
         if _looks_like_table(doc):
             return "recommendation_table"
+        if _titled_as_support(doc):
+            return "supporting"  # a form is a form by its content, and this says what it is
         score = _form_score(doc)
-        if score >= 3:
+        # named as a supporting document: the form's own title must say otherwise
+        if score >= 3 and not (support_named and not any("申报书" in t for t in _title_lines(doc))):
             return "application_form"
     if _TABLE_NAME.search(name) and not (has_content and not doc.scanned and _blank_table(doc)):
         return "recommendation_table"  # (a blank template some applicants attach is not one)
@@ -357,3 +394,25 @@ def classify_documents(docs: list[Document]) -> None:
             doc.role = classify_document(doc)
         except Exception:  # one odd document must not stop the others
             doc.role = "unknown"
+
+
+def promote_scanned_forms(docs: list[Document]) -> None:
+    """A submission's scanned PDF that nothing calls anything else, when the mail has no
+    form at all or OCR could read (almost) nothing of it.
+
+    The scan is taken as a form: a 申报书 OCR could not make out is for staff to
+    read (OCR_USED), not a "missing application form" to tell the applicant about.
+    Only for mail already known to be a submission: a scanned invoice stays an invoice.
+    """
+    none_yet = not any(d.role in ("application_form", "recommendation_table") for d in docs)
+    for doc in docs:
+        if (
+            doc.role in ("supporting", "unknown")
+            and doc.format == "pdf"
+            and doc.scanned
+            and doc.readable
+            and (none_yet or len(norm(doc.text)) < 20)  # beside forms: only a scan OCR could not read
+            and not _SUPPORT_NAME.search(norm(doc.name))
+            and not _titled_as_support(doc)
+        ):
+            doc.role = "application_form"

@@ -26,11 +26,12 @@ from intake.classify import (
     is_bounce,
     is_list_mail,
     own_text,
+    promote_scanned_forms,
 )
 from intake.extract.directions import direction_hint, directions_in
 from intake.extract.fields import FormReading, read_form
-from intake.extract.merge import merge_readings
-from intake.extract.table import RecommendationTable, read_recommendations
+from intake.extract.merge import pair_readings
+from intake.extract.table import RecommendationTable, combine_tables, read_recommendations
 from intake.extract.units import city_in, same_unit
 from intake.model import Channel, Document, Envelope, Understanding
 
@@ -129,14 +130,14 @@ def _reference(policy: RoundPolicy, mail: _Mail, raw: bytes) -> str | None:
 
 
 def _table(docs: list[Document]) -> RecommendationTable | None:
-    tables = [
-        read_recommendations(d) for d in docs if d.role == "recommendation_table" and d.readable
+    copies = [
+        (read_recommendations(d), d.scanned)
+        for d in docs
+        if d.role == "recommendation_table" and d.readable
     ]
-    if not tables:
+    if not copies:
         return None
-    merged = RecommendationTable(rows=[r for t in tables for r in t.rows])
-    merged.city = next((t.city for t in tables if t.city), None)
-    return merged
+    return combine_tables(copies)
 
 
 def _channel(
@@ -193,7 +194,10 @@ def _fill_from_mail(forms: list[FormReading], env: Envelope, text: str) -> None:
         forms[0].directions = {hint}
 
 
-def _forms(docs: list[Document]) -> list[FormReading]:
+def _forms(
+    docs: list[Document], table: RecommendationTable | None = None
+) -> tuple[list[FormReading], list[FormReading]]:
+    """(one reading per application, scans tied to no typed form: for staff)."""
     readings = []
     for doc in docs:
         if doc.role != "application_form" or not doc.readable:
@@ -202,7 +206,8 @@ def _forms(docs: list[Document]) -> list[FormReading]:
             readings.append(read_form(doc))
         except Exception:
             log.warning("could not read form %s", doc.name, exc_info=True)
-    return merge_readings(readings)
+    listed = [r.recommendation.unit for r in table.rows] if table else []
+    return pair_readings(readings, listed)
 
 
 # ids within the message_id column (998); a real DSN quotes one or two
@@ -293,8 +298,9 @@ def _run(
         result.bounced_message_ids = _original_ids(raw, env.message_id)
     if result.intent != "submission":
         return
-    forms = _forms(docs)
+    promote_scanned_forms(docs)
     table = _table(docs)
+    forms, unpaired = _forms(docs, table)
     channel, city, sender_city = _channel(policy, env, docs, table, forms)
     if as_city:
         channel, city, sender_city = "via_city", as_city, as_city
@@ -317,6 +323,7 @@ def _run(
         forms=forms,
         table=table,
         cloud=cloud,
+        unpaired_scans=unpaired,
     )
     checked = run_checks(facts)
     result.deficiencies = checked.deficiencies

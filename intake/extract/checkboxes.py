@@ -41,6 +41,44 @@ def normalise_marks(text: str) -> str:
     return _BOXED_EMPTY.sub("□", text)
 
 
+# What OCR makes of a box or a tick right before an option word: an empty box reads as
+# 口 (also glued to the previous option: "☑理论研究口技术创新"), a tick as ×, ≥, V, x…
+_SCAN_EMPTY = "口曰日"
+_SCAN_TICK = "×xXvVY≥≤√✓✔☑■ノ"
+
+
+def scan_marks(text: str, options: Iterable[str]) -> str:
+    """A scan's line of options with the garbled marks before option words made ☑ / □ again.
+
+    Only a line naming two or more options is a tick list; only the one character
+    right before an option word is touched (口 in "人口" before no option stays).
+    """
+    words = [nfkc(w) for w in options if w]
+    if not words or not text:
+        return text
+    alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    option = re.compile(rf"(?:\(\s*[一二三四五六七八]\s*\))?(?:{alternation})")
+    out = []
+    for original in text.split("\n"):
+        line = nfkc(original)
+        hits = list(option.finditer(line))
+        if len(hits) < 2:
+            out.append(original)
+            continue
+        chars = list(line)
+        for m in hits:
+            at = m.start() - 1
+            if at < 0:
+                continue
+            if chars[at] in _SCAN_EMPTY:
+                chars[at] = "□"
+            elif chars[at] in _SCAN_TICK and (at == 0 or not chars[at - 1].isascii() or not chars[at - 1].isalnum()):
+                chars[at] = "☑"
+        fixed = "".join(chars)
+        out.append(original if fixed == line else fixed)
+    return "\n".join(out)
+
+
 def has_marks(text: str) -> bool:
     text = normalise_marks(text)
     return any(ch in CHECKED or ch in UNCHECKED for ch in text)

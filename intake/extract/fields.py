@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from campaign import SHANDONG_2025
 from campaign.catalogue import OUTCOME_WORDS
 from intake.extract import uscc as uscc_mod
-from intake.extract.checkboxes import grid_choices, has_marks, selected, ticked_anywhere
+from intake.extract.checkboxes import grid_choices, has_marks, scan_marks, selected, ticked_anywhere
 from intake.extract.directions import aliases, direction_hint, directions_in
 from intake.extract.labels import clean_value, nfkc, norm
 from intake.extract.nature import nature_from_cues, nature_from_ticks, nature_from_words
@@ -20,7 +20,7 @@ from intake.extract.units import (
     partners_of,
     table_units,
 )
-from intake.model import Application, Document, TaskType
+from intake.model import Application, Document, Nature, TaskType
 
 # How forms write each 任务类别 and each kind of 预期成果 (the catalogue declares both).
 TASK_TYPES: dict[TaskType, tuple[str, ...]] = {t.key: t.words for t in SHANDONG_2025.task_types}  # type: ignore[misc]
@@ -42,6 +42,7 @@ class FormReading:
     uscc_raw: str | None = None
     in_shandong: bool | None = None  # from a valid USCC, else from the address
     nature_from_form: bool = False
+    nature_source: str | None = None  # "words" | "ticks" | "cues": how unit_nature was read
     recommender: str | None = None
     has_content: bool = False  # any field at all was read
 
@@ -119,6 +120,10 @@ def _has_box(line: str) -> bool:
     return has_marks(line)
 
 
+# "（请从以下方向中选择一个：…": the template's hint names no choice ("方向…一" is no 方向一)
+_HINT_WORDS = re.compile(r"请从|请选择|选择一个|选择其一|以下")
+
+
 def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> set[int]:
     for value in view.values("direction"):
         found = directions_in(value)
@@ -134,7 +139,7 @@ def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> se
     if ticked:
         return ticked
     for line in view.lines[:15] + [title]:  # "揭榜挂帅申报书（数据安全方向）"
-        if "方向" in line or "申报书" in line:
+        if ("方向" in line or "申报书" in line) and not _HINT_WORDS.search(line):
             hint = direction_hint(line)
             if hint:
                 return {hint}
@@ -210,19 +215,74 @@ def _in_shandong(view: FormView, code: str | None) -> bool | None:
     return None
 
 
+def _scan_view(view: FormView) -> FormView:
+    """A scan's text with the tick marks OCR garbled before option words made boxes again."""
+    from intake.extract.pairs import Pair
+
+    options = _option_words()
+    return replace(
+        view,
+        pairs=[Pair(p.field, scan_marks(p.value, options), p.source) for p in view.pairs],
+        sections=[Pair(p.field, scan_marks(p.value, options), p.source) for p in view.sections],
+        lines=[scan_marks(line, options) for line in view.lines],
+    )
+
+
+def _option_words() -> tuple[str, ...]:
+    from intake.extract.nature import OPTIONS as NATURES
+
+    words = [w for group in (TASK_TYPES, OUTCOMES, aliases(), NATURES) for ws in group.values() for w in ws]
+    return tuple(sorted(set(words), key=len, reverse=True))
+
+
+_SEAL_TAIL = re.compile(r"[\s★☆*○◎·]*(?:[(（]?(?:单位公章|公章|盖章|印章|签章)[)）]?)?[\s★☆*○◎·]*$")
+_CUT_SUFFIX = re.compile(r"(有限|股份有限|有限责任)公$")
+
+
+def _unsealed(unit: str) -> str:
+    """A unit name OCR read through a seal: the seal's words and star after it dropped,
+    the 司 the ring swallowed restored ("…有限公☆公章" → "…有限公司")."""
+    name = _SEAL_TAIL.sub("", unit).strip() or unit
+    return _CUT_SUFFIX.sub(r"\1公司", name)
+
+
+def _nature_words(value: str, scanned: bool) -> Nature | None:
+    """单位性质 as written; on a scan, a list of options with no readable tick is not read."""
+    if scanned:
+        from intake.extract.checkboxes import read_choices
+        from intake.extract.nature import OPTIONS as NATURES
+
+        states = list(read_choices(value, NATURES).values())
+        plain, empty = states.count("plain"), states.count("unchecked")
+        if len(states) >= 2 and "checked" not in states and not (plain == 1 and empty):
+            return None
+    return nature_from_words(value)
+
+
 def read_form(doc: Document, extra_text: str = "") -> FormReading:
     """Read one application form; ``extra_text`` (file name) only helps find the direction."""
     # the document's shared view, with a list of pairs of its own to add to
     shared = view_of(doc)
     view = replace(shared, pairs=list(shared.pairs))
+    if doc.scanned:
+        view = _scan_view(view)
     _horizontal_pairs(view)
     lead = lead_unit(view)
     partners, lead = partners_of(view, lead)
+    if doc.scanned and lead:
+        lead = _unsealed(lead)
     code, raw = _uscc(view, lead)
-    nature = next((n for v in view.values("nature") if (n := nature_from_words(v))), None)
-    nature = nature or nature_from_ticks(view.lines)
+    source: str | None = None
+    nature = next((n for v in view.values("nature") if (n := _nature_words(v, doc.scanned))), None)
+    if nature is not None:
+        source = "words"
+    else:
+        nature = nature_from_ticks(view.lines)
+        source = "ticks" if nature is not None else None
     from_form = nature is not None
-    nature = nature or nature_from_cues(lead, code, " ".join(view.values("nature")))
+    if nature is None:
+        nature = nature_from_cues(lead, code, " ".join(view.values("nature")))
+        source = "cues" if nature is not None else None
     # a narrow PDF cell breaks an address over lines: "lianxi@e xample.c om"
     emails = [
         m.group(0)
@@ -256,6 +316,7 @@ def read_form(doc: Document, extra_text: str = "") -> FormReading:
         uscc_raw=raw,
         in_shandong=_in_shandong(view, code),
         nature_from_form=from_form,
+        nature_source=source,
         recommender=_first(view.values("recommender")),
         has_content=bool(lead or code or directions or app.task_types),
     )

@@ -92,26 +92,130 @@ def _combine(group: list[FormReading]) -> FormReading:
 
 
 def merge_readings(readings: list[FormReading]) -> list[FormReading]:
-    """Group copies of the same form; keeps the order in which forms first appear."""
+    """Group copies of the same form; keeps the order in which forms first appear.
+
+    A scan tied to no typed form stays a form of its own here (see ``pair_readings``).
+    """
+    forms, unpaired = pair_readings(readings)
+    return forms + [_combine([r]) for r in unpaired]
+
+
+def pair_readings(
+    readings: list[FormReading], listed: list[str] = ()  # type: ignore[assignment]
+) -> tuple[list[FormReading], list[FormReading]]:
+    """(one merged reading per application, scans that could not be tied to any typed form).
+
+    Typed copies (Word, a PDF's text layer) group by code, name and file name. A scan
+    then joins the typed form it matches best by content (OCR garbles a character of a
+    name or a code: near matches count) or by file name. When the mail has typed forms
+    and a scan matches none of them, or two equally, the scan is not taken for another
+    application (whose fields would all look missing): it is returned for staff —
+    unless it reads as a whole form (a valid code and a name) of a unit *listed* in the
+    mail's 推荐汇总表: that is an application sent as a scan only.
+    """
+    typed = [r for r in readings if not r.scanned and r.has_content]
+    scans = [r for r in readings if r.scanned and r.has_content]
+    empty = [r for r in readings if not r.has_content]
     groups: list[list[FormReading]] = []
-    empty: list[FormReading] = []
-    for reading in readings:
-        if not reading.has_content:
-            empty.append(reading)
-            continue
-        for group in groups:
-            if any(_same(reading, member) for member in group):
-                group.append(reading)
-                break
+    for reading in typed:
+        _join(reading, groups)
+    unpaired: list[FormReading] = []
+    has_typed = bool(groups)
+    for reading in scans:
+        target = _best_for_scan(reading, groups) if has_typed else None
+        if target is not None:
+            target.append(reading)
+        elif has_typed and not _listed(reading, listed):
+            unpaired.append(reading)
         else:
-            groups.append([reading])
+            _join(reading, groups, fuzzy=True)
     for reading in empty:
         target = _home_for(reading, groups)
-        if target is None:
-            groups.append([reading])
-        else:
+        if target is not None:
             target.append(reading)
-    return [_combine(g) for g in groups]
+        elif has_typed and reading.scanned:
+            unpaired.append(reading)
+        else:
+            groups.append([reading])
+    return [_combine(g) for g in groups], unpaired
+
+
+def _listed(reading: FormReading, listed: list[str]) -> bool:
+    unit = norm(reading.application.unit or "")
+    return (
+        is_valid(reading.application.uscc)
+        and bool(unit)
+        and any(norm(name) == unit or _near(norm(name), unit, 6) is not None for name in listed)
+    )
+
+
+def _join(reading: FormReading, groups: list[list[FormReading]], fuzzy: bool = False) -> None:
+    for group in groups:
+        if any(_same(reading, member) or (fuzzy and _match(reading, member) >= 30) for member in group):
+            group.append(reading)
+            return
+    groups.append([reading])
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (names and codes are short)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def _near(a: str, b: str, per: int) -> int | None:
+    """The edit distance of two readings when it is small enough to be OCR noise."""
+    if not a or not b or len(a) > 80 or len(b) > 80:
+        return None  # names are short; a long cell compared character by character costs n·m
+    allowed = max(1, min(len(a), len(b)) // per)
+    if abs(len(a) - len(b)) > allowed:
+        return None
+    d = _distance(a, b)
+    return d if d <= allowed else None
+
+
+def _match(scan: FormReading, other: FormReading) -> int:
+    """How strongly a scan's reading says it is a copy of *other* (0: not at all; -1: never)."""
+    us, uo = scan.application.uscc or "", other.application.uscc or ""
+    if is_valid(us) and is_valid(uo) and us != uo:
+        return -1  # two readable, different codes: two units
+    score = 0
+    if us and uo:
+        if us == uo:
+            score += 100
+        elif len(us) == len(uo) == 18 and sum(x != y for x, y in zip(us, uo, strict=True)) <= 2:
+            score += 60
+    ns, no = norm(scan.application.unit or ""), norm(other.application.unit or "")
+    if ns and no:
+        if ns == no:
+            score += 50
+        else:
+            d = _near(ns, no, 6)
+            if d is not None:
+                score += 40 - 5 * d
+    if stem(scan.name) and stem(scan.name) == stem(other.name):
+        score += 20
+    elif no and no in norm(stem(scan.name)):
+        score += 15
+    return score
+
+
+def _best_for_scan(scan: FormReading, groups: list[list[FormReading]]) -> list[FormReading] | None:
+    scored = []
+    for group in groups:
+        marks = [_match(scan, m) for m in group]
+        scored.append((-1 if -1 in marks else max(marks), group))
+    scored.sort(key=lambda x: -x[0])
+    if not scored or scored[0][0] < 15:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return None  # as like one form as another: staff decide
+    return scored[0][1]
 
 
 def _home_for(reading: FormReading, groups: list[list[FormReading]]) -> list[FormReading] | None:

@@ -155,16 +155,24 @@ def _starts_with_label(text: str) -> bool:
 
 def _tick_lines(first: str, lines: list[str]) -> list[str]:
     """A tick list that starts on a label's line, with the rest (one option per line)."""
+    from intake.extract.directions import directions_in
+
     out: list[str] = [first]
     for line in lines:
         text = norm(line)
-        if _is_heading(line) or _line_pair(line) or len(text) > 30 or _SENTENCE.search(text):
+        option = _is_heading(line) and len(directions_in(line)) == 1  # "（二）数据治理"
+        if (_is_heading(line) and not option) or _line_pair(line) or len(text) > 30 or _SENTENCE.search(text):
             break
         if out and len(text) <= 6 and not _has_marks(line):
             out[-1] += text  # "□数据产权保" / "护": an option wrapped inside its PDF cell
+        elif out and _has_marks(line) and len(_BARE_MARK.sub("", nfkc(line)).strip()) <= 2:
+            out[-1] += nfkc(line).strip()  # "（二）数据治理" / "(V)": its mark wrapped below it
         else:
             out.append(line)
     return out
+
+
+_BARE_MARK = re.compile(r"[\[(【〔][^\])】〕]{0,3}[\])】〕]|[☑☒✓✔√■□☐○◯〇▢◻]")
 
 
 def _continues(line: str) -> bool:
@@ -179,6 +187,52 @@ def _continues(line: str) -> bool:
         and not re.match(r"^[0-9(（一二三四五六七八九十①-⑳]", text)
         and not re.search(r"[。；;:：]", text)
     )
+
+
+def _open_bracket(value: str) -> bool:
+    """A value that opens a bracket and does not close it: "（请从以下方向中选择一个：…"."""
+    text = nfkc(value)
+    return text.count("(") > text.count(")")
+
+
+def _bracket_tail(lines: list[str]) -> list[str]:
+    """The wrapped lines of a bracketed hint, up to the line that closes it."""
+    out: list[str] = []
+    for line in lines:
+        if _is_heading(line) or _line_pair(line) or _starts_with_label(line):
+            return []  # never closed: no wrapped hint, leave the value as it is
+        out.append(nfkc(line).strip())
+        if ")" in out[-1]:
+            return out
+    return []
+
+
+def _lists_on(value: str, nxt: str) -> bool:
+    """A list of options ("甲、乙、丙") a narrow PDF cell wrapped onto the next line."""
+    value, text = nfkc(value).strip(), nfkc(nxt).strip()
+    return bool(text) and ("、" in value or value.endswith(("、", "，"))) and "、" in text and not (
+        _is_heading(nxt) or _line_pair(nxt) or _starts_with_label(nxt) or _has_marks(nxt)
+        or re.search(r"[。；;:：]", text)
+    )  # fmt: skip
+
+
+def _list_tail(lines: list[str]) -> list[str]:
+    """The wrapped lines of a list: each holds "、", the last may be a short end."""
+    out: list[str] = []
+    for line in lines:
+        text = nfkc(line).strip()
+        if _is_heading(line) or _line_pair(line) or _starts_with_label(line) or _has_marks(line):
+            break
+        if re.search(r"[。；;:：]", text.rstrip("）)")):
+            break
+        if "、" in text:
+            out.append(text)
+        elif len(text) <= 12 and out and out[-1].endswith("、") or len(text) <= 6 and out:
+            out.append(text)
+            break
+        else:
+            break
+    return out
 
 
 def _wrapped_cells(found: list[Pair], nxt: str) -> None:
@@ -259,6 +313,8 @@ def split_lines(text: str) -> list[str]:
             else:
                 continue
         if key.startswith(("注:", "注：", "说明:")) or "应至少" in key:
+            # a note a PDF wrapped over several lines: its tail names options too
+            inline = key.startswith(("注:", "注：", "说明:")) and not key.endswith("。")
             continue
         out.append(line)
     return out
@@ -390,11 +446,19 @@ def read_view(text: str, tables: list[list[list[str]]]) -> FormView:
                 and _heading_field(nxt) is None
             ):
                 found = [Pair(match_label(line) or "", nxt, "line")]
-        elif len(found) == 1 and found[0].value and _has_marks(found[0].value):
+        elif len(found) == 1 and found[0].value and (
+            _has_marks(found[0].value)
+            or (_has_marks(nxt) and len(_BARE_MARK.sub("", nfkc(nxt)).strip()) <= 2)
+        ):
+            # a tick list; its first option's mark may sit on the next line ("护（）", "(V)")
             ticks = _tick_lines(found[0].value, view.lines[i + 1 : i + 12])
             found[0].value = "\n".join(ticks)
         elif len(found) == 1 and found[0].value and _continues(nxt):
             found[0].value += nxt.strip()  # a PDF line wrapped inside a narrow cell
+        elif len(found) == 1 and found[0].value and _open_bracket(found[0].value) and nxt:
+            found[0].value += "".join(_bracket_tail(view.lines[i + 1 : i + 8]))
+        elif len(found) == 1 and found[0].value and _lists_on(found[0].value, nxt):
+            found[0].value += "".join(_list_tail(view.lines[i + 1 : i + 8]))
         elif len(found) > 1:
             _wrapped_cells(found, nxt)
         view.pairs.extend(_retag(found, section))

@@ -31,6 +31,8 @@ class TableRow:
 class RecommendationTable:
     rows: list[TableRow] = field(default_factory=list)
     city: str | None = None  # the recommending city named in the table
+    # where two copies of the table in one mail (xlsx + sealed PDF…) say different things
+    disagreements: list[str] = field(default_factory=list)
 
     @property
     def recommendations(self) -> list[Recommendation]:
@@ -210,3 +212,72 @@ def _note_direction(lines: list[str]) -> int | None:
             if len(found) == 1:
                 return next(iter(found))
     return None
+
+
+def _same_row_unit(a: str, b: str, fuzzy: bool) -> bool:
+    from intake.extract.merge import _near
+
+    na, nb = norm(a), norm(b)
+    if not na or not nb:
+        return False
+    return na == nb or (fuzzy and _near(na, nb, 6) is not None)
+
+
+_FUZZY_PAIRS = 2500
+
+
+def combine_tables(copies: list[tuple[RecommendationTable, bool]]) -> RecommendationTable:
+    """The recommendations of every 推荐汇总表 in a mail: (table, read from a scan) each.
+
+    One table sent twice (the xlsx and its sealed PDF, a docx and a scan) counts once:
+    rows that agree are one recommendation; where the copies differ the typed copy's
+    rows stand and the difference is noted for staff. Tables that share no unit (one
+    per direction) are simply added up. A copy that yielded no rows is not compared.
+    """
+    readable = [(t, scanned) for t, scanned in copies if t.rows]
+    readable.sort(key=lambda c: (c[1], -len(c[0].rows)))  # typed and fullest first
+    merged = RecommendationTable()
+    merged.city = next((t.city for t, _ in copies if t.city), None)
+    if not readable:
+        return merged
+    merged.rows = list(readable[0][0].rows)
+    for table, scanned in readable[1:]:
+        # near matches only for a scan of a table of a city's size (hostile tables are long)
+        fuzzy = scanned and len(table.rows) * len(merged.rows) <= _FUZZY_PAIRS
+        exact = {norm(m.recommendation.unit): m for m in reversed(merged.rows)}
+        pairs = [
+            (row, exact.get(norm(row.recommendation.unit)) or (
+                next((m for m in merged.rows
+                      if _same_row_unit(m.recommendation.unit, row.recommendation.unit, True)), None)
+                if fuzzy else None))
+            for row in table.rows
+        ]  # fmt: skip
+        if not any(m is not None for _, m in pairs):
+            merged.rows += table.rows  # another table, not a copy
+            continue
+        before = list(merged.rows)
+        matched = {id(m) for _, m in pairs if m is not None}
+        # a scan's garbled name is no evidence of a different row while the counts agree
+        count_differs = not scanned or len(table.rows) != len(before)
+        for row, mine in pairs:
+            rec = row.recommendation
+            if mine is None:
+                if count_differs:
+                    merged.disagreements.append(
+                        f"推荐汇总表的不同版本不一致：“{rec.unit}”只出现在其中一个版本中。")
+                if not scanned:
+                    merged.rows.append(row)
+                continue
+            theirs = mine.recommendation
+            if rec.direction and theirs.direction and rec.direction != theirs.direction:
+                merged.disagreements.append(
+                    f"推荐汇总表的不同版本中，“{theirs.unit}”的榜单方向不一致。")
+            elif not scanned and rec.rank and theirs.rank and rec.rank != theirs.rank:
+                merged.disagreements.append(
+                    f"推荐汇总表的不同版本中，“{theirs.unit}”的推荐顺序不一致。")
+        for mine in before:
+            if id(mine) not in matched and count_differs:
+                merged.disagreements.append(
+                    f"推荐汇总表的不同版本不一致：“{mine.recommendation.unit}”只出现在其中一个版本中。")
+    merged.disagreements = list(dict.fromkeys(merged.disagreements))
+    return merged

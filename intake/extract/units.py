@@ -50,12 +50,16 @@ def lead_unit(view: FormView) -> str | None:
     )
 
 
+_GLUED_CODE = re.compile(r"(?<=[\u4e00-\u9fff)）])[0-9A-HJ-NP-RTUWXY]{18}$")
+
+
 def partner_names(text: str) -> list[str]:
     out = []
     for part in _SPLIT_UNITS.split(nfkc(text or "")):
         name = clean_value(strip_numbering(part.strip()))
         name = re.sub(r"^(?:联合单位|合作单位|参与单位)\d*[:：]?", "", name)
         name = _ROLE_TAIL.sub("", name).strip()
+        name = _GLUED_CODE.sub("", name)  # "北京数安科技有限公司91110108MA0B1C2D37" (a PDF lost the space)
         if (
             name
             and name not in _NO_PARTNER
