@@ -18,6 +18,7 @@ from intake.model import Understanding
 from notifier.outbox import enqueue, first_contacts_since, written_to
 from notifier.wording import applicant_items
 from tracker.records.events import record
+from tracker.records.queries import open_codes
 from tracker.records.submissions import Touched
 from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, TASK_TYPE_LABELS, direction_name
 from tracker.store.tables import (
@@ -177,6 +178,9 @@ class Replier:
             "channel_label": CHANNEL_LABELS.get(sub.channel or "", "直报"), "city": sub.city,
             "files": files or [d.name for d in self.result.documents], "received_at": received,
             "versions": sub.versions,
+            # a scan OCR could not fully read: say staff will check it, never that a field is missing
+            "unread_scan": "OCR_USED" in open_codes(self.session, sub.id or 0)
+            and not (sub.direction and sub.task_types),
         }
 
     def _redirect(self, sub: Submission, sender: str) -> None:
