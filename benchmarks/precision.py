@@ -273,7 +273,7 @@ def main() -> None:
     import intake
     from tracker.config import load_settings
 
-    policy = load_settings("/work/shared/samples/config.yaml").round_policy()
+    policy = load_settings(REPO / "tests" / "support" / "samples-config.yaml").round_policy()
     started = time.monotonic()
     items = corpus(set(args.formats.split(",")))
     print(f"intake from {Path(intake.__file__).parent}; corpus built in {time.monotonic() - started:.0f} s",

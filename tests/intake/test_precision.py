@@ -29,7 +29,10 @@ from intake.model import Application, Document, Recommendation
 from intake.understand import understand
 from tracker.config import load_settings
 
-POLICY = load_settings("/work/shared/samples/config.yaml").round_policy()
+# the public samples' config (cities, addresses), copied so that these run without ../shared
+SAMPLES_CONFIG = Path(__file__).resolve().parents[1] / "support" / "samples-config.yaml"
+
+POLICY = load_settings(SAMPLES_CONFIG).round_policy()
 MISSING = {"DIRECTION_MISSING", "TASK_TYPE_MISSING", "UNKNOWN_UNIT_NATURE", "OUTCOME_MISSING",
            "MULTIPLE_DIRECTIONS", "USCC_INVALID", "MISSING_APPLICATION_FORM"}  # fmt: skip
 

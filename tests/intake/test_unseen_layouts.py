@@ -7,6 +7,7 @@ send it; ``expect`` lists only what the case is about, ``has``/``lacks`` the cod
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +29,10 @@ from support.unseen import (
 from intake.understand import understand
 from tracker.config import load_settings
 
-POLICY = load_settings("/work/shared/samples/config.yaml").round_policy()
+# the public samples' config (cities, addresses), copied so that these run without ../shared
+SAMPLES_CONFIG = Path(__file__).resolve().parents[1] / "support" / "samples-config.yaml"
+
+POLICY = load_settings(SAMPLES_CONFIG).round_policy()
 UNIT = "山东云图数据科技有限公司"
 TASK = "企业数据合规管理工具研发与应用"
 
