@@ -16,7 +16,7 @@ Builds, with the test factories, a ~20-page application form (.docx), its PDF an
 The process is pinned to ``--cores`` CPUs (LibreOffice and OCR inherit the pinning;
 OCR uses as many threads). Figures go to stdout as Markdown, to
 ``benchmarks/results/inspect_throughput.json`` and, with ``--readme``, into this script's
-section at the end of ``benchmarks/README.md`` (replaced if present, nothing else touched).
+section of ``benchmarks/README.md`` (replaced if present, nothing else touched).
 """
 
 from __future__ import annotations
@@ -458,14 +458,19 @@ def markdown(corpus: dict, timing: dict, memory: dict, args) -> str:
 def write_readme(table: str) -> None:
     readme = REPO / "benchmarks" / "README.md"
     text = readme.read_text(encoding="utf-8")
-    head = text.split(README_HEADING, 1)[0].rstrip("\n")
+    head, _, rest = text.partition(README_HEADING)
+    head = head.rstrip("\n")
+    # the sections after this one stay as they are (only this one is rewritten)
+    after = rest.find("\n## ")
+    tail = rest[after:].lstrip("\n") if after >= 0 else ""
     usage = (
         "```\n.venv/bin/python benchmarks/inspect_throughput.py --repeat 3 --cores 1 --readme\n```\n\n"
         "Builds typical mails with the test factories (see the script's docstring) and runs\n"
         "`intake.understand.understand` on each in process — the code behind `jiebang inspect`\n"
         "and the service. This section is rewritten by `--readme`.\n"
     )
-    readme.write_text(f"{head}\n\n{README_HEADING}\n\n{usage}\n{table}\n", encoding="utf-8")
+    section = f"{README_HEADING}\n\n{usage}\n{table}\n"
+    readme.write_text(f"{head}\n\n{section}" + (f"\n{tail}" if tail else ""), encoding="utf-8")
 
 
 def main() -> None:
