@@ -14,9 +14,8 @@ from sqlmodel import Session, col, select
 from campaign.policy import RoundPolicy
 from notifier.models import OutboxMail
 from notifier.outbox import enqueue
-from tracker.outreach.replies import ReplySettings, open_items
+from tracker.outreach.replies import ReplySettings, ack_context, open_items
 from tracker.records.events import record
-from tracker.reports.labels import CHANNEL_LABELS, TASK_TYPE_LABELS, direction_name
 from tracker.store.tables import Submission, SubmissionVersion
 
 
@@ -35,14 +34,7 @@ def queue_corrected_notice(session: Session, policy: RoundPolicy, settings: Repl
         kind, context = "deficiency", {"reference": sub.reference, "unit": sub.unit, "items": items,
                                        "received_at": received, "deadline": policy.deadline_for(sub.channel)}
     else:
-        kind, context = "ack", {
-            "reference": sub.reference, "unit": sub.unit or "", "direction": sub.direction,
-            "direction_name": direction_name(sub.direction), "task_name": sub.task_name,
-            "task_types": [TASK_TYPE_LABELS.get(t, t) for t in sub.task_types],
-            "channel_label": CHANNEL_LABELS.get(sub.channel or "", "直报"), "city": sub.city,
-            "files": list(latest.documents) if latest else [], "received_at": received,
-            "versions": sub.versions,
-        }
+        kind, context = "ack", ack_context(session, sub, list(latest.documents) if latest else [], received)
     row = enqueue(session, kind=kind, to=to, template=kind, context=context, reference=sub.reference,
                   sender=settings.sender, dedupe_key=f"correction:{sub.reference}:{key}",
                   daily_cap=settings.daily_cap, cause=f"correction by {actor}",

@@ -171,17 +171,7 @@ class Replier:
             "deadline": self.policy.deadline_for("via_city")}, reference=None, key=f"package:{package.id}")
 
     def _ack_context(self, sub: Submission, files: list[str], received: datetime) -> dict:
-        return {
-            "reference": sub.reference, "unit": sub.unit or "", "direction": sub.direction,
-            "direction_name": direction_name(sub.direction), "task_name": sub.task_name,
-            "task_types": [TASK_TYPE_LABELS.get(t, t) for t in sub.task_types],
-            "channel_label": CHANNEL_LABELS.get(sub.channel or "", "直报"), "city": sub.city,
-            "files": files or [d.name for d in self.result.documents], "received_at": received,
-            "versions": sub.versions,
-            # a scan OCR could not fully read: say staff will check it, never that a field is missing
-            "unread_scan": "OCR_USED" in open_codes(self.session, sub.id or 0)
-            and not (sub.direction and sub.task_types),
-        }
+        return ack_context(self.session, sub, files or [d.name for d in self.result.documents], received)
 
     def _redirect(self, sub: Submission, sender: str) -> None:
         bureau = self.policy.cities[sub.unit_city]
@@ -219,3 +209,16 @@ class Replier:
         # only ever to the address on file that asked — never to a Reply-To the asker chose
         self._send("status", "status", [asker], status_context(self.session, sub),
                    reference=sub.reference, key=f"status:{sub.reference}")
+
+
+def ack_context(session: Session, sub: Submission, files: list[str], received: datetime) -> dict[str, Any]:
+    """What the acknowledgement says of *sub* (the reply to its mail, or after a correction)."""
+    return {
+        "reference": sub.reference, "unit": sub.unit or "", "direction": sub.direction,
+        "direction_name": direction_name(sub.direction), "task_name": sub.task_name,
+        "task_types": [TASK_TYPE_LABELS.get(t, t) for t in sub.task_types],
+        "channel_label": CHANNEL_LABELS.get(sub.channel or "", "直报"), "city": sub.city,
+        "files": files, "received_at": received, "versions": sub.versions,
+        # a scan OCR could not fully read: say staff will check it, never that a field is missing
+        "unread_scan": "OCR_USED" in open_codes(session, sub.id or 0) and not (sub.direction and sub.task_types),
+    }

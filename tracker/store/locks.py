@@ -43,6 +43,19 @@ def _lock_path(engine: Engine, name: str) -> Path:
 
 
 @contextmanager
+def _file_lock(engine: Engine, name: str) -> Iterator[None]:
+    """An exclusive lock file beside an SQLite database, held for the ``with`` block."""
+    path = _lock_path(engine, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
 def migration_lock(engine: Engine) -> Iterator[None]:
     """Around the whole migration transaction: a file lock beside an SQLite database.
 
@@ -52,14 +65,8 @@ def migration_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         yield
         return
-    path = _lock_path(engine, "migrations")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with _file_lock(engine, "migrations"):
+        yield
 
 
 def lock_migrations(conn: Connection) -> None:
@@ -83,14 +90,8 @@ def records_lock(session: Session) -> Iterator[None]:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("records")})
         yield
         return
-    path = _lock_path(engine, "records")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with _file_lock(engine, "records"):
+        yield
 
 
 class Leadership:
