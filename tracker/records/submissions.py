@@ -90,7 +90,23 @@ def _find(session: Session, policy: RoundPolicy, result: Understanding, app: App
             Submission.direction == (app.direction or 0),
         )
     ).first()
-    return found or overrides.corrected_from(session, policy.code, key, app.direction or 0)
+    return (found or overrides.corrected_from(session, policy.code, key, app.direction or 0)
+            or _direction_unknown_on_one_side(session, policy, key, app.direction or 0))
+
+
+def _direction_unknown_on_one_side(session: Session, policy: RoundPolicy, key: str, direction: int
+                                   ) -> Submission | None:
+    """The same lead unit's application where one of the two readings lacks the direction.
+
+    A scan OCR could not read the ticks of is recorded without a direction (0); the Word
+    copy sent later names it. They are one application, not one lead unit in two
+    directions (which would be a DUPLICATE_LEAD notice to the applicant). A reading
+    without a direction goes to the lead unit's latest submission.
+    """
+    mine = select(Submission).where(Submission.round_code == policy.code, Submission.lead_key == key)
+    if direction:
+        return session.exec(mine.where(Submission.direction == 0)).first()
+    return session.exec(mine.order_by(col(Submission.updated_at).desc())).first()
 
 
 def _codes_for(result: Understanding, index: int) -> list[Deficiency]:
@@ -195,7 +211,8 @@ def _apply_application(session: Session, msg: StoredMessage, result: Understandi
                                               submission=held, application=index, city=result.city))
             return
     if sub is None:
-        sub = Submission(round_code=policy.code, reference=next_reference(session, policy.code), lead_key=key)
+        sub = Submission(round_code=policy.code, reference=next_reference(session, policy.code), lead_key=key,
+                         direction=app.direction or 0)
         session.add(sub)
         session.flush()
         record(session, "submission_created", submission=sub, message=msg, detail=sub.reference)
