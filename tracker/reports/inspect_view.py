@@ -7,9 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from intake.model import Understanding
-from tracker.reports.labels import TASK_TYPE_LABELS, direction_name
-
-NATURE_LABELS = {"central": "中央驻鲁", "provincial": "省属", "other": "其他"}
+from tracker.reports.labels import NATURE_LABELS, TASK_TYPE_LABELS, direction_name
 
 
 def _direction(value: int | None) -> str:

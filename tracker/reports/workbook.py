@@ -33,6 +33,7 @@ from tracker.reports.labels import (
     INTENT_LABELS,
     MAIL_KIND_LABELS,
     MAIL_STATE_LABELS,
+    NATURE_LABELS,
     STATE_LABELS,
     STATUS_LABELS,
     TASK_TYPE_LABELS,
@@ -50,7 +51,6 @@ from tracker.store.tables import (
 
 TABLE_COLUMNS = ("序号", "榜单方向", "推荐顺序", "揭榜单位", "联合单位", "揭榜任务名称", "任务类别", "联系人", "联系电话")
 TABLE_WIDTHS = (6, 20, 9, 30, 30, 40, 16, 10, 15)  # as in the notice's .xlsx form
-NATURE_LABELS = {"central": "中央驻鲁", "provincial": "省属", "other": "其他"}
 SUBMISSION_COLUMNS = ("受理编号", "揭榜单位", "统一社会信用代码", "单位性质", "注册地", "榜单方向", "揭榜任务名称",
                       "任务类别", "联合单位", "报送渠道", "推荐城市", "状态", "版本数", "逾期", "未解决问题",
                       "联系邮箱", "首次收到", "最近收到")
