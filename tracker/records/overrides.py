@@ -112,13 +112,11 @@ def standing(session: Session, sub: Submission) -> dict[str, FieldOverride]:
 def corrected_from(session: Session, round_code: str, lead_key: str, direction: int) -> Submission | None:
     """The lead unit's submission whose direction staff corrected away from *direction*:
     the applicant's next mail, still naming the old direction, belongs to it."""
-    stmt = (select(Submission).join(FieldOverride, col(FieldOverride.submission_id) == Submission.id)
+    stmt = (select(Submission, FieldOverride).join(FieldOverride, col(FieldOverride.submission_id) == Submission.id)
             .where(Submission.round_code == round_code, Submission.lead_key == lead_key,
                    FieldOverride.field == "direction").order_by(col(FieldOverride.id).desc()))
-    for sub in session.exec(stmt).all():
-        if any(o.field == "direction" and o.old_value == direction for o in history(session, sub)):
-            return sub
-    return None
+    # the old value is JSON: compared here rather than in SQL (the same on SQLite and PostgreSQL)
+    return next((sub for sub, override in session.exec(stmt).all() if override.old_value == direction), None)
 
 
 # --- correcting ----------------------------------------------------------------------------------
