@@ -117,11 +117,11 @@ class Service:
     def cycle(self, *, understand: bool = True) -> CycleReport:
         with self._lock:
             try:
-                if understand and self.processes:
-                    # workers load their OCR models (~1 s) while the mailbox is read
-                    self.understander.start()
+                # workers load their OCR models (~1 s) while the rest of the mailbox is read,
+                # and only when there is mail: an empty `run --once` starts none
+                starts = self.understander.start if understand and self.processes else None
                 with self._poll_lock:
-                    poll = self._poll()
+                    poll = self._poll(on_mail=starts)
                 process = self._process() if understand and self.processes else ProcessReport()
             finally:
                 if not self._serving:  # one-off cycles (run --once, tools) leave no workers or locks
@@ -185,7 +185,7 @@ class Service:
     def processes(self) -> bool:
         return self.role in ("all", "worker")
 
-    def _poll(self) -> PollReport:
+    def _poll(self, on_mail: Callable[[], None] | None = None) -> PollReport:
         if not self.polls or not self._backoff.ready():
             return PollReport()
         if not self.leadership.acquire():
@@ -193,7 +193,7 @@ class Service:
             return PollReport()
         reused = self._mailbox is not None
         try:
-            report = self._poll_with_connection()
+            report = self._poll_with_connection(on_mail)
         except MailboxUnavailable as exc:
             self._drop_mailbox()
             if not reused:
@@ -201,7 +201,7 @@ class Service:
             # a connection kept since the last cycle may simply have timed out on the
             # server's side: one immediate retry on a fresh one before backing off
             try:
-                report = self._poll_with_connection()
+                report = self._poll_with_connection(on_mail)
             except SourceError as again:
                 return self._poll_failed(again)
         except SourceError as exc:
@@ -211,13 +211,13 @@ class Service:
             log.info("poll: %d fetched, %d new, %d already stored", report.fetched, report.new, report.duplicates)
         return report
 
-    def _poll_with_connection(self) -> PollReport:
+    def _poll_with_connection(self, on_mail: Callable[[], None] | None = None) -> PollReport:
         if self._mailbox is None:
             self._mailbox = self.app.new_mailbox()
             self._mailbox.connect()
         return poll_once(
             self.app.engine, self.app.blobs, self._mailbox, self.app.folders,
-            limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop,
+            limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop, on_mail=on_mail,
         )
 
     def _poll_failed(self, exc: Exception) -> PollReport:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -39,8 +40,13 @@ def poll_once(
     *,
     limit: int,
     stop: threading.Event | None = None,
+    on_mail: Callable[[], None] | None = None,
 ) -> PollReport:
-    """Fetch at most ``limit`` new messages; each is committed before it is acknowledged."""
+    """Fetch at most ``limit`` new messages; each is committed before it is acknowledged.
+
+    *on_mail* is called once, when the first new message arrives (the service starts its
+    workers then, so they warm up while the rest is fetched, and not when there is none).
+    """
     report = PollReport()
     for folder in folders:
         state = mailbox.select(folder)
@@ -49,6 +55,9 @@ def poll_once(
         pending_bytes = 0
         try:
             for fetched in mailbox.fetch_new(folder, after_uid=after, limit=limit - report.fetched):
+                if on_mail is not None:
+                    on_mail()
+                    on_mail = None
                 batch.append(fetched)
                 pending_bytes += fetched.size if fetched.raw is not None else 0
                 if len(batch) >= BATCH_MESSAGES or pending_bytes >= BATCH_BYTES:
