@@ -19,6 +19,7 @@ answers, before the answer is recorded) and yields what happened to each:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -223,6 +224,10 @@ class WorkerPool:
         When *stop* turns true no new task is handed out; those already running finish.
         """
         queue = iter(tasks)
+        first = next(queue, None)
+        if first is None:
+            return  # nothing to do: no worker is started for it
+        queue = itertools.chain([first], queue)
         exhausted = False
 
         def refill() -> None:
