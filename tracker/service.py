@@ -27,7 +27,7 @@ from notifier.sender import SendReport
 from tracker.app import App
 from tracker.outreach.reminders import queue_reminders
 from tracker.pipeline.poller import PollReport, poll_once
-from tracker.pipeline.processing import InProcess, ProcessReport, process_pending
+from tracker.pipeline.processing import Feed, InProcess, ProcessReport, process_pending
 from tracker.pipeline.workers import WorkerPool
 from tracker.store.locks import Leadership
 
@@ -117,16 +117,37 @@ class Service:
     def cycle(self, *, understand: bool = True) -> CycleReport:
         with self._lock:
             try:
-                # workers load their OCR models (~1 s) while the rest of the mailbox is read,
-                # and only when there is mail: an empty `run --once` starts none
-                starts = self.understander.start if understand and self.processes else None
-                with self._poll_lock:
-                    poll = self._poll(on_mail=starts)
-                process = self._process() if understand and self.processes else ProcessReport()
+                if not (understand and self.processes):
+                    with self._poll_lock:
+                        return CycleReport(poll=self._poll(), process=ProcessReport())
+                # store and understand at once: each batch, once committed, goes to the
+                # workers while the next is fetched (they start with the first message, so an
+                # empty `run --once` starts none)
+                feed = Feed()
+                polled: list[PollReport] = []
+                failed: list[BaseException] = []
+
+                def fetch() -> None:
+                    try:
+                        with self._poll_lock:
+                            polled.append(self._poll(on_batch=feed.stored))
+                    except BaseException as exc:  # raised again in the caller's thread
+                        failed.append(exc)
+                    finally:
+                        feed.close()
+
+                fetcher = threading.Thread(target=fetch, name="jiebang-fetch", daemon=True)
+                fetcher.start()
+                try:
+                    process = self._process(feed=feed)
+                finally:
+                    fetcher.join()
+                if failed:
+                    raise failed[0]
+                return CycleReport(poll=polled[0] if polled else PollReport(), process=process)
             finally:
                 if not self._serving:  # one-off cycles (run --once, tools) leave no workers or locks
                     self.close()
-            return CycleReport(poll=poll, process=process)
 
     def process(self) -> ProcessReport:
         """Understand mail stored by other means (`ingest`, `requeue`, another process's poller)."""
@@ -137,13 +158,18 @@ class Service:
         finally:
             self._lock.release()
 
-    def _process(self) -> ProcessReport:
+    def _process(self, feed: Feed | None = None) -> ProcessReport:
         p = self.app.settings.processing
         # while serving, each answer leaves as soon as its mail is recorded: the first sender
         # does not wait for the last sender's OCR
         wake = (lambda: self.wake("outbox")) if self._serving else None
-        report = process_pending(self.app.engine, self.app.blobs, self.understander, apply=self.app.applier,
-                                 stop=self.stop, max_attempts=p.max_attempts, on_settled=wake)
+        understander = self.understander
+        # two messages claimed per worker in one commit: a worker that finishes finds its
+        # next message waiting (claims are released again if the run stops early)
+        batch = 2 * understander.size if isinstance(understander, WorkerPool) else 1
+        report = process_pending(self.app.engine, self.app.blobs, understander, apply=self.app.applier,
+                                 stop=self.stop, max_attempts=p.max_attempts, on_settled=wake,
+                                 claim_batch=batch, feed=feed)
         if report.processed or report.quarantined or report.retried:
             log.info("processed %d, quarantined %d, to retry %d", report.processed, report.quarantined,
                      report.retried)
@@ -185,7 +211,7 @@ class Service:
     def processes(self) -> bool:
         return self.role in ("all", "worker")
 
-    def _poll(self, on_mail: Callable[[], None] | None = None) -> PollReport:
+    def _poll(self, on_batch: Callable[[], None] | None = None) -> PollReport:
         if not self.polls or not self._backoff.ready():
             return PollReport()
         if not self.leadership.acquire():
@@ -193,7 +219,7 @@ class Service:
             return PollReport()
         reused = self._mailbox is not None
         try:
-            report = self._poll_with_connection(on_mail)
+            report = self._poll_with_connection(on_batch)
         except MailboxUnavailable as exc:
             self._drop_mailbox()
             if not reused:
@@ -201,7 +227,7 @@ class Service:
             # a connection kept since the last cycle may simply have timed out on the
             # server's side: one immediate retry on a fresh one before backing off
             try:
-                report = self._poll_with_connection(on_mail)
+                report = self._poll_with_connection(on_batch)
             except SourceError as again:
                 return self._poll_failed(again)
         except SourceError as exc:
@@ -211,13 +237,13 @@ class Service:
             log.info("poll: %d fetched, %d new, %d already stored", report.fetched, report.new, report.duplicates)
         return report
 
-    def _poll_with_connection(self, on_mail: Callable[[], None] | None = None) -> PollReport:
+    def _poll_with_connection(self, on_batch: Callable[[], None] | None = None) -> PollReport:
         if self._mailbox is None:
             self._mailbox = self.app.new_mailbox()
             self._mailbox.connect()
         return poll_once(
             self.app.engine, self.app.blobs, self._mailbox, self.app.folders,
-            limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop, on_mail=on_mail,
+            limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop, on_batch=on_batch,
         )
 
     def _poll_failed(self, exc: Exception) -> PollReport:

@@ -40,12 +40,12 @@ def poll_once(
     *,
     limit: int,
     stop: threading.Event | None = None,
-    on_mail: Callable[[], None] | None = None,
+    on_batch: Callable[[], None] | None = None,
 ) -> PollReport:
     """Fetch at most ``limit`` new messages; each is committed before it is acknowledged.
 
-    *on_mail* is called once, when the first new message arrives (the service starts its
-    workers then, so they warm up while the rest is fetched, and not when there is none).
+    *on_batch* is called after each committed batch (processing in another thread takes
+    the batch's messages while the next one is fetched).
     """
     report = PollReport()
     for folder in folders:
@@ -55,20 +55,21 @@ def poll_once(
         pending_bytes = 0
         try:
             for fetched in mailbox.fetch_new(folder, after_uid=after, limit=limit - report.fetched):
-                if on_mail is not None:
-                    on_mail()
-                    on_mail = None
                 batch.append(fetched)
                 pending_bytes += fetched.size if fetched.raw is not None else 0
                 if len(batch) >= BATCH_MESSAGES or pending_bytes >= BATCH_BYTES:
                     _commit_and_ack(engine, blobs, mailbox, batch, report)
                     batch, pending_bytes = [], 0
+                    if on_batch is not None:
+                        on_batch()
                 if stop is not None and stop.is_set():
                     break
         finally:
             # what was fetched before a dropped connection is still committed
             if batch:
                 _commit_and_ack(engine, blobs, mailbox, batch, report)
+                if on_batch is not None:
+                    on_batch()
         if report.fetched >= limit or (stop is not None and stop.is_set()):
             break
     return report

@@ -49,6 +49,8 @@ Applier = Callable[[Session, StoredMessage, Understanding], None]
 LEASE = timedelta(minutes=15)
 # hand-outs without any outcome (the whole process died meanwhile) also end in quarantine
 EXTRA_UNATTRIBUTED_ATTEMPTS = 5
+# how long the queue waits for a poll's next batch before letting the pool collect results
+_FEED_WAIT = 0.05
 
 
 class Understander(Protocol):
@@ -56,7 +58,7 @@ class Understander(Protocol):
 
     def start(self) -> None: ...
 
-    def run(self, tasks: Iterable[Task], *, stop: Callable[[], bool] = ...) -> Iterator[tuple[Task, Outcome]]: ...
+    def run(self, tasks: Iterable[Task | None], *, stop: Callable[[], bool] = ...) -> Iterator[tuple[Task, Outcome]]: ...
 
 
 @dataclass
@@ -77,11 +79,13 @@ class InProcess:
     def close(self) -> None:
         """Nothing to stop (the same interface as a worker pool)."""
 
-    def run(self, tasks: Iterable[Task], *, stop: Callable[[], bool] = lambda: False
+    def run(self, tasks: Iterable[Task | None], *, stop: Callable[[], bool] = lambda: False
             ) -> Iterator[tuple[Task, Outcome]]:
         for task in tasks:
             if stop():
                 return
+            if task is None:  # nothing ready yet (the queue waited for the poller)
+                continue
             try:
                 result = self.analyse(task.blob.read_bytes(), task.received_at, **(
                     {"as_city": task.as_city} if task.as_city else {}))
@@ -120,32 +124,113 @@ def _claim_is_stale(row: StoredMessage, now: datetime) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Row:
+    """What claiming needs of a queued message (read before its session ends)."""
+
+    id: int
+    attempts: int
+    deaths: int
+    error: str | None
+    raw_sha256: str | None
+    received_at: datetime | None
+    as_city: str | None
+
+    @classmethod
+    def of(cls, m: StoredMessage) -> _Row:
+        return cls(m.id or 0, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city)
+
+
 @dataclass
 class _Claimed:
     task: Task
     attempts: int  # the value this claim set: only this claim may finish the message
 
 
+class Feed:
+    """Mail still being stored while the queue is processed (a poll in another thread).
+
+    The poller calls :meth:`stored` after each committed batch and :meth:`close` when it
+    is done; the queue, finding nothing to claim, waits a moment for the next batch
+    instead of ending the run, so understanding starts with the first batch, not after
+    the last.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._batches = 0
+        self._seen = 0
+        self._open = True
+
+    def stored(self) -> None:
+        with self._cond:
+            self._batches += 1
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._open = False
+            self._cond.notify_all()
+
+    def more(self, timeout: float) -> bool | None:
+        """True: a batch was stored since the last look; False: none will come; None: not yet."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._batches != self._seen or not self._open, timeout)
+            if self._batches != self._seen:
+                self._seen = self._batches
+                return True
+            return None if self._open else False
+
+
 class _Queue:
-    """Claims messages one at a time, as workers become free."""
+    """Claims messages a few at a time (one commit), hands them out as workers ask.
+
+    Yields ``None`` when nothing is claimable *yet* (a :class:`Feed` is still storing):
+    the pool goes on collecting results and asks again.
+    """
 
     def __init__(self, engine: Engine, blobs: BlobStore, limit: int, max_attempts: int,
-                 report: ProcessReport) -> None:
+                 report: ProcessReport, *, batch: int = 1, feed: Feed | None = None) -> None:
         self.engine, self.blobs, self.limit, self.max_attempts = engine, blobs, limit, max_attempts
-        self.report = report
+        self.report, self.batch, self.feed = report, max(1, batch), feed
         self.claims: dict[int, _Claimed] = {}
         self.me = claimant()
+        self._ahead: list[_Claimed] = []  # claimed, not handed out yet
+        self._handed = 0
 
-    def tasks(self) -> Iterator[Task]:
+    def tasks(self) -> Iterator[Task | None]:
         """Claim the next free message each time a worker asks for one."""
-        for _ in range(self.limit):
-            claimed = self._claim_next()
-            if claimed is None:
-                return
+        while self._handed < self.limit:
+            if not self._ahead:
+                self._ahead = self._claim_some(min(self.batch, self.limit - self._handed))
+            if not self._ahead:
+                more = self.feed.more(_FEED_WAIT) if self.feed is not None else False
+                if more is False:
+                    return
+                if more is None:
+                    yield None  # nothing yet: the caller collects results and asks again
+                continue
+            claimed = self._ahead.pop(0)
             self.claims[claimed.task.pk] = claimed
+            self._handed += 1
             yield claimed.task
 
-    def _claim_next(self) -> _Claimed | None:
+    def release_unused(self) -> None:
+        """Give back what was claimed but never handed out (a stop, or the run's limit)."""
+        ahead, self._ahead = self._ahead, []
+        if not ahead:
+            return
+        with Session(self.engine) as session:
+            for claimed in ahead:
+                session.execute(
+                    update(StoredMessage)
+                    .where(col(StoredMessage.id) == claimed.task.pk, col(StoredMessage.state) == MessageState.stored,
+                           col(StoredMessage.attempts) == claimed.attempts)
+                    .values(attempts=claimed.attempts - 1, claimed_by=None, claimed_at=None)
+                )
+            session.commit()
+
+    def _claim_some(self, wanted: int) -> list[_Claimed]:
         # several processes share the queue: on PostgreSQL each locks the rows it looks at
         # with SKIP LOCKED, so N workers never wait on one row; SQLite serialises writers
         while True:
@@ -155,44 +240,59 @@ class _Queue:
                 if self.engine.dialect.name == "postgresql":
                     stmt = stmt.with_for_update(skip_locked=True)
                 now = utcnow()
-                free = [(m.id, m.attempts) for m in session.exec(stmt).all()
-                        if m.id is not None and _claim_is_stale(m, now)]
+                free = [_Row.of(m) for m in session.exec(stmt).all() if m.id is not None and _claim_is_stale(m, now)]
                 session.rollback()
             if not free:
-                return None
-            for pk, seen in free:
-                claimed = self._claim(pk, seen)
-                if claimed is not None:
-                    return claimed
-            # every candidate was taken meanwhile or settled: look again
+                return []
+            claimed = self._claim_rows(free[:wanted])
+            if claimed:
+                return claimed
+            # every candidate was taken meanwhile, settled or given up on: look again
+
+    def _claim_rows(self, rows: list[_Row]) -> list[_Claimed]:
+        """Claim *rows* in one transaction; those another claimant changed meanwhile are skipped."""
+        claimed: list[_Claimed] = []
+        worn = [m for m in rows if m.deaths >= self.max_attempts
+                or m.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS]
+        worn_ids = {m.id for m in worn}
+        for msg in worn:
+            why = msg.error or "the process stopped while understanding it"
+            if _quarantine(self.engine, msg.id, msg.attempts, f"gave up after {msg.attempts} attempts: {why}"):
+                self.report.quarantined += 1
+        with Session(self.engine, expire_on_commit=False) as session:
+            now = utcnow()
+            for msg in rows:
+                if msg.id in worn_ids:
+                    continue
+                taken = session.execute(
+                    update(StoredMessage)
+                    .where(col(StoredMessage.id) == msg.id, col(StoredMessage.state) == MessageState.stored,
+                           col(StoredMessage.attempts) == msg.attempts)
+                    .values(attempts=msg.attempts + 1, claimed_by=self.me, claimed_at=now)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(_Claimed(Task(msg.id, self.blobs.path_for(msg.raw_sha256 or "0" * 64),
+                                                 msg.received_at, msg.as_city), msg.attempts + 1))
+            session.commit()
+        kept = []
+        for c in claimed:
+            digest = next(m.raw_sha256 for m in rows if m.id == c.task.pk)
+            if not digest or not c.task.blob.is_file():
+                _quarantine(self.engine, c.task.pk, c.attempts, BlobMissing(digest or "no raw bytes"))
+                self.report.quarantined += 1
+                continue
+            kept.append(c)
+        return kept
 
     def _claim(self, pk: int, seen: int) -> _Claimed | None:
+        """Claim one given message (`jiebang ingest`)."""
         with Session(self.engine, expire_on_commit=False) as session:
             msg = session.get(StoredMessage, pk)
             if msg is None or msg.state != MessageState.stored or msg.attempts != seen:
                 return None  # another worker got there first
-            if msg.deaths >= self.max_attempts or msg.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS:
-                why = msg.error or "the process stopped while understanding it"
-                _finish_quarantine(session, pk, seen, f"gave up after {msg.attempts} attempts: {why}")
-                self.report.quarantined += 1
-                return None
-            taken = session.execute(
-                update(StoredMessage)
-                .where(col(StoredMessage.id) == pk, col(StoredMessage.state) == MessageState.stored,
-                       col(StoredMessage.attempts) == seen)
-                .values(attempts=seen + 1, claimed_by=self.me, claimed_at=utcnow())
-            )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
-                session.rollback()
-                return None
-            session.commit()
-            received_at, digest, as_city = msg.received_at, msg.raw_sha256, msg.as_city
-        blob = self.blobs.path_for(digest or "0" * 64)
-        if not digest or not blob.is_file():
-            _quarantine(self.engine, pk, seen + 1, BlobMissing(digest or "no raw bytes"))
-            self.report.quarantined += 1
-            return None
-        return _Claimed(Task(pk, blob, received_at, as_city), seen + 1)
+            row = _Row.of(msg)
+        claimed = self._claim_rows([row])
+        return claimed[0] if claimed else None
 
 
 def process_pending(
@@ -205,11 +305,15 @@ def process_pending(
     limit: int = 1000,
     max_attempts: int = 3,
     on_settled: Callable[[], None] | None = None,
+    claim_batch: int = 1,
+    feed: Feed | None = None,
 ) -> ProcessReport:
     """Understand and apply every stored message (up to *limit*), oldest first.
 
     *on_settled* is called after each message is committed (the service wakes its
-    outbox job: an answer leaves while later mail is still being read).
+    outbox job: an answer leaves while later mail is still being read). *claim_batch*
+    messages are claimed in one transaction (a worker finishing one finds the next
+    already claimed). With a *feed*, the run goes on until the feed is closed.
     """
     report = ProcessReport()
     if not hasattr(understander, "run"):
@@ -219,18 +323,21 @@ def process_pending(
     # number of times, so one cycle leaves nothing pending that it could settle
     for _ in range(max_attempts + 1):
         retried = report.retried
-        queue = _Queue(engine, blobs, limit, max_attempts, report)
-        for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
-            claimed = queue.claims.pop(task.pk)
-            state = _settle(engine, claimed, outcome, apply, max_attempts)
-            if on_settled is not None and state is not None:
-                on_settled()
-            if state == MessageState.processed:
-                report.processed += 1
-            elif state == MessageState.quarantined:
-                report.quarantined += 1
-            elif state == MessageState.stored:
-                report.retried += 1
+        queue = _Queue(engine, blobs, limit, max_attempts, report, batch=claim_batch, feed=feed)
+        try:
+            for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
+                claimed = queue.claims.pop(task.pk)
+                state = _settle(engine, claimed, outcome, apply, max_attempts)
+                if on_settled is not None and state is not None:
+                    on_settled()
+                if state == MessageState.processed:
+                    report.processed += 1
+                elif state == MessageState.quarantined:
+                    report.quarantined += 1
+                elif state == MessageState.stored:
+                    report.retried += 1
+        finally:
+            queue.release_unused()
         if report.retried == retried or stopping():
             break
     return report

@@ -43,6 +43,7 @@ log = logging.getLogger("jiebang.workers")
 
 MiB = 1024 * 1024
 _POLL = 0.05  # seconds between memory and clock checks of busy workers
+_END = object()  # the task iterator is exhausted (None only means: nothing yet)
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,9 @@ class WorkerPool:
             self._spawn()
 
     def close(self) -> None:
-        if self._workers:  # what operators size processing.worker_memory_mb by
-            log.info("workers: %d started, %d died, largest resident size %.0f MB", self.stats.started,
-                     self.stats.died, self.stats.peak_rss / MiB)
+        if self._workers:  # what operators size processing.worker_memory_mb (and the pool) by
+            log.info("workers: %d started, %d died, largest resident size %.0f MB, CPU %.1f s (live workers)",
+                     self.stats.started, self.stats.died, self.stats.peak_rss / MiB, self._cpu_seconds())
         for w in self._workers:
             try:
                 w.conn.send(None)
@@ -193,6 +194,17 @@ class WorkerPool:
                 w.process.join(1)
             w.conn.close()
         self._workers.clear()
+
+    def _cpu_seconds(self) -> float:
+        total = 0.0
+        for w in self._workers:
+            try:
+                times = w.ps.cpu_times() if w.ps is not None else None
+            except psutil.Error:
+                continue
+            if times is not None:
+                total += times.user + times.system
+        return total
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
@@ -213,7 +225,7 @@ class WorkerPool:
         self._workers.remove(worker)
 
     # work ----------------------------------------------------------------------------------
-    def run(self, tasks: Iterable[Task], *, stop: Callable[[], bool] = lambda: False
+    def run(self, tasks: Iterable[Task | None], *, stop: Callable[[], bool] = lambda: False
             ) -> Iterator[tuple[Task, Outcome]]:
         """Understand every task (one per idle worker); yield each as it finishes.
 
@@ -221,11 +233,16 @@ class WorkerPool:
         caller records the result while the worker already reads the next message, so
         one worker never waits for the database (the two overlap).
 
+        *tasks* may yield ``None``: nothing to hand out yet (mail is still being stored);
+        the pool collects what finishes meanwhile and asks again.
+
         When *stop* turns true no new task is handed out; those already running finish.
         """
         queue = iter(tasks)
-        first = next(queue, None)
-        if first is None:
+        first = next(queue, _END)
+        while first is None and not stop():  # no worker starts before there is work
+            first = next(queue, _END)
+        if first is _END or first is None:
             return  # nothing to do: no worker is started for it
         queue = itertools.chain([first], queue)
         exhausted = False
@@ -238,11 +255,13 @@ class WorkerPool:
                 return
             for worker in self._workers:
                 if worker.ready and worker.task is None:
-                    task = next(queue, None)
-                    if task is None:
+                    task = next(queue, _END)
+                    if task is _END:
                         exhausted = True
                         return
-                    self._hand_out(worker, task)
+                    if task is None:
+                        return  # not yet: ask again after the next collection
+                    self._hand_out(worker, task)  # type: ignore[arg-type]
 
         while True:
             refill()
