@@ -123,6 +123,8 @@ class Service:
                 # store and understand at once: each batch, once committed, goes to the
                 # workers while the next is fetched (they start with the first message, so an
                 # empty `run --once` starts none)
+                if isinstance(self.understander, WorkerPool):
+                    self.understander.prepare()
                 feed = Feed()
                 polled: list[PollReport] = []
                 failed: list[BaseException] = []
@@ -163,13 +165,8 @@ class Service:
         # while serving, each answer leaves as soon as its mail is recorded: the first sender
         # does not wait for the last sender's OCR
         wake = (lambda: self.wake("outbox")) if self._serving else None
-        understander = self.understander
-        # two messages claimed per worker in one commit: a worker that finishes finds its
-        # next message waiting (claims are released again if the run stops early)
-        batch = 2 * understander.size if isinstance(understander, WorkerPool) else 1
-        report = process_pending(self.app.engine, self.app.blobs, understander, apply=self.app.applier,
-                                 stop=self.stop, max_attempts=p.max_attempts, on_settled=wake,
-                                 claim_batch=batch, feed=feed)
+        report = process_pending(self.app.engine, self.app.blobs, self.understander, apply=self.app.applier,
+                                 stop=self.stop, max_attempts=p.max_attempts, on_settled=wake, feed=feed)
         if report.processed or report.quarantined or report.retried:
             log.info("processed %d, quarantined %d, to retry %d", report.processed, report.quarantined,
                      report.retried)

@@ -28,10 +28,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import psutil
 from sqlalchemy import Engine, update
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from intake.model import Understanding
@@ -49,6 +51,7 @@ Applier = Callable[[Session, StoredMessage, Understanding], None]
 LEASE = timedelta(minutes=15)
 # hand-outs without any outcome (the whole process died meanwhile) also end in quarantine
 EXTRA_UNATTRIBUTED_ATTEMPTS = 5
+_DONE = object()
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
 
@@ -81,11 +84,14 @@ class InProcess:
 
     def run(self, tasks: Iterable[Task | None], *, stop: Callable[[], bool] = lambda: False
             ) -> Iterator[tuple[Task, Outcome]]:
-        for task in tasks:
-            if stop():
+        queue = iter(tasks)
+        while not stop():  # asked before taking a task: a task taken is a claim spent
+            task = next(queue, _DONE)
+            if task is _DONE:
                 return
             if task is None:  # nothing ready yet (the queue waited for the poller)
                 continue
+            assert isinstance(task, Task)
             try:
                 result = self.analyse(task.blob.read_bytes(), task.received_at, **(
                     {"as_city": task.as_city} if task.as_city else {}))
@@ -111,7 +117,7 @@ def claimant() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _claim_is_stale(row: StoredMessage, now: datetime) -> bool:
+def _claim_is_stale(row: Any, now: datetime) -> bool:
     """A claim nobody is working on: expired, or its process on this host is gone."""
     if row.claimed_at is None or row.claimed_by is None:
         return True
@@ -183,74 +189,64 @@ class Feed:
 
 
 class _Queue:
-    """Claims messages a few at a time (one commit), hands them out as workers ask.
+    """Claims one message each time a worker asks for one.
+
+    A claim counts an attempt, so it is taken only when the message is handed out: a
+    process killed with messages claimed *ahead* would count attempts for mail it never
+    tried (after a few such kills, good mail would be given up on).
 
     Yields ``None`` when nothing is claimable *yet* (a :class:`Feed` is still storing):
     the pool goes on collecting results and asks again.
     """
 
     def __init__(self, engine: Engine, blobs: BlobStore, limit: int, max_attempts: int,
-                 report: ProcessReport, *, batch: int = 1, feed: Feed | None = None) -> None:
+                 report: ProcessReport, *, feed: Feed | None = None) -> None:
         self.engine, self.blobs, self.limit, self.max_attempts = engine, blobs, limit, max_attempts
-        self.report, self.batch, self.feed = report, max(1, batch), feed
+        self.report, self.feed = report, feed
         self.claims: dict[int, _Claimed] = {}
         self.me = claimant()
-        self._ahead: list[_Claimed] = []  # claimed, not handed out yet
-        self._handed = 0
 
     def tasks(self) -> Iterator[Task | None]:
         """Claim the next free message each time a worker asks for one."""
-        while self._handed < self.limit:
-            if not self._ahead:
-                self._ahead = self._claim_some(min(self.batch, self.limit - self._handed))
-            if not self._ahead:
+        handed = 0
+        while handed < self.limit:
+            claimed = self._claim_next()
+            if claimed is None:
                 more = self.feed.more(_FEED_WAIT) if self.feed is not None else False
                 if more is False:
                     return
                 if more is None:
                     yield None  # nothing yet: the caller collects results and asks again
                 continue
-            claimed = self._ahead.pop(0)
             self.claims[claimed.task.pk] = claimed
-            self._handed += 1
+            handed += 1
             yield claimed.task
 
-    def release_unused(self) -> None:
-        """Give back what was claimed but never handed out (a stop, or the run's limit)."""
-        ahead, self._ahead = self._ahead, []
-        if not ahead:
-            return
-        with Session(self.engine) as session:
-            for claimed in ahead:
-                session.execute(
-                    update(StoredMessage)
-                    .where(col(StoredMessage.id) == claimed.task.pk, col(StoredMessage.state) == MessageState.stored,
-                           col(StoredMessage.attempts) == claimed.attempts)
-                    .values(attempts=claimed.attempts - 1, claimed_by=None, claimed_at=None)
-                )
-            session.commit()
-
-    def _claim_some(self, wanted: int) -> list[_Claimed]:
+    def _claim_next(self) -> _Claimed | None:
         # several processes share the queue: on PostgreSQL each locks the rows it looks at
         # with SKIP LOCKED, so N workers never wait on one row; SQLite serialises writers
         while True:
-            with Session(self.engine, expire_on_commit=False) as session:
-                stmt = (select(StoredMessage).where(StoredMessage.state == MessageState.stored)
-                        .order_by(col(StoredMessage.id)).limit(20))
-                if self.engine.dialect.name == "postgresql":
-                    stmt = stmt.with_for_update(skip_locked=True)
+            m = StoredMessage.__table__.c  # type: ignore[attr-defined]
+            stmt = (sa_select(m.id, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city,
+                              m.claimed_at, m.claimed_by)
+                    .where(m.state == MessageState.stored).order_by(m.id).limit(20))
+            if self.engine.dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            with self.engine.connect() as conn:  # plain rows, not ORM objects (a third of the cost)
                 now = utcnow()
-                free = [_Row.of(m) for m in session.exec(stmt).all() if m.id is not None and _claim_is_stale(m, now)]
-                session.rollback()
+                free = [_Row(r.id, r.attempts, r.deaths, r.error, r.raw_sha256, r.received_at, r.as_city)
+                        for r in conn.execute(stmt) if _claim_is_stale(r, now)]
+                conn.rollback()
             if not free:
-                return []
-            claimed = self._claim_rows(free[:wanted])
-            if claimed:
-                return claimed
+                return None
+            for row in free:
+                claimed = self._claim_rows([row])
+                if claimed:
+                    return claimed[0]
             # every candidate was taken meanwhile, settled or given up on: look again
 
     def _claim_rows(self, rows: list[_Row]) -> list[_Claimed]:
-        """Claim *rows* in one transaction; those another claimant changed meanwhile are skipped."""
+        """Claim *rows* (one commit); those another claimant changed meanwhile are skipped."""
         claimed: list[_Claimed] = []
         worn = [m for m in rows if m.deaths >= self.max_attempts
                 or m.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS]
@@ -259,21 +255,20 @@ class _Queue:
             why = msg.error or "the process stopped while understanding it"
             if _quarantine(self.engine, msg.id, msg.attempts, f"gave up after {msg.attempts} attempts: {why}"):
                 self.report.quarantined += 1
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self.engine.begin() as conn:
             now = utcnow()
+            m = StoredMessage.__table__.c  # type: ignore[attr-defined]
             for msg in rows:
                 if msg.id in worn_ids:
                     continue
-                taken = session.execute(
-                    update(StoredMessage)
-                    .where(col(StoredMessage.id) == msg.id, col(StoredMessage.state) == MessageState.stored,
-                           col(StoredMessage.attempts) == msg.attempts)
+                taken = conn.execute(
+                    sa_update(StoredMessage.__table__)  # type: ignore[arg-type]
+                    .where(m.id == msg.id, m.state == MessageState.stored, m.attempts == msg.attempts)
                     .values(attempts=msg.attempts + 1, claimed_by=self.me, claimed_at=now)
                 )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                if taken.rowcount == 1:
                     claimed.append(_Claimed(Task(msg.id, self.blobs.path_for(msg.raw_sha256 or "0" * 64),
                                                  msg.received_at, msg.as_city), msg.attempts + 1))
-            session.commit()
         kept = []
         for c in claimed:
             digest = next(m.raw_sha256 for m in rows if m.id == c.task.pk)
@@ -305,15 +300,13 @@ def process_pending(
     limit: int = 1000,
     max_attempts: int = 3,
     on_settled: Callable[[], None] | None = None,
-    claim_batch: int = 1,
     feed: Feed | None = None,
 ) -> ProcessReport:
     """Understand and apply every stored message (up to *limit*), oldest first.
 
     *on_settled* is called after each message is committed (the service wakes its
-    outbox job: an answer leaves while later mail is still being read). *claim_batch*
-    messages are claimed in one transaction (a worker finishing one finds the next
-    already claimed). With a *feed*, the run goes on until the feed is closed.
+    outbox job: an answer leaves while later mail is still being read). With a *feed*,
+    the run goes on until the feed is closed (mail stored meanwhile is taken too).
     """
     report = ProcessReport()
     if not hasattr(understander, "run"):
@@ -323,21 +316,18 @@ def process_pending(
     # number of times, so one cycle leaves nothing pending that it could settle
     for _ in range(max_attempts + 1):
         retried = report.retried
-        queue = _Queue(engine, blobs, limit, max_attempts, report, batch=claim_batch, feed=feed)
-        try:
-            for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
-                claimed = queue.claims.pop(task.pk)
-                state = _settle(engine, claimed, outcome, apply, max_attempts)
-                if on_settled is not None and state is not None:
-                    on_settled()
-                if state == MessageState.processed:
-                    report.processed += 1
-                elif state == MessageState.quarantined:
-                    report.quarantined += 1
-                elif state == MessageState.stored:
-                    report.retried += 1
-        finally:
-            queue.release_unused()
+        queue = _Queue(engine, blobs, limit, max_attempts, report, feed=feed)
+        for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
+            claimed = queue.claims.pop(task.pk)
+            state = _settle(engine, claimed, outcome, apply, max_attempts)
+            if on_settled is not None and state is not None:
+                on_settled()
+            if state == MessageState.processed:
+                report.processed += 1
+            elif state == MessageState.quarantined:
+                report.quarantined += 1
+            elif state == MessageState.stored:
+                report.retried += 1
         if report.retried == retried or stopping():
             break
     return report

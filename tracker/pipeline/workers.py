@@ -172,6 +172,14 @@ class WorkerPool:
         except Exception:  # interpreter shutdown: the daemon workers end with us anyway
             pass
 
+    def prepare(self) -> None:
+        """Start the fork server now: it imports intake (~0.5 s) while the caller reads
+        the mailbox, so the first worker forks from it as soon as there is mail.
+        No worker is started (an empty mailbox costs no warm-up)."""
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
     def start(self) -> None:
         """Start the workers now (they warm up while the caller does other work)."""
         while len(self._workers) < self.size:

@@ -8,6 +8,7 @@ processes behind one proxy agree on the limit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -24,8 +25,16 @@ SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5  # per username and per client address within FAILURE_WINDOW
 _HASHER = PasswordHasher()
-# verified when the name is unknown, so a wrong name costs as long as a wrong password
-_DUMMY_HASH = _HASHER.hash("jiebang: no such user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so a wrong name costs as long as a wrong password.
+
+    Made on first use: hashing costs ~0.1 s, which every CLI command and the service
+    would otherwise pay at import.
+    """
+    return _HASHER.hash("jiebang: no such user")
 
 
 class AccountError(Exception):
@@ -139,7 +148,7 @@ def login(session: Session, name: str, password: str, client_ip: str) -> StaffUs
     user = session.exec(select(StaffUser).where(StaffUser.name == name.strip())).first()
     ok = False
     try:
-        ok = _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = _HASHER.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and user.active

@@ -154,3 +154,54 @@ def test_two_workers_processing_the_same_queue_apply_each_message_once(db_url, t
     assert sorted(applied) == sorted(set(applied)) and len(applied) == 6
     assert {r.state for r in _rows(engine)} == {"processed"}
     assert {r.attempts for r in _rows(engine)} == {1}
+
+
+def test_mail_stored_while_the_queue_runs_is_processed_in_the_same_run(db_url, tmp_path):
+    # run --once stores and understands at once: a run that finds the queue empty waits
+    # for the poller's next batch instead of ending before the mail is there
+    from tracker.pipeline.processing import Feed
+
+    engine, blobs = _setup(db_url, tmp_path)
+    feed = Feed()
+    seen: list[str] = []
+
+    def analyse(raw, at):
+        seen.append(read_envelope(raw).subject)
+        return Understanding(None, None, "", at, intent="other")
+
+    def poller():
+        for batch in range(3):
+            for i in range(2):
+                store_raw(engine, blobs, make_mail(subject=f"批 {batch}-{i}"))
+            feed.stored()
+        feed.close()
+
+    thread = threading.Thread(target=poller)
+    thread.start()
+    report = process_pending(engine, blobs, analyse, feed=feed)
+    thread.join()
+    assert report.processed == 6
+    assert sorted(seen) == sorted(f"批 {b}-{i}" for b in range(3) for i in range(2))
+    assert {r.state for r in _rows(engine)} == {"processed"}
+
+
+def test_a_stopped_run_counts_no_attempt_for_mail_it_did_not_try(db_url, tmp_path):
+    # an attempt is counted when a message is handed out; mail a stopped run never read
+    # must come back as fresh (after a few stops it would otherwise be given up on)
+    engine, blobs = _setup(db_url, tmp_path)
+    for i in range(5):
+        store_raw(engine, blobs, make_mail(subject=f"停 {i}"))
+    stop = threading.Event()
+
+    def analyse(raw, at):
+        stop.set()  # the operator stops the service while the first message is read
+        return Understanding(None, None, "", at, intent="other")
+
+    report = process_pending(engine, blobs, analyse, stop=stop)
+    assert report.processed == 1
+    rows = _rows(engine)
+    assert [r.state for r in rows] == ["processed"] + ["stored"] * 4
+    assert [(r.attempts, r.claimed_by) for r in rows[1:]] == [(0, None)] * 4
+    # the next run takes them as fresh mail
+    assert process_pending(engine, blobs, lambda raw, at: Understanding(None, None, "", at, intent="other")
+                           ).processed == 4
