@@ -96,6 +96,8 @@ class Peaks:
     service: int = 0  # the `jiebang run` process
     worker: int = 0  # the largest single worker (children of the fork server)
     tree: int = 0  # the whole tree at its largest sampled moment
+    service_cpu: float = 0.0  # CPU seconds of the service process (last sample, summed over runs)
+    worker_cpu: float = 0.0  # CPU seconds of the workers (the pool's closing log line)
 
 
 def _poll_tree(pid: int, peaks: Peaks, done: threading.Event) -> None:
@@ -103,10 +105,13 @@ def _poll_tree(pid: int, peaks: Peaks, done: threading.Event) -> None:
         root = psutil.Process(pid)
     except psutil.NoSuchProcess:
         return
+    base = peaks.service_cpu  # earlier runs of the same line
     while not done.is_set():
         try:
             service = root.memory_info().rss
             children = root.children(recursive=True)
+            times = root.cpu_times()
+            peaks.service_cpu = base + times.user + times.system
         except psutil.NoSuchProcess:
             return
         total, largest = service, 0
@@ -209,6 +214,7 @@ def run_pipeline(
                     f"jiebang run --once failed ({proc.returncode}):\n{stderr.decode()[-3000:]}"
                 )
             deaths += len(re.findall(rb"jiebang.workers: worker \d+ ended", stderr))
+            peaks.worker_cpu += sum(float(x) for x in re.findall(rb"CPU ([0-9.]+) s \(live workers\)", stderr))
             states = _states(root / "jiebang.db")
             if not states.get("stored") and sum(states.values()) >= len(corpus):
                 break
@@ -363,18 +369,21 @@ def main() -> None:
     floor_rate = len(corpus) / floor if floor else None
     print()
     print(
-        "| path | seconds | msgs/s | × floor | peak RSS service | peak RSS worker | peak RSS tree |"
+        "| path | seconds | msgs/s | × floor | CPU ms/msg: service / workers "
+        "| peak RSS service | peak RSS worker | peak RSS tree |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
     if floor is not None and floor_rate:
         print(
             f"| floor (stdlib email + pypdfium2 + python-docx + openpyxl, 1 process) | {floor:.2f} | "
-            f"{floor_rate:.1f} | 1.00 | — | — | — |"
+            f"{floor_rate:.1f} | 1.00 | {floor / len(corpus) * 1000:.1f} | — | — | — |"
         )
     for r in runs:
         ratio = f"{r.rate / floor_rate:.2f}" if floor_rate else "—"
         print(
             f"| `jiebang run --once`, {r.label} | {r.seconds:.2f} | {r.rate:.1f} | {ratio} | "
+            f"{r.peaks.service_cpu / r.messages * 1000:.1f} / "
+            f"{(r.peaks.worker_cpu / r.messages * 1000) if r.peaks.worker_cpu else 0:.1f} | "
             f"{_mb(r.peaks.service)} | {_mb(r.peaks.worker)} | {_mb(r.peaks.tree)} |"
         )
         if r.quarantined or r.deaths:
