@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import psutil
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
@@ -52,6 +52,9 @@ LEASE = timedelta(minutes=15)
 # hand-outs without any outcome (the whole process died meanwhile) also end in quarantine
 EXTRA_UNATTRIBUTED_ATTEMPTS = 5
 _DONE = object()
+# candidates read per claim: more than the workers one host runs at once (their live
+# claims are in the window too, and are skipped)
+_WINDOW = 64
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
 
@@ -227,13 +230,17 @@ class _Queue:
         # with SKIP LOCKED, so N workers never wait on one row; SQLite serialises writers
         while True:
             m = StoredMessage.__table__.c  # type: ignore[attr-defined]
+            now = utcnow()
+            # unclaimed, expired, or claimed on this host (whether its process lives is
+            # asked below): live claims elsewhere never fill the window and hide free mail
+            takeable = or_(m.claimed_by.is_(None), m.claimed_at < now - LEASE,
+                           m.claimed_by.like(f"{socket.gethostname()}:%"))
             stmt = (sa_select(m.id, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city,
                               m.claimed_at, m.claimed_by)
-                    .where(m.state == MessageState.stored).order_by(m.id).limit(20))
+                    .where(m.state == MessageState.stored, takeable).order_by(m.id).limit(_WINDOW))
             if self.engine.dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             with self.engine.connect() as conn:  # plain rows, not ORM objects (a third of the cost)
-                now = utcnow()
                 free = [_Row(r.id, r.attempts, r.deaths, r.error, r.raw_sha256, r.received_at, r.as_city)
                         for r in conn.execute(stmt) if _claim_is_stale(r, now)]
                 conn.rollback()

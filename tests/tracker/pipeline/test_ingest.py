@@ -205,3 +205,25 @@ def test_a_stopped_run_counts_no_attempt_for_mail_it_did_not_try(db_url, tmp_pat
     # the next run takes them as fresh mail
     assert process_pending(engine, blobs, lambda raw, at: Understanding(None, None, "", at, intent="other")
                            ).processed == 4
+
+
+def test_mail_claimed_by_busy_hosts_does_not_hide_free_mail_behind_it(db_url, tmp_path):
+    # several hosts share one queue: thirty messages being read elsewhere right now sit
+    # ahead of one nobody has; this process must still find and take that one
+    from sqlalchemy import update
+
+    from tracker.store.tables import utcnow
+
+    engine, blobs = _setup(db_url, tmp_path)
+    for i in range(31):
+        store_raw(engine, blobs, make_mail(subject=f"队列 {i}"))
+    busy = [r.id for r in _rows(engine)][:30]
+    with Session(engine) as s:
+        s.execute(update(StoredMessage).where(StoredMessage.id.in_(busy))
+                  .values(attempts=1, claimed_by="other-host:4242", claimed_at=utcnow()))
+        s.commit()
+    report = process_pending(engine, blobs, lambda raw, at: Understanding(None, None, "", at, intent="other"))
+    assert report.processed == 1
+    states = {r.subject: r.state for r in _rows(engine)}
+    assert states["队列 30"] == "processed"
+    assert sum(1 for v in states.values() if v == "stored") == 30  # the other host finishes those
