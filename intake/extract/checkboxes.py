@@ -90,7 +90,10 @@ def _occurrences(text: str, options: Mapping[K, Iterable[str]]) -> list[tuple[in
     found: list[tuple[int, int, K]] = []
     pairs = sorted(((s, k) for k, syns in options.items() for s in syns), key=lambda p: -len(p[0]))
     for syn, key in pairs:
-        for m in re.finditer(re.escape(nfkc(syn)), text):
+        word = nfkc(syn)
+        if word not in text:
+            continue  # most options are absent from a line: no pattern to compile for them
+        for m in re.finditer(re.escape(word), text):
             if not any(taken[m.start() : m.end()]):
                 taken[m.start() : m.end()] = [True] * (m.end() - m.start())
                 found.append((m.start(), m.end(), key))

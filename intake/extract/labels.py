@@ -244,6 +244,7 @@ _T2S = str.maketrans(
     "单统会码称类别务联发术据权护资营运产业属质经济东岛临烟潍宁滨泽庄莱芜实践应创论报场标邮"
     "电话系负责体协参与织机构注册区数仓择选项号码证总阶预达标范题",
 )
+_TRADITIONAL = re.compile("[" + "".join(map(chr, _T2S)) + "]")
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}()])\s+(?=[{_CJK}()])")
 
@@ -255,7 +256,11 @@ def nfkc(text: str) -> str:
 
 def simplified(text: str) -> str:
     """Traditional characters of the form's own words → simplified (HK/TW-typed forms)."""
-    return (text or "").translate(_T2S)
+    # translate looks up every character; most text has none to change, which a search
+    # (C speed, no copy) tells first
+    if not text or not _TRADITIONAL.search(text):
+        return text or ""
+    return text.translate(_T2S)
 
 
 def norm(text: str) -> str:
