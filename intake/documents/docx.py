@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml.parser import parse_xml
 from lxml import etree
 
 from intake.documents.errors import Unreadable
@@ -71,7 +70,7 @@ def read_docx(data: bytes, deadline: Deadline | None = None) -> WordContent:
             if main is None:
                 raise Unreadable("Word 文件已损坏或不完整，无法打开")
             try:
-                document = parse_xml(package.read(main))
+                document = _parse_part(package.read(main))
             except etree.XMLSyntaxError:
                 return _read_damaged(data, deadline)
             body = document.find(_W + "body")
@@ -82,7 +81,7 @@ def read_docx(data: bytes, deadline: Deadline | None = None) -> WordContent:
             footers: list[str] = []
             for reltype, part in _related(package, main, (RT.HEADER, RT.FOOTER)):
                 try:
-                    lines = renderer.blocks(parse_xml(package.read(part)))
+                    lines = renderer.blocks(_parse_part(package.read(part)))
                 except (KeyError, etree.XMLSyntaxError):
                     continue  # a broken header does not hide the body
                 (headers if reltype == RT.HEADER else footers).extend(lines)
@@ -119,6 +118,14 @@ def _target(package: zipfile.ZipFile, source: str, reltype: str) -> str | None:
 
 
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True)
+# python-docx's own parser options (docx.oxml.parser), without its element classes: the
+# renderer reads tags, attributes and w:t text only, and plain lxml elements come out
+# of parsing and of every child iteration faster (~1/3 of the time spent rendering)
+_PARTS = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+
+
+def _parse_part(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml, _PARTS)
 
 
 def _read_damaged(data: bytes, deadline: Deadline | None) -> WordContent:
