@@ -265,8 +265,12 @@ def simplified(text: str) -> str:
 
 def norm(text: str) -> str:
     """The comparison form of any label or name: NFKC, no whitespace, upper-case Latin."""
-    # asked of the same short cells and line heads tens of thousands of times per form
-    return _short_norm(text) if len(text or "") <= _KEYED_CHARS else _norm(text)
+    # asked of the same short cells and line heads tens of thousands of times per form,
+    # and of each whole line several times (splitting, locating tables, headings)
+    size = len(text or "")
+    if size <= _KEYED_CHARS:
+        return _short_norm(text)
+    return _line_norm(text) if size <= _LINE_CHARS else _norm(text)
 
 
 def _norm(text: str) -> str:
@@ -306,6 +310,10 @@ def _label_key(text: str) -> str:
 _KEYED_CHARS = 64
 _short_label_key = functools.lru_cache(maxsize=16_384)(_label_key)
 _short_norm = functools.lru_cache(maxsize=16_384)(_norm)
+# longer lines: NFKC of a line with full-width punctuation is the slow path (~30 µs for
+# 1,000 characters), and fewer of them are worth keeping
+_LINE_CHARS = 1_000
+_line_norm = functools.lru_cache(maxsize=1_024)(_norm)
 
 
 _BY_SYNONYM: dict[str, str] = {syn.upper(): field for field, syns in LABELS.items() for syn in syns}

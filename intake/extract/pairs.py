@@ -164,11 +164,12 @@ def _line_values(line: str) -> tuple[tuple[str, str], ...]:
 
 
 def _read_line(line: str) -> list[Pair]:
+    line = nfkc(line)  # once: _colon_pairs normalises again, at no cost (NFKC is stable)
     pairs = _colon_pairs(line, "line")
     if pairs:
         return pairs
     # "揭榜单位（盖章） 某某公司" — label then whitespace/tab/bar, as PDFs and tab-joined cells read.
-    text = strip_numbering(nfkc(line).strip())
+    text = strip_numbering(line.strip())
     m = _HEAD_LABEL.match(simplified(text))
     if m and m.group(3).strip():
         rest = text[m.start(3) :].strip()
