@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml.parser import parse_xml
 from lxml import etree
 
 from intake.documents.errors import Unreadable
@@ -71,7 +70,7 @@ def read_docx(data: bytes, deadline: Deadline | None = None) -> WordContent:
             if main is None:
                 raise Unreadable("Word 文件已损坏或不完整，无法打开")
             try:
-                document = parse_xml(package.read(main))
+                document = _parse_part(package.read(main))
             except etree.XMLSyntaxError:
                 return _read_damaged(data, deadline)
             body = document.find(_W + "body")
@@ -82,7 +81,7 @@ def read_docx(data: bytes, deadline: Deadline | None = None) -> WordContent:
             footers: list[str] = []
             for reltype, part in _related(package, main, (RT.HEADER, RT.FOOTER)):
                 try:
-                    lines = renderer.blocks(parse_xml(package.read(part)))
+                    lines = renderer.blocks(_parse_part(package.read(part)))
                 except (KeyError, etree.XMLSyntaxError):
                     continue  # a broken header does not hide the body
                 (headers if reltype == RT.HEADER else footers).extend(lines)
@@ -119,6 +118,14 @@ def _target(package: zipfile.ZipFile, source: str, reltype: str) -> str | None:
 
 
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True)
+# python-docx's own parser options (docx.oxml.parser), without its element classes: the
+# renderer reads tags, attributes and w:t text only, and plain lxml elements come out
+# of parsing and of every child iteration faster (~1/3 of the time spent rendering)
+_PARTS = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+
+
+def _parse_part(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml, _PARTS)
 
 
 def _read_damaged(data: bytes, deadline: Deadline | None) -> WordContent:
@@ -288,12 +295,23 @@ def _form_checkbox(fld: etree._Element) -> str:
     return CHECKED if on else UNCHECKED
 
 
+_RPR, _RFONTS = _W + "rPr", _W + "rFonts"
+_FONT_KEYS = tuple(_W + key for key in ("ascii", "hAnsi", "eastAsia", "cs"))
+
+
 def _run_font(run: etree._Element) -> str:
-    fonts = run.find(f"{_W}rPr/{_W}rFonts")
-    if fonts is None:
-        return ""
-    for key in ("ascii", "hAnsi", "eastAsia", "cs"):
-        name = (fonts.get(_W + key) or "").lower()
+    """The symbol font a run is set in ("" for any other font)."""
+    # what run.find("w:rPr/w:rFonts") finds, without lxml's path machinery (1.5× the
+    # cost, and every run of a document asks)
+    for props in run.iterchildren(_RPR):
+        for fonts in props.iterchildren(_RFONTS):
+            return _symbol_font(fonts)
+    return ""
+
+
+def _symbol_font(fonts: etree._Element) -> str:
+    for key in _FONT_KEYS:
+        name = (fonts.get(key) or "").lower()
         if name in _SYMBOL_FONTS:
             return name
     return ""

@@ -128,7 +128,8 @@ class _Char:
 def _marks_in_place(textpage: pdfium.PdfTextPage, text: str) -> str:
     """``text`` with every line that holds a tick mark put in left-to-right order."""
     count = textpage.count_chars()
-    codes = [pdfium_c.FPDFText_GetUnicode(textpage, i) for i in range(count)]
+    handle = textpage.raw  # (the page object would be converted on each call)
+    codes = [pdfium_c.FPDFText_GetUnicode(handle, i) for i in range(count)]
     codes = [c if c < 0xD800 or 0xDFFF < c <= 0x10FFFF else 0xFFFD for c in codes]
     if "".join(map(chr, codes)) != text:
         return text  # characters outside the page box: indices do not match the text
@@ -144,12 +145,12 @@ def _marks_in_place(textpage: pdfium.PdfTextPage, text: str) -> str:
     def char(i: int) -> _Char:
         if i not in boxes:
             left, bottom, right, top = textpage.get_charbox(i, loose=True)
-            generated = bool(pdfium_c.FPDFText_IsGenerated(textpage, i))
+            generated = bool(pdfium_c.FPDFText_IsGenerated(handle, i))
             boxes[i] = _Char(chr(codes[i]), left, bottom, right, top, generated)
         return boxes[i]
 
     if not marked or any(
-        not char(i).generated and abs(pdfium_c.FPDFText_GetCharAngle(textpage, i)) > 0.01
+        not char(i).generated and abs(pdfium_c.FPDFText_GetCharAngle(handle, i)) > 0.01
         for n in marked
         for i in lines[n]
     ):
@@ -355,10 +356,11 @@ def _reading_turn(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage) -> int:
     right: /Rotate says how a viewer shows it, but a page rotated for display and a
     landscape table typed sideways both read as written."""
     m = pdfium_c.FS_MATRIX()
+    handle, m_out = textpage.raw, ctypes.byref(m)  # converted once, not per glyph
     votes = [0, 0, 0, 0]
-    for i in range(min(pdfium_c.FPDFText_CountChars(textpage), _SAMPLE_GLYPHS)):
-        if pdfium_c.FPDFText_IsGenerated(textpage, i) or not pdfium_c.FPDFText_GetMatrix(
-            textpage, i, ctypes.byref(m)
+    for i in range(min(pdfium_c.FPDFText_CountChars(handle), _SAMPLE_GLYPHS)):
+        if pdfium_c.FPDFText_IsGenerated(handle, i) or not pdfium_c.FPDFText_GetMatrix(
+            handle, i, m_out
         ):
             continue
         if math.isfinite(m.a) and math.isfinite(m.b) and (m.a or m.b):
@@ -530,20 +532,24 @@ def _glyphs(
         raise _TooBusy
     box, m = pdfium_c.FS_RECTF(), pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    # This loop makes five or six calls into pdfium per glyph, and ctypes converts every
+    # argument of every call: the raw handle and the out-parameters are made ready once.
+    handle = textpage.raw
+    box_out, m_out, ox_out, oy_out = (ctypes.byref(v) for v in (box, m, ox, oy))
     origin = to_page(0.0, 0.0)
     chars = []
     for i in range(count):
         if i % 4096 == 0:
             deadline.check()
-        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
-        if code in (0, 10, 13) or pdfium_c.FPDFText_IsGenerated(textpage, i):
+        code = pdfium_c.FPDFText_GetUnicode(handle, i)
+        if code in (0, 10, 13) or pdfium_c.FPDFText_IsGenerated(handle, i):
             continue  # pdfium's own line breaks and spaces between words
-        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(box)):
+        if not pdfium_c.FPDFText_GetLooseCharBox(handle, i, box_out):
             continue
-        pdfium_c.FPDFText_GetMatrix(textpage, i, ctypes.byref(m))
-        size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+        pdfium_c.FPDFText_GetMatrix(handle, i, m_out)
+        size = pdfium_c.FPDFText_GetFontSize(handle, i)
         if abs(m.b) < 1e-6 and abs(m.c) < 1e-6 and size > 0:
-            pdfium_c.FPDFText_GetCharOrigin(textpage, i, ctypes.byref(ox), ctypes.byref(oy))
+            pdfium_c.FPDFText_GetCharOrigin(handle, i, ox_out, oy_out)
             corners = ((box.left, oy.value), (box.right, oy.value + m.d * size))
         else:  # rotated or skewed glyph: the box around it
             corners = ((box.left, box.bottom), (box.right, box.top))

@@ -86,11 +86,22 @@ def has_marks(text: str) -> bool:
 
 def _occurrences(text: str, options: Mapping[K, Iterable[str]]) -> list[tuple[int, int, K]]:
     """Non-overlapping option mentions, longest synonym first."""
+    return _mentions(text, _words(options))
+
+
+def _words(options: Mapping[K, Iterable[str]]) -> list[tuple[str, K]]:
+    """(normalised synonym, option), longest synonym first: what _mentions looks for."""
+    pairs = sorted(((s, k) for k, syns in options.items() for s in syns), key=lambda p: -len(p[0]))
+    return [(nfkc(syn), key) for syn, key in pairs]
+
+
+def _mentions(text: str, words: list[tuple[str, K]]) -> list[tuple[int, int, K]]:
     taken = [False] * len(text)
     found: list[tuple[int, int, K]] = []
-    pairs = sorted(((s, k) for k, syns in options.items() for s in syns), key=lambda p: -len(p[0]))
-    for syn, key in pairs:
-        for m in re.finditer(re.escape(nfkc(syn)), text):
+    for word, key in words:
+        if word not in text:
+            continue  # most options are absent from a line: no pattern to compile for them
+        for m in re.finditer(re.escape(word), text):
             if not any(taken[m.start() : m.end()]):
                 taken[m.start() : m.end()] = [True] * (m.end() - m.start())
                 found.append((m.start(), m.end(), key))
@@ -131,8 +142,9 @@ def _right_mark(text: str, end: int) -> State | None:
 def read_choices(text: str, options: Mapping[K, Iterable[str]]) -> dict[K, State]:
     """Each mentioned option's state; options not mentioned are absent."""
     out: dict[K, State] = {}
+    words = _words(options)  # once for all the lines
     for line in normalise_marks(text).splitlines():
-        hits = _occurrences(line, options)
+        hits = _mentions(line, words)
         lefts = [_left_mark(line, s) for s, _, _ in hits]
         rights = [_right_mark(line, e) for _, e, _ in hits]
         use = (

@@ -244,6 +244,7 @@ _T2S = str.maketrans(
     "单统会码称类别务联发术据权护资营运产业属质经济东岛临烟潍宁滨泽庄莱芜实践应创论报场标邮"
     "电话系负责体协参与织机构注册区数仓择选项号码证总阶预达标范题",
 )
+_TRADITIONAL = re.compile("[" + "".join(map(chr, _T2S)) + "]")
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}()])\s+(?=[{_CJK}()])")
 
@@ -255,13 +256,21 @@ def nfkc(text: str) -> str:
 
 def simplified(text: str) -> str:
     """Traditional characters of the form's own words → simplified (HK/TW-typed forms)."""
-    return (text or "").translate(_T2S)
+    # translate looks up every character; most text has none to change, which a search
+    # (C speed, no copy) tells first
+    if not text or not _TRADITIONAL.search(text):
+        return text or ""
+    return text.translate(_T2S)
 
 
 def norm(text: str) -> str:
     """The comparison form of any label or name: NFKC, no whitespace, upper-case Latin."""
-    # asked of the same short cells and line heads tens of thousands of times per form
-    return _short_norm(text) if len(text or "") <= _KEYED_CHARS else _norm(text)
+    # asked of the same short cells and line heads tens of thousands of times per form,
+    # and of each whole line several times (splitting, locating tables, headings)
+    size = len(text or "")
+    if size <= _KEYED_CHARS:
+        return _short_norm(text)
+    return _line_norm(text) if size <= _LINE_CHARS else _norm(text)
 
 
 def _norm(text: str) -> str:
@@ -301,6 +310,10 @@ def _label_key(text: str) -> str:
 _KEYED_CHARS = 64
 _short_label_key = functools.lru_cache(maxsize=16_384)(_label_key)
 _short_norm = functools.lru_cache(maxsize=16_384)(_norm)
+# longer lines: NFKC of a line with full-width punctuation is the slow path (~30 µs for
+# 1,000 characters), and fewer of them are worth keeping
+_LINE_CHARS = 1_000
+_line_norm = functools.lru_cache(maxsize=1_024)(_norm)
 
 
 _BY_SYNONYM: dict[str, str] = {syn.upper(): field for field, syns in LABELS.items() for syn in syns}

@@ -10,10 +10,12 @@ recommendation table, or a one-row horizontal form).
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from intake.extract.labels import (
     clean_value,
@@ -51,6 +53,26 @@ _PLACEHOLDER = re.compile(
 _SENTENCE = re.compile(r"[。；;，,]")
 _EMPTY = {"", "/", "-", "—", "——", "无", "暂无", "N/A", "NA", "空"}
 
+# -- questions asked of one line many times ------------------------------------------------
+# Reading a view asks each line again and again whether it is a heading, which pairs it
+# holds, whether it starts with a label or carries marks: as a line of its own, as the
+# line after a label, inside a tick list's or a wrapped value's tail, as a section's end.
+# The answers depend on the line alone, so lines up to _MEMO_CHARS are answered once, in
+# bounded caches shared by all forms (longer lines, rare, are asked afresh).
+_MEMO_CHARS = 1_000
+_MEMO_LINES = 4_096
+_T = TypeVar("_T")
+
+
+def _per_line(ask: Callable[[str], _T]) -> Callable[[str], _T]:
+    remembered = functools.lru_cache(maxsize=_MEMO_LINES)(ask)
+
+    @functools.wraps(ask)
+    def answer(line: str) -> _T:
+        return remembered(line) if len(line) <= _MEMO_CHARS else ask(line)
+
+    return answer
+
 
 def _cells(row: Sequence[str | None]) -> list[str]:
     return [(c or "").strip() for c in row]
@@ -80,9 +102,16 @@ def _row_pairs(cells: list[str]) -> list[Pair]:
     return out
 
 
+# The same as [ \t\u3000]* (any run of spaces, tabs and ideographic spaces), written so
+# that compiling it is cheap: a class holding a character past U+00FF costs the compiler
+# a 64K-entry table, and there is one between every two characters of the 168 synonyms
+# (importing this module took ~70 ms, most of it there).
+_GAP = r"[ \t]*(?:\u3000[ \t]*)*"
+
+
 def _spaced(synonym: str) -> str:
     """A synonym that tolerates stray spaces between its characters ("单 位 名 称")."""
-    return r"[ \t\u3000]*".join(re.escape(ch) for ch in synonym)
+    return _GAP.join(re.escape(ch) for ch in synonym)
 
 
 _ANY_LABEL = "|".join(_spaced(s) for s in synonyms_longest_first())
@@ -96,8 +125,10 @@ def _colon_pairs(text: str, source: str) -> list[Pair]:
     text = nfkc(text)
     hits = []
     # labels are matched in simplified characters (one for one, so offsets hold); values
-    # are sliced from the text as written: "揭榜單位：山東某某公司" keeps its name
-    for m in _COLON_LABEL.finditer(simplified(text)):
+    # are sliced from the text as written: "揭榜單位：山東某某公司" keeps its name.
+    # Every match ends in a colon (NFKC made "：" ":"): without one the search is skipped.
+    colons = ":" in text or "：" in text
+    for m in _COLON_LABEL.finditer(simplified(text)) if colons else ():
         label = norm(m.group(1))
         # short labels need a boundary ("紧急联系人：" is not "联系人"); long ones are distinctive
         if m.start() == 0 or len(label) >= 4 or _after_separator(text, m.start()):
@@ -118,11 +149,27 @@ def _after_separator(head: str, at: int) -> bool:
 
 
 def _line_pair(line: str) -> list[Pair]:
+    """The pairs a line holds (new ones each time: readers extend their values)."""
+    return [Pair(name, value, "line") for name, value in _line_values(line)]
+
+
+def _holds_pair(line: str) -> bool:
+    return bool(_line_values(line))
+
+
+@_per_line
+def _line_values(line: str) -> tuple[tuple[str, str], ...]:
+    """(field, value) of each pair in a line (none: an empty tuple)."""
+    return tuple((p.field, p.value) for p in _read_line(line))
+
+
+def _read_line(line: str) -> list[Pair]:
+    line = nfkc(line)  # once: _colon_pairs normalises again, at no cost (NFKC is stable)
     pairs = _colon_pairs(line, "line")
     if pairs:
         return pairs
     # "揭榜单位（盖章） 某某公司" — label then whitespace/tab/bar, as PDFs and tab-joined cells read.
-    text = strip_numbering(nfkc(line).strip())
+    text = strip_numbering(line.strip())
     m = _HEAD_LABEL.match(simplified(text))
     if m and m.group(3).strip():
         rest = text[m.start(3) :].strip()
@@ -148,6 +195,7 @@ _HEAD_LABEL = re.compile(
 )
 
 
+@_per_line
 def _starts_with_label(text: str) -> bool:
     head = re.split(r"[\s:：|\t]", text.strip(), maxsplit=1)[0]
     return bool(match_label(head))
@@ -161,7 +209,7 @@ def _tick_lines(first: str, lines: list[str]) -> list[str]:
     for line in lines:
         text = norm(line)
         option = _is_heading(line) and len(directions_in(line)) == 1  # "（二）数据治理"
-        if (_is_heading(line) and not option) or _line_pair(line) or len(text) > 30 or _SENTENCE.search(text):
+        if (_is_heading(line) and not option) or _holds_pair(line) or len(text) > 30 or _SENTENCE.search(text):
             break
         if out and len(text) <= 6 and not _has_marks(line):
             out[-1] += text  # "□数据产权保" / "护": an option wrapped inside its PDF cell
@@ -182,7 +230,7 @@ def _continues(line: str) -> bool:
         0 < len(text) <= 10
         and not re.search(r"\s", text)
         and not _is_heading(line)
-        and not _line_pair(line)
+        and not _holds_pair(line)
         and not _has_marks(line)
         and not re.match(r"^[0-9(（一二三四五六七八九十①-⑳]", text)
         and not re.search(r"[。；;:：]", text)
@@ -199,7 +247,7 @@ def _bracket_tail(lines: list[str]) -> list[str]:
     """The wrapped lines of a bracketed hint, up to the line that closes it."""
     out: list[str] = []
     for line in lines:
-        if _is_heading(line) or _line_pair(line) or _starts_with_label(line):
+        if _is_heading(line) or _holds_pair(line) or _starts_with_label(line):
             return []  # never closed: no wrapped hint, leave the value as it is
         out.append(nfkc(line).strip())
         if ")" in out[-1]:
@@ -211,7 +259,7 @@ def _lists_on(value: str, nxt: str) -> bool:
     """A list of options ("甲、乙、丙") a narrow PDF cell wrapped onto the next line."""
     value, text = nfkc(value).strip(), nfkc(nxt).strip()
     return bool(text) and ("、" in value or value.endswith(("、", "，"))) and "、" in text and not (
-        _is_heading(nxt) or _line_pair(nxt) or _starts_with_label(nxt) or _has_marks(nxt)
+        _is_heading(nxt) or _holds_pair(nxt) or _starts_with_label(nxt) or _has_marks(nxt)
         or re.search(r"[。；;:：]", text)
     )  # fmt: skip
 
@@ -221,7 +269,7 @@ def _list_tail(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
         text = nfkc(line).strip()
-        if _is_heading(line) or _line_pair(line) or _starts_with_label(line) or _has_marks(line):
+        if _is_heading(line) or _holds_pair(line) or _starts_with_label(line) or _has_marks(line):
             break
         if re.search(r"[。；;:：]", text.rstrip("）)")):
             break
@@ -246,6 +294,7 @@ def _wrapped_cells(found: list[Pair], nxt: str) -> None:
         found[index].value += token
 
 
+@_per_line
 def _is_heading(line: str) -> bool:
     """A short outline line ("三、揭榜任务", "（五）预期成果") or a bare label line."""
     text = norm(line)
@@ -271,6 +320,7 @@ def _is_section(line: str) -> bool:
     )
 
 
+@_per_line
 def _heading_field(line: str) -> str | None:
     key = label_key(line)
     name = match_label(key)
@@ -300,7 +350,7 @@ def split_lines(text: str) -> list[str]:
             inline = not key.endswith("。")
             continue
         if inline:
-            if _is_heading(line) or _line_pair(line) or match_label(line.split()[0]):
+            if _is_heading(line) or _holds_pair(line) or match_label(line.split()[0]):
                 inline = False
             else:
                 inline = not key.endswith("。")
@@ -328,13 +378,14 @@ def _sections(lines: list[str]) -> list[Pair]:
             continue
         body: list[str] = []
         for nxt in lines[i + 1 : i + 13]:
-            if _is_heading(nxt) or (_line_pair(nxt) and not _has_marks(nxt)):
+            if _is_heading(nxt) or (_holds_pair(nxt) and not _has_marks(nxt)):
                 break
             body.append(nxt)
         out.append(Pair(name, "\n".join(body).strip(), "section"))
     return out
 
 
+@_per_line
 def _has_marks(line: str) -> bool:
     from intake.extract.checkboxes import has_marks
 
@@ -441,7 +492,7 @@ def read_view(text: str, tables: list[list[list[str]]]) -> FormView:
             # ("联合单位" left empty, then the heading "联合单位基本情况" is no value of it)
             if (
                 not _is_heading(nxt)
-                and not _line_pair(nxt)
+                and not _holds_pair(nxt)
                 and not _starts_with_label(nxt)
                 and _heading_field(nxt) is None
             ):
