@@ -58,8 +58,9 @@ _EMPTY = {"", "/", "-", "—", "——", "无", "暂无", "N/A", "NA", "空"}
 # holds, whether it starts with a label or carries marks: as a line of its own, as the
 # line after a label, inside a tick list's or a wrapped value's tail, as a section's end.
 # The answers depend on the line alone, so lines up to _MEMO_CHARS are answered once, in
-# bounded caches shared by all forms (longer lines, rare, are asked afresh).
-_MEMO_CHARS = 1_000
+# bounded caches shared by all forms. Longer lines (prose, rarely asked twice) are asked
+# afresh: with 300 characters a hostile mail can make each cache hold ~2.5 MB at most.
+_MEMO_CHARS = 300
 _MEMO_LINES = 4_096
 _T = TypeVar("_T")
 
