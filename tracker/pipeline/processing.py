@@ -209,6 +209,17 @@ class _Queue:
         self.claims: dict[int, _Claimed] = {}
         self.me = claimant()
 
+    def has_work(self) -> bool:
+        """Whether a message is there to take, or comes (a feed's batch); claims nothing."""
+        while True:
+            if self._takeable():
+                return True
+            if self.feed is None:
+                return False
+            more = self.feed.more(_FEED_WAIT)
+            if more is False:
+                return bool(self._takeable())  # stored just before the feed closed
+
     def tasks(self) -> Iterator[Task | None]:
         """Claim the next free message each time a worker asks for one."""
         handed = 0
@@ -225,25 +236,29 @@ class _Queue:
             handed += 1
             yield claimed.task
 
+    def _takeable(self) -> list[_Row]:
+        """Stored messages nobody is working on, oldest first."""
+        m = StoredMessage.__table__.c  # type: ignore[attr-defined]
+        now = utcnow()
+        # unclaimed, expired, or claimed on this host (whether its process lives is asked
+        # below): live claims elsewhere never fill the window and hide free mail
+        takeable = or_(m.claimed_by.is_(None), m.claimed_at < now - LEASE,
+                       m.claimed_by.like(f"{socket.gethostname()}:%"))
+        stmt = (sa_select(m.id, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city,
+                          m.claimed_at, m.claimed_by)
+                .where(m.state == MessageState.stored, takeable).order_by(m.id).limit(_WINDOW))
+        if self.engine.dialect.name == "postgresql":
+            # several processes share the queue: each skips the rows another is claiming
+            stmt = stmt.with_for_update(skip_locked=True)
+        with self.engine.connect() as conn:  # plain rows, not ORM objects (a third of the cost)
+            rows = [_Row(r.id, r.attempts, r.deaths, r.error, r.raw_sha256, r.received_at, r.as_city)
+                    for r in conn.execute(stmt) if _claim_is_stale(r, now)]
+            conn.rollback()
+        return rows
+
     def _claim_next(self) -> _Claimed | None:
-        # several processes share the queue: on PostgreSQL each locks the rows it looks at
-        # with SKIP LOCKED, so N workers never wait on one row; SQLite serialises writers
         while True:
-            m = StoredMessage.__table__.c  # type: ignore[attr-defined]
-            now = utcnow()
-            # unclaimed, expired, or claimed on this host (whether its process lives is
-            # asked below): live claims elsewhere never fill the window and hide free mail
-            takeable = or_(m.claimed_by.is_(None), m.claimed_at < now - LEASE,
-                           m.claimed_by.like(f"{socket.gethostname()}:%"))
-            stmt = (sa_select(m.id, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city,
-                              m.claimed_at, m.claimed_by)
-                    .where(m.state == MessageState.stored, takeable).order_by(m.id).limit(_WINDOW))
-            if self.engine.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            with self.engine.connect() as conn:  # plain rows, not ORM objects (a third of the cost)
-                free = [_Row(r.id, r.attempts, r.deaths, r.error, r.raw_sha256, r.received_at, r.as_city)
-                        for r in conn.execute(stmt) if _claim_is_stale(r, now)]
-                conn.rollback()
+            free = self._takeable()
             if not free:
                 return None
             for row in free:
@@ -324,6 +339,8 @@ def process_pending(
     for _ in range(max_attempts + 1):
         retried = report.retried
         queue = _Queue(engine, blobs, limit, max_attempts, report, feed=feed)
+        if not queue.has_work():
+            break  # nothing stored, none coming: no worker is started for it
         for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
             claimed = queue.claims.pop(task.pk)
             state = _settle(engine, claimed, outcome, apply, max_attempts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -135,3 +136,29 @@ def test_ingest_exits_75_only_when_storage_is_unavailable(tmp_path: Path, db_url
     config = write_config(tmp_path, db_url=db_url, storage={"path": str(blocker / "store")})
     proc = jiebang("ingest", "-", config=config, input=make_mail())
     assert proc.returncode == 75, proc.stderr.decode()
+
+
+def test_mail_is_claimed_only_when_a_ready_worker_takes_it(tmp_path: Path, db_url: str) -> None:
+    # a claim counts an attempt: a service stopped (or killed) while its workers still
+    # warm up must leave the mail untouched, or a few restarts would give good mail up
+    config = write_config(tmp_path, db_url=db_url, processing={"workers": 1})
+    app = App(load_settings(config))
+    app.migrate()
+    store_raw(app.engine, app.blobs, make_mail(subject="等待的来信", body="请问申报截止时间？"))
+    stop = threading.Event()
+    stop.set()  # the stop arrives before the worker is ready
+    with app.understander() as pool:
+        report = process_pending(app.engine, app.blobs, pool, apply=app.applier, stop=stop)
+    assert report.processed == 0
+    with Session(app.engine) as s:
+        row = s.exec(select(StoredMessage)).one()
+    assert (row.state, row.attempts, row.claimed_by) == ("stored", 0, None)
+
+
+def test_an_empty_queue_starts_no_worker(tmp_path: Path, db_url: str) -> None:
+    config = write_config(tmp_path, db_url=db_url, processing={"workers": 1})
+    app = App(load_settings(config))
+    app.migrate()
+    with app.understander() as pool:
+        process_pending(app.engine, app.blobs, pool, apply=app.applier)
+        assert pool.stats.started == 0
