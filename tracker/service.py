@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -123,30 +124,21 @@ class Service:
                 # store and understand at once: each batch, once committed, goes to the
                 # workers while the next is fetched (they start with the first message, so an
                 # empty `run --once` starts none)
-                if isinstance(self.understander, WorkerPool):
-                    self.understander.prepare()
+                self.understander.prepare()
                 feed = Feed()
-                polled: list[PollReport] = []
-                failed: list[BaseException] = []
 
-                def fetch() -> None:
+                def fetch() -> PollReport:
                     try:
                         with self._poll_lock:
-                            polled.append(self._poll(on_batch=feed.stored))
-                    except BaseException as exc:  # raised again in the caller's thread
-                        failed.append(exc)
+                            return self._poll(on_batch=feed.stored)
                     finally:
                         feed.close()
 
-                fetcher = threading.Thread(target=fetch, name="jiebang-fetch", daemon=True)
-                fetcher.start()
-                try:
+                with ThreadPoolExecutor(1, thread_name_prefix="jiebang-fetch") as fetcher:
+                    polled = fetcher.submit(fetch)
                     process = self._process(feed=feed)
-                finally:
-                    fetcher.join()
-                if failed:
-                    raise failed[0]
-                return CycleReport(poll=polled[0] if polled else PollReport(), process=process)
+                # what the fetch raised is raised here, after the mail it stored was processed
+                return CycleReport(poll=polled.result(), process=process)
             finally:
                 if not self._serving:  # one-off cycles (run --once, tools) leave no workers or locks
                     self.close()

@@ -21,6 +21,7 @@ and `requeue` them after a fix.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -37,7 +38,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from intake.model import Understanding
-from tracker.pipeline.workers import Died, Outcome, Task, Understood
+from tracker.pipeline.workers import END, Died, Outcome, Task, Understood
 from tracker.store.blobs import BlobMissing, BlobStore
 from tracker.store.locks import records_lock
 from tracker.store.tables import MessageState, StoredMessage, utcnow
@@ -51,16 +52,17 @@ Applier = Callable[[Session, StoredMessage, Understanding], None]
 LEASE = timedelta(minutes=15)
 # hand-outs without any outcome (the whole process died meanwhile) also end in quarantine
 EXTRA_UNATTRIBUTED_ATTEMPTS = 5
-_DONE = object()
-# candidates read per claim: more than the workers one host runs at once (their live
-# claims are in the window too, and are skipped)
-_WINDOW = 64
+# candidates read at a time (live claims of this host's other processes are in a window
+# too, and are skipped: the next window is read when a whole one is taken)
+_WINDOW = 16
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
 
 
 class Understander(Protocol):
     """Turns tasks into outcomes: a :class:`~.workers.WorkerPool` or :class:`InProcess`."""
+
+    def prepare(self) -> None: ...
 
     def start(self) -> None: ...
 
@@ -79,6 +81,9 @@ class InProcess:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def prepare(self) -> None:
+        """Nothing to prepare (the same interface as a worker pool)."""
+
     def start(self) -> None:
         """Nothing to start (the same interface as a worker pool)."""
 
@@ -89,8 +94,8 @@ class InProcess:
             ) -> Iterator[tuple[Task, Outcome]]:
         queue = iter(tasks)
         while not stop():  # asked before taking a task: a task taken is a claim spent
-            task = next(queue, _DONE)
-            if task is _DONE:
+            task = next(queue, END)
+            if task is END:
                 return
             if task is None:  # nothing ready yet (the queue waited for the poller)
                 continue
@@ -146,7 +151,8 @@ class _Row:
     as_city: str | None
 
     @classmethod
-    def of(cls, m: StoredMessage) -> _Row:
+    def of(cls, m: Any) -> _Row:
+        """From a model instance or a plain result row (the same attribute names)."""
         return cls(m.id or 0, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city)
 
 
@@ -212,13 +218,13 @@ class _Queue:
     def has_work(self) -> bool:
         """Whether a message is there to take, or comes (a feed's batch); claims nothing."""
         while True:
-            if self._takeable():
+            if next(self._takeable(), None) is not None:
                 return True
             if self.feed is None:
                 return False
             more = self.feed.more(_FEED_WAIT)
             if more is False:
-                return bool(self._takeable())  # stored just before the feed closed
+                return next(self._takeable(), None) is not None  # stored just before it closed
 
     def tasks(self) -> Iterator[Task | None]:
         """Claim the next free message each time a worker asks for one."""
@@ -236,70 +242,65 @@ class _Queue:
             handed += 1
             yield claimed.task
 
-    def _takeable(self) -> list[_Row]:
-        """Stored messages nobody is working on, oldest first."""
+    def _takeable(self) -> Iterator[_Row]:
+        """Stored messages nobody is working on, oldest first, read a window at a time."""
         m = StoredMessage.__table__.c  # type: ignore[attr-defined]
         now = utcnow()
         # unclaimed, expired, or claimed on this host (whether its process lives is asked
-        # below): live claims elsewhere never fill the window and hide free mail
+        # below): live claims of other hosts are never read
         takeable = or_(m.claimed_by.is_(None), m.claimed_at < now - LEASE,
                        m.claimed_by.like(f"{socket.gethostname()}:%"))
-        stmt = (sa_select(m.id, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city,
-                          m.claimed_at, m.claimed_by)
-                .where(m.state == MessageState.stored, takeable).order_by(m.id).limit(_WINDOW))
-        if self.engine.dialect.name == "postgresql":
-            # several processes share the queue: each skips the rows another is claiming
-            stmt = stmt.with_for_update(skip_locked=True)
-        with self.engine.connect() as conn:  # plain rows, not ORM objects (a third of the cost)
-            rows = [_Row(r.id, r.attempts, r.deaths, r.error, r.raw_sha256, r.received_at, r.as_city)
-                    for r in conn.execute(stmt) if _claim_is_stale(r, now)]
-            conn.rollback()
-        return rows
+        after = 0
+        while True:
+            stmt = (sa_select(m.id, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city,
+                              m.claimed_at, m.claimed_by)
+                    .where(m.state == MessageState.stored, m.id > after, takeable).order_by(m.id).limit(_WINDOW))
+            if self.engine.dialect.name == "postgresql":
+                # several processes share the queue: each skips the rows another is claiming
+                stmt = stmt.with_for_update(skip_locked=True)
+            with self.engine.connect() as conn:  # plain rows, not ORM objects (a third of the cost)
+                rows = conn.execute(stmt).all()
+                conn.rollback()
+            # live claims of this host's other processes are skipped, window after window
+            yield from (_Row.of(r) for r in rows if _claim_is_stale(r, now))
+            if len(rows) < _WINDOW:
+                return
+            after = rows[-1].id
 
     def _claim_next(self) -> _Claimed | None:
         while True:
-            free = self._takeable()
+            free = list(itertools.islice(self._takeable(), _WINDOW))
             if not free:
                 return None
             for row in free:
-                claimed = self._claim_rows([row])
-                if claimed:
-                    return claimed[0]
+                claimed = self._claim_row(row)
+                if claimed is not None:
+                    return claimed
             # every candidate was taken meanwhile, settled or given up on: look again
 
-    def _claim_rows(self, rows: list[_Row]) -> list[_Claimed]:
-        """Claim *rows* (one commit); those another claimant changed meanwhile are skipped."""
-        claimed: list[_Claimed] = []
-        worn = [m for m in rows if m.deaths >= self.max_attempts
-                or m.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS]
-        worn_ids = {m.id for m in worn}
-        for msg in worn:
-            why = msg.error or "the process stopped while understanding it"
-            if _quarantine(self.engine, msg.id, msg.attempts, f"gave up after {msg.attempts} attempts: {why}"):
+    def _claim_row(self, row: _Row) -> _Claimed | None:
+        """Claim *row* (one commit); None if another claimant changed it meanwhile, or it is
+        worn out or its bytes are gone (then it is quarantined)."""
+        if row.deaths >= self.max_attempts or row.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS:
+            why = row.error or "the process stopped while understanding it"
+            if _quarantine(self.engine, row.id, row.attempts, f"gave up after {row.attempts} attempts: {why}"):
                 self.report.quarantined += 1
+            return None
+        m = StoredMessage.__table__.c  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
-            now = utcnow()
-            m = StoredMessage.__table__.c  # type: ignore[attr-defined]
-            for msg in rows:
-                if msg.id in worn_ids:
-                    continue
-                taken = conn.execute(
-                    sa_update(StoredMessage.__table__)  # type: ignore[arg-type]
-                    .where(m.id == msg.id, m.state == MessageState.stored, m.attempts == msg.attempts)
-                    .values(attempts=msg.attempts + 1, claimed_by=self.me, claimed_at=now)
-                )
-                if taken.rowcount == 1:
-                    claimed.append(_Claimed(Task(msg.id, self.blobs.path_for(msg.raw_sha256 or "0" * 64),
-                                                 msg.received_at, msg.as_city), msg.attempts + 1))
-        kept = []
-        for c in claimed:
-            digest = next(m.raw_sha256 for m in rows if m.id == c.task.pk)
-            if not digest or not c.task.blob.is_file():
-                _quarantine(self.engine, c.task.pk, c.attempts, BlobMissing(digest or "no raw bytes"))
-                self.report.quarantined += 1
-                continue
-            kept.append(c)
-        return kept
+            taken = conn.execute(
+                sa_update(StoredMessage.__table__)  # type: ignore[arg-type]
+                .where(m.id == row.id, m.state == MessageState.stored, m.attempts == row.attempts)
+                .values(attempts=row.attempts + 1, claimed_by=self.me, claimed_at=utcnow())
+            )
+        if taken.rowcount != 1:
+            return None
+        blob = self.blobs.path_for(row.raw_sha256 or "0" * 64)
+        if not row.raw_sha256 or not blob.is_file():
+            _quarantine(self.engine, row.id, row.attempts + 1, BlobMissing(row.raw_sha256 or "no raw bytes"))
+            self.report.quarantined += 1
+            return None
+        return _Claimed(Task(row.id, blob, row.received_at, row.as_city), row.attempts + 1)
 
     def _claim(self, pk: int, seen: int) -> _Claimed | None:
         """Claim one given message (`jiebang ingest`)."""
@@ -308,8 +309,7 @@ class _Queue:
             if msg is None or msg.state != MessageState.stored or msg.attempts != seen:
                 return None  # another worker got there first
             row = _Row.of(msg)
-        claimed = self._claim_rows([row])
-        return claimed[0] if claimed else None
+        return self._claim_row(row)
 
 
 def process_pending(

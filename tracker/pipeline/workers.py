@@ -42,7 +42,7 @@ log = logging.getLogger("jiebang.workers")
 
 MiB = 1024 * 1024
 _POLL = 0.05  # seconds between memory and clock checks of busy workers
-_END = object()  # the task iterator is exhausted (None only means: nothing yet)
+END = object()  # a task iterator is exhausted (None only means: nothing yet)
 
 
 @dataclass(frozen=True)
@@ -263,8 +263,8 @@ class WorkerPool:
                 return
             for worker in self._workers:
                 if worker.ready and worker.task is None:
-                    task = next(queue, _END)
-                    if task is _END:
+                    task = next(queue, END)
+                    if task is END:
                         exhausted = True
                         return
                     if task is None:
