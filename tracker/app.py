@@ -12,11 +12,9 @@ from sqlalchemy.engine import make_url
 
 import campaign
 from campaign.policy import RoundPolicy
-from intake.documents import ocr
 from intake.model import Understanding
 from intake.sources import Mailbox, open_mailbox
 from intake.sources.imap import parse_imap_url
-from intake.understand import understand
 from notifier.sender import SendReport, deliver_pending
 from notifier.transports import Transport, open_transport
 from tracker.config import Secrets, Settings
@@ -34,7 +32,6 @@ class App:
         self.secrets = secrets or Secrets()
         # this process's round: labels, wording, the clock's zone and extraction all read it
         campaign.activate(self.policy.catalogue)
-        ocr.configure(threads=settings.processing.ocr_threads)
 
     @property
     def database_url(self) -> URL:
@@ -131,4 +128,14 @@ class App:
         return WorkerPool(self.policy, size, limits)
 
     def analyse(self, raw: bytes, received_at: datetime | None, *, as_city: str | None = None) -> Understanding:
-        return understand(raw, self.policy, received_at=received_at, as_city=as_city)
+        return self._understand(raw, self.policy, received_at=received_at, as_city=as_city)
+
+    @cached_property
+    def _understand(self) -> Callable[..., Understanding]:
+        # imported on first use: a service with workers never understands in this process
+        # (they import it in the fork server), and numpy/OCR cost its start-up ~0.1 s
+        from intake.documents import ocr
+        from intake.understand import understand
+
+        ocr.configure(threads=self.settings.processing.ocr_threads)
+        return understand

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -17,11 +19,20 @@ MAX_ASPECT = 50  # larger photos are scaled down first: detail beyond this only 
 
 
 _THREADS = [2]  # processing.ocr_threads, set by configure() before the first OCR
+# the context the engine is loaded in (set by configure())
+_LOADING: list[Callable[[], AbstractContextManager[object]]] = [nullcontext]
 
 
-def configure(*, threads: int) -> None:
-    """How many threads one OCR engine may use (config: processing.ocr_threads)."""
+def configure(*, threads: int, loading: Callable[[], AbstractContextManager[object]] | None = None) -> None:
+    """How many threads one OCR engine may use (config: processing.ocr_threads).
+
+    *loading*: a context the engine is loaded in, on the first page that needs OCR (a
+    worker widens its address-space cap around it: onnxruntime reserves ~650 MB of
+    address space it never touches).
+    """
     _THREADS[0] = max(1, threads)
+    if loading is not None:
+        _LOADING[0] = loading
 
 
 def _engine() -> Any:
@@ -31,7 +42,8 @@ def _engine() -> Any:
         # most mail never needs OCR.
         from rapidocr_onnxruntime import RapidOCR
 
-        _ENGINE = RapidOCR(intra_op_num_threads=_THREADS[0], inter_op_num_threads=1)
+        with _LOADING[0]():
+            _ENGINE = RapidOCR(intra_op_num_threads=_THREADS[0], inter_op_num_threads=1)
     return _ENGINE
 
 
@@ -101,5 +113,5 @@ def _lines(result: list[list[Any]]) -> str:  # RapidOCR's [box, text, score] per
 
 
 def warm_up() -> None:
-    """Load the OCR engine now (a worker does this before it caps its own memory)."""
+    """Load the OCR engine now (a benchmark's warm start; workers load it when needed)."""
     _engine()

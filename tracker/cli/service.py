@@ -13,7 +13,6 @@ from rich.table import Table
 import campaign
 from campaign import SHANDONG_CITIES
 from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
-from intake.understand import understand
 from tracker.app import App
 from tracker.cli.common import (
     ConfigOpt,
@@ -203,6 +202,8 @@ def inspect(
     settings = settings_or_exit(config) if config_path(config).exists() or config else Settings()
     policy = settings.round_policy()
     campaign.activate(policy.catalogue)  # the view names directions as this round does
+    from intake.understand import understand  # here: `run` with workers never needs it
+
     result = understand(raw, policy)
     if as_json:
         sys.stdout.write(json.dumps(result.contract(), ensure_ascii=False) + "\n")

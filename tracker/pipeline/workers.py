@@ -6,8 +6,9 @@ forever or a library that aborts kills one worker, never the service. Each worke
 
 - is started by a fork server that has imported intake once (cheap, and safe while
   the parent runs scheduler and IMAP threads);
-- warms its OCR engine, then caps its address space at what it uses plus
-  ``memory_mb`` (RLIMIT_AS: an allocation beyond it fails inside the worker);
+- caps its address space at what it uses plus ``memory_mb`` (RLIMIT_AS: an
+  allocation beyond it fails inside the worker); the OCR engine is loaded on the first
+  scan, and the cap grows by what loading it reserved;
 - gets a CPU-time budget per message (RLIMIT_CPU: SIGXCPU ends a runaway loop);
 - is watched by the parent: resident memory above ``memory_mb`` or a message over
   ``seconds`` of wall time gets it SIGKILLed, and a new worker takes its place.
@@ -26,6 +27,7 @@ import resource
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
@@ -83,14 +85,11 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
     from intake.documents import ocr
     from intake.understand import understand
 
-    ocr.configure(threads=limits.ocr_threads)
-    try:
-        ocr.warm_up()
-    except Exception:  # no OCR model: scans become unreadable later, with a reason
-        log.warning("OCR engine could not start in a worker", exc_info=True)
-    baseline = psutil.Process().memory_info().vms
-    cap = baseline + limits.memory_mb * MiB
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    space = _AddressSpace(limits.memory_mb * MiB)
+    # most mail has no scan: the OCR engine (~0.2 s, ~100 MB resident) is loaded on the
+    # first page that needs it, with the cap widened by what loading it reserves
+    ocr.configure(threads=limits.ocr_threads, loading=space.widened)
+    space.cap()
     try:
         conn.send(("ready", os.getpid()))
     except OSError:  # the parent closed the pool before this worker was ready
@@ -119,6 +118,45 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
             os._exit(70)
         except Exception as exc:  # understand() itself never raises; reading the blob may
             conn.send(("error", task.pk, f"{exc.__class__.__name__}: {exc}"))
+
+
+class _AddressSpace:
+    """This worker's address-space cap (RLIMIT_AS): its size when it starts, plus *room*.
+
+    Only the soft limit is set: the worker's own code may widen it (to load the OCR
+    engine); what it protects against is an allocation a hostile document causes, which
+    then fails inside the worker (MemoryError: the worker ends, the parent survives).
+    """
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    @staticmethod
+    def _size() -> int:
+        return int(psutil.Process().memory_info().vms)
+
+    @staticmethod
+    def _set(soft: int) -> None:
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+    def cap(self) -> None:
+        self._set(self._size() + self.room)
+
+    @contextmanager
+    def widened(self) -> Iterator[None]:
+        """Lift the cap while something of ours loads; afterwards it is the old cap plus
+        what the loading added (the message being read keeps only its own room)."""
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        before = self._size()
+        self._set(resource.RLIM_INFINITY)
+        try:
+            yield
+        finally:
+            grown = max(0, self._size() - before)
+            self._set(resource.RLIM_INFINITY if soft == resource.RLIM_INFINITY else soft + grown)
 
 
 # --- the parent side ------------------------------------------------------------------------

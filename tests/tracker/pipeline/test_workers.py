@@ -1,0 +1,82 @@
+"""Worker processes: the OCR engine is loaded only for a scan, under the memory cap."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from support.factory.pdfs import scanned_pdf
+from support.records import T0, application_mail, make_app
+
+from examples.generate import uscc
+from tracker.pipeline.workers import Task, Understood, WorkerPool, _AddressSpace
+
+MiB = 1024 * 1024
+UNIT = "山东青云数据科技有限公司"
+
+
+def _ocr_loaded(pid: int) -> bool:
+    return "onnxruntime" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def _task(tmp_path: Path, pk: int, raw: bytes) -> Task:
+    blob = tmp_path / f"{pk}.eml"
+    blob.write_bytes(raw)
+    return Task(pk, blob, T0)
+
+
+def test_a_worker_loads_the_ocr_engine_on_its_first_scan_and_reads_it(tmp_path, db_url):
+    app = make_app(tmp_path, db_url)
+    scan = scanned_pdf([["揭榜挂帅项目申报书", f"揭榜单位（盖章）：{UNIT}"],
+                        ["一、揭榜单位基本情况", f"单位名称：{UNIT}",
+                         f"统一社会信用代码：{uscc('91370102MA3C4D5E6')}"]])
+    word = _task(tmp_path, 1, application_mail())
+    scanned = _task(tmp_path, 2, application_mail(attachments=[("申报书（盖章）.pdf", scan)]))
+    with WorkerPool(app.policy, 1) as pool:
+        (first,) = list(pool.run([word]))
+        (worker,) = pool._workers
+        assert isinstance(first[1], Understood) and first[1].result.applications
+        # most mail has no scan: a worker that has read none holds no OCR engine (~100 MB)
+        assert not _ocr_loaded(worker.process.pid)
+        (second,) = list(pool.run([scanned]))
+        assert pool.stats.died == 0, pool.stats.causes
+        assert isinstance(second[1], Understood)
+        assert [a.unit for a in second[1].result.applications] == [UNIT]
+        assert _ocr_loaded(worker.process.pid)
+
+
+def _probe(room: int, answers: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    space = _AddressSpace(room)
+    space.cap()
+
+    def fits(size: int) -> bool:
+        try:
+            block = bytearray(size)
+        except MemoryError:
+            return False
+        del block
+        return True
+
+    answers.put(("capped, twice the room", fits(2 * room)))
+    answers.put(("capped, half the room", fits(room // 2)))
+    with space.widened():
+        kept = bytearray(2 * room)  # something of ours, loaded and kept (the OCR engine)
+    answers.put(("after loading, half the room", fits(room // 2)))
+    answers.put(("after loading, twice the room", fits(2 * room)))
+    del kept
+
+
+def test_a_worker_s_memory_cap_refuses_what_a_document_would_add_beyond_its_room():
+    ctx = multiprocessing.get_context("fork")
+    answers = ctx.Queue()
+    child = ctx.Process(target=_probe, args=(256 * MiB, answers))
+    child.start()
+    child.join(60)
+    got = dict(answers.get(timeout=5) for _ in range(4))
+    assert got == {
+        "capped, twice the room": False,
+        "capped, half the room": True,
+        # the cap grew by what was loaded: the message still has its room, and no more
+        "after loading, half the room": True,
+        "after loading, twice the room": False,
+    }
