@@ -14,12 +14,14 @@ Commands are added explicitly by ``build()``, in the order ``--help`` shows them
 
 from __future__ import annotations
 
+import gc
 import os
 
 import typer
 from typer.core import TyperGroup
 
 from tracker.cli import claims, records, service, staff, web
+from tracker.store import db
 
 
 class _InOrder(TyperGroup):
@@ -50,4 +52,11 @@ def build() -> typer.Typer:
 
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    build()()
+    try:
+        build()()
+    finally:
+        # the command is done: close its database connections here, not in the
+        # interpreter's final collection, which would walk every object SQLAlchemy,
+        # pydantic and Typer made (~0.3 s a command) to free memory the process returns
+        db.dispose_all()
+        gc.freeze()

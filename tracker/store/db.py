@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,24 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened."""
 
 
+# every engine made, so that a command's end closes their connections (dispose_all)
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    _ENGINES.add(engine)
+    return engine
+
+
+def dispose_all() -> None:
+    """Close every pooled connection now (SQLite folds its write-ahead log back into the
+    database file when the last one closes; PostgreSQL sees a clean goodbye)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
