@@ -46,6 +46,7 @@ log = logging.getLogger("jiebang.workers")
 
 MiB = 1024 * 1024
 _POLL = 0.05  # seconds between memory and clock checks of busy workers
+WORKER_NICENESS = 10  # below the service (and LibreOffice, which a worker starts)
 END = object()  # a task iterator is exhausted (None only means: nothing yet)
 
 
@@ -84,6 +85,10 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
     # the parent stops us with SIGKILL; Ctrl-C in a terminal reaches the whole group and
     # must not interrupt a worker half-way (the parent decides when to stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the service records what workers understand, one message at a time: when the three
+    # compete for two cores it must win, or workers wait for it with their answers ready
+    # (measured: each worker idled ~30% of a run of 600; with this, runs are ~10% faster)
+    os.nice(WORKER_NICENESS)
     from intake.documents import ocr
     from intake.understand import understand
 

@@ -7,6 +7,8 @@ import sys
 import types
 from pathlib import Path
 
+import psutil
+
 from support.factory.pdfs import scanned_pdf
 from support.records import T0, application_mail, make_app
 
@@ -98,3 +100,11 @@ def test_a_worker_does_not_run_the_program_that_started_it_again(tmp_path, db_ur
         ((_, outcome),) = list(pool.run([_task(tmp_path, 1, application_mail())]))
     assert isinstance(outcome, Understood) and outcome.result.applications
     assert not ran.exists()
+
+
+def test_workers_yield_the_cpu_to_the_service_that_records_their_answers(tmp_path, db_url):
+    app = make_app(tmp_path, db_url)
+    with WorkerPool(app.policy, 1) as pool:
+        list(pool.run([_task(tmp_path, 1, application_mail())]))
+        (worker,) = pool._workers
+        assert psutil.Process(worker.process.pid).nice() > psutil.Process().nice()
