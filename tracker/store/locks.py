@@ -70,9 +70,18 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def lock_migrations(conn: Connection) -> None:
-    """PostgreSQL: a transaction-scoped advisory lock, released at commit (or if we die)."""
+    """Make the migration one transaction, and the only one.
+
+    PostgreSQL: a transaction-scoped advisory lock, released at commit (or if we die).
+    SQLite (serialised by :func:`migration_lock`): an explicit transaction, because
+    Python's driver begins one only before INSERT, UPDATE or DELETE. Without it each
+    CREATE TABLE commits by itself, and a process killed mid-migration leaves tables
+    that the version table does not know of ("table … already exists" at every start).
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("migrations")})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
