@@ -39,7 +39,7 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from intake.model import Understanding
-from tracker.pipeline.workers import END, Died, Outcome, Task, Understood
+from tracker.pipeline.workers import END, Died, Outcome, Task, Understood, Unstarted
 from tracker.store.blobs import BlobMissing, BlobStore
 from tracker.store.locks import records_lock
 from tracker.store.tables import MessageState, StoredMessage, utcnow
@@ -51,8 +51,11 @@ Applier = Callable[[Session, StoredMessage, Understanding], None]
 
 # a claim older than this is taken over (its claimant on another host may be gone)
 LEASE = timedelta(minutes=15)
-# hand-outs without any outcome (the whole process died meanwhile) also end in quarantine
-EXTRA_UNATTRIBUTED_ATTEMPTS = 5
+# hand-outs without any outcome (the whole process died meanwhile) also end in quarantine,
+# but only after many: each kill of the service counts one against every message its
+# workers read or had queued, and a good application held back is the costlier mistake
+# (a service killed ~20 times in a minute took the unluckiest message to 8)
+EXTRA_UNATTRIBUTED_ATTEMPTS = 12
 # candidates read at a time (live claims of this host's other processes are in a window
 # too, and are skipped: the next window is read when a whole one is taken)
 _WINDOW = 16
@@ -115,7 +118,7 @@ class InProcess:
 class ProcessReport:
     processed: int = 0
     quarantined: int = 0
-    retried: int = 0  # a worker died; the message waits for another try
+    retried: int = 0  # a worker died (or ended before starting it); the message waits for another try
     outcomes: list[tuple[str | None, str | None, str]] = field(default_factory=list)
 
 
@@ -381,6 +384,8 @@ def process_one(engine: Engine, blobs: BlobStore, pk: int, understander: Underst
 
 def _settle(engine: Engine, claimed: _Claimed, outcome: Outcome, apply: Applier, max_attempts: int) -> str | None:
     pk = claimed.task.pk
+    if isinstance(outcome, Unstarted):
+        return _give_back(engine, pk, claimed.attempts)
     if isinstance(outcome, Died):
         if outcome.fatal:
             return _quarantine(engine, pk, claimed.attempts, outcome.cause)
@@ -426,6 +431,14 @@ def _while_held(pk: int, attempts: int) -> Update:
     """
     m = _MESSAGES.c
     return sa_update(_MESSAGES).where(m.id == pk, m.state == MessageState.stored, m.attempts == attempts)
+
+
+def _give_back(engine: Engine, pk: int, attempts: int) -> str | None:
+    """A message queued for a worker that ended before it started it: back in the queue,
+    its claim's attempt uncounted (nothing was tried)."""
+    with engine.begin() as conn:
+        done = conn.execute(_while_held(pk, attempts).values(attempts=attempts - 1, claimed_by=None, claimed_at=None))
+    return MessageState.stored if done.rowcount == 1 else None
 
 
 def _release_after_death(engine: Engine, pk: int, attempts: int, cause: str, max_attempts: int) -> str | None:

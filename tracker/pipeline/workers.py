@@ -11,11 +11,14 @@ forever or a library that aborts kills one worker, never the service. Each worke
   scan, and the cap grows by what loading it reserved;
 - gets a CPU-time budget per message (RLIMIT_CPU: SIGXCPU ends a runaway loop);
 - is watched by the parent: resident memory above ``memory_mb`` or a message over
-  ``seconds`` of wall time gets it SIGKILLed, and a new worker takes its place.
+  ``seconds`` of wall time gets it SIGKILLed, and a new worker takes its place;
+- runs at a lower priority than the service, which records every answer in turn.
 
-The parent hands out one message per idle worker (the next one as soon as a worker
-answers, before the answer is recorded) and yields what happened to each:
-:class:`Understood` with the result, or :class:`Died` with a cause for staff.
+The parent hands out one message per idle worker and, once a worker has answered,
+queues its next one behind the message it reads (it starts it the moment it answers,
+while the parent records the answer). It yields what happened to each:
+:class:`Understood` with the result, :class:`Died` with a cause for staff, or
+:class:`Unstarted` for a queued message whose worker ended first.
 """
 
 from __future__ import annotations
@@ -77,7 +80,13 @@ class Died:
     fatal: bool = False  # deterministic (an exception, not a death): no point in trying again
 
 
-Outcome = Understood | Died
+@dataclass(frozen=True)
+class Unstarted:
+    """Handed to a worker that ended before it started it: the claim is given back (no
+    attempt or death counts against the message)."""
+
+
+Outcome = Understood | Died | Unstarted
 
 
 # --- the worker side ------------------------------------------------------------------------
@@ -172,7 +181,9 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     ready: bool = False
-    task: Task | None = None
+    task: Task | None = None  # the message it is reading
+    queued: Task | None = None  # the next one, waiting in its pipe
+    finished: int = 0  # messages it answered (a warm worker gets its next one queued)
     started: float = 0.0
     ps: psutil.Process | None = None
     peak_rss: int = 0
@@ -221,6 +232,7 @@ class WorkerPool:
         self.policy, self.size, self.limits = policy, max(1, size), limits
         self.stats = PoolStats()
         self._workers: list[_Worker] = []
+        self._unstarted: list[Task] = []  # queued for a worker that ended: to give back
         self._ctx = _context()
 
     # lifecycle ---------------------------------------------------------------------------
@@ -303,21 +315,33 @@ class WorkerPool:
             ) -> Iterator[tuple[Task, Outcome]]:
         """Understand every task (one per idle worker); yield each as it finishes.
 
-        A worker that finishes gets its next task *before* its result is yielded: the
-        caller records the result while the worker already reads the next message, so
-        one worker never waits for the database (the two overlap).
+        A worker that has answered once gets its next task queued behind the one it
+        reads: it starts it the moment it answers, while the caller records the answer
+        (the two overlap; a worker never waits for the database).
 
         *tasks* may yield ``None``: nothing to hand out yet (mail is still being stored);
         the pool collects what finishes meanwhile and asks again. Workers start at once.
 
         When *stop* turns true no new task is handed out; those already running finish.
         """
-        # a task is taken only when a ready worker can start it at once: taking one is a
-        # claim, and a claim counts an attempt (a process killed while its workers warm
-        # up must not count one against mail nobody read). Callers with nothing to do do
-        # not call this: it starts the workers.
+        # taking a task is a claim, and a claim counts an attempt: a task is taken only
+        # for a ready worker that starts it at once, or queued behind the one a warm
+        # worker reads (never while workers warm up: a process killed then must not count
+        # attempts against mail nobody read; a kill later counts at most one per worker).
+        # Callers with nothing to do do not call this: it starts the workers.
         queue = iter(tasks)
         exhausted = False
+
+        def take(worker: _Worker) -> bool:
+            nonlocal exhausted
+            task = next(queue, END)
+            if task is END:
+                exhausted = True
+                return False
+            if task is None:
+                return False  # not yet: ask again after the next collection
+            self._hand_out(worker, task)  # type: ignore[arg-type]
+            return True
 
         def refill() -> None:
             nonlocal exhausted
@@ -325,26 +349,34 @@ class WorkerPool:
             if exhausted or stop():
                 exhausted = True
                 return
-            for worker in self._workers:
-                if worker.ready and worker.task is None:
-                    task = next(queue, END)
-                    if task is END:
-                        exhausted = True
-                        return
-                    if task is None:
-                        return  # not yet: ask again after the next collection
-                    self._hand_out(worker, task)  # type: ignore[arg-type]
+            idle = [w for w in self._workers if w.ready and w.task is None]
+            warm = [w for w in self._workers if w.ready and w.finished and w.task is not None and w.queued is None]
+            for worker in [*idle, *warm]:
+                if not take(worker):
+                    return
 
         while True:
             refill()
-            if exhausted and not any(w.task is not None for w in self._workers):
+            if exhausted and not any(w.task is not None for w in self._workers) and not self._unstarted:
                 return
-            finished = list(self._collect())
+            finished = [*self._take_unstarted(), *self._collect()]
             if finished:
                 refill()
             yield from finished
 
+    def _take_unstarted(self) -> list[tuple[Task, Outcome]]:
+        given_back, self._unstarted = self._unstarted, []
+        return [(task, Unstarted()) for task in given_back]
+
     def _hand_out(self, worker: _Worker, task: Task) -> None:
+        if worker.task is not None:  # queued behind the message it reads
+            try:
+                worker.conn.send(task)
+            except OSError:  # it is ending (its sentinel reports why): never started
+                self._unstarted.append(task)
+            else:
+                worker.queued = task
+            return
         try:
             worker.conn.send(task)
         except OSError:  # it died between tasks: the task goes to the next one
@@ -370,7 +402,10 @@ class WorkerPool:
                 try:
                     done = self._receive(worker)
                 except (EOFError, OSError):
-                    done = self._died(worker, self._death_cause(worker))
+                    yield from self._died(worker, self._death_cause(worker))
+                    continue
+                if done is not None:
+                    yield done
             else:
                 if worker.conn.poll():  # its last words arrived before it ended
                     try:
@@ -379,9 +414,7 @@ class WorkerPool:
                         done = None
                     if done is not None:
                         yield done
-                done = self._died(worker, self._death_cause(worker))
-            if done is not None:
-                yield done
+                yield from self._died(worker, self._death_cause(worker))
         yield from self._watch()
 
     def _receive(self, worker: _Worker) -> tuple[Task, Outcome] | None:
@@ -390,22 +423,30 @@ class WorkerPool:
         if kind == "ready":
             worker.ready, worker.ps = True, psutil.Process(message[1])
             return None
-        task, worker.task = worker.task, None
+        task, worker.task, worker.queued = worker.task, worker.queued, None
+        if worker.task is not None:
+            worker.started = time.monotonic()  # it reads the queued one from now on
         if task is None:
             return None
+        worker.finished += 1
         self._sample(worker)  # a message shorter than the watch interval is measured too
         if kind == "ok":
             return task, Understood(message[2])
         return task, Died(f"worker error: {message[2]}", fatal=True)
 
-    def _died(self, worker: _Worker, cause: str) -> tuple[Task, Outcome] | None:
-        task = worker.task
+    def _died(self, worker: _Worker, cause: str) -> list[tuple[Task, Outcome]]:
+        task, queued = worker.task, worker.queued
         self.stats.died += 1
         self.stats.causes.append(cause)
         log.warning("worker %s ended (%s)%s", worker.process.pid, cause,
                     f" while understanding message #{task.pk}" if task else "")
         self._retire(worker)
-        return (task, Died(cause)) if task is not None else None
+        outcomes: list[tuple[Task, Outcome]] = []
+        if task is not None:
+            outcomes.append((task, Died(cause)))
+        if queued is not None:
+            outcomes.append((queued, Unstarted()))
+        return outcomes
 
     def _death_cause(self, worker: _Worker) -> str:
         worker.process.join(1)
@@ -449,6 +490,4 @@ class WorkerPool:
                 cause = f"killed: over {self.limits.seconds:.0f} s"
             if cause:
                 worker.process.kill()
-                done = self._died(worker, cause)
-                if done is not None:
-                    yield done
+                yield from self._died(worker, cause)

@@ -69,7 +69,8 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(tmp_path, db
     # IMAP stores CRLF line ends: compare by the line-end-neutral content key
     assert {r.content_key for r in rows} == {content_key(raw) for raw in raws}
     assert len({r.raw_sha256 for r in rows}) == len(raws)
-    assert {r.state for r in rows} == {"processed"}
+    assert {r.state for r in rows} == {"processed"}, [
+        (r.subject, r.state, r.attempts, r.deaths, r.error) for r in rows if r.state != "processed"]
     blobs = BlobStore(tmp_path / "var" / "store")
     for row in rows:  # every stored blob is whole (atomic writes)
         assert hashlib.sha256(blobs.get(row.raw_sha256)).hexdigest() == row.raw_sha256

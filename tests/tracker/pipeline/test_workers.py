@@ -5,15 +5,20 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import types
+from email.message import EmailMessage
 from pathlib import Path
 
 import psutil
-
+from sqlmodel import Session, select
 from support.factory.pdfs import scanned_pdf
+from support.helpers import make_mail
 from support.records import T0, application_mail, make_app
 
 from examples.generate import uscc
+from tracker.pipeline.ingest import store_raw
+from tracker.pipeline.processing import process_pending
 from tracker.pipeline.workers import Task, Understood, WorkerPool, _AddressSpace
+from tracker.store.tables import StoredMessage
 
 MiB = 1024 * 1024
 UNIT = "山东青云数据科技有限公司"
@@ -108,3 +113,27 @@ def test_workers_yield_the_cpu_to_the_service_that_records_their_answers(tmp_pat
         list(pool.run([_task(tmp_path, 1, application_mail())]))
         (worker,) = pool._workers
         assert psutil.Process(worker.process.pid).nice() > psutil.Process().nice()
+
+
+def test_mail_queued_for_a_worker_that_is_killed_goes_back_untried(tmp_path, db_url):
+    """A warm worker gets its next message queued behind the one it reads. Killed over its
+    budget, it never started the queued one: that goes back with no attempt counted."""
+    app = make_app(tmp_path, db_url, processing={"workers": 1, "seconds_per_message": 1.5})
+    scan = EmailMessage()
+    scan["From"], scan["To"], scan["Subject"] = "scan@example.cn", "dsjjzcghc@shandong.cn", "扫描件"
+    scan.set_content("申报书扫描件见附件")
+    # no credit code on any page: OCR reads on through all six looking for it (> 1.5 s)
+    pages = [[f"揭榜挂帅申报书 第{n}页", "揭榜单位：山东某某数据科技有限公司"] for n in range(1, 7)]
+    scan.add_attachment(scanned_pdf(pages), maintype="application", subtype="pdf", filename="申报书.pdf")
+    for raw in (make_mail(subject="先到的来信", body="请问申报截止时间？"), scan.as_bytes(),
+                make_mail(subject="排在扫描件后的来信", body="请问需要盖章吗？")):
+        store_raw(app.engine, app.blobs, raw)
+    with app.understander() as pool:
+        report = process_pending(app.engine, app.blobs, pool, apply=app.applier, max_attempts=2)
+        assert pool.stats.died == 2
+    assert (report.processed, report.quarantined) == (2, 1)
+    with Session(app.engine) as s:
+        rows = {m.subject: m for m in s.exec(select(StoredMessage)).all()}
+    assert (rows["扫描件"].state, rows["扫描件"].deaths) == ("quarantined", 2)
+    after = rows["排在扫描件后的来信"]
+    assert (after.state, after.attempts, after.deaths) == ("processed", 1, 0)
