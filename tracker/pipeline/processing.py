@@ -36,6 +36,7 @@ import psutil
 from sqlalchemy import Engine, Table, Update, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from intake.model import Understanding
@@ -401,7 +402,9 @@ def _settle(engine: Engine, claimed: _Claimed, outcome: Outcome, apply: Applier,
         msg = session.get(StoredMessage, pk)
         if msg is None or msg.state != MessageState.stored or msg.attempts != claimed.attempts:
             return None  # the claim was taken over meanwhile: the other claimant finishes it
-        msg.references = [result.reference] if result.reference else []
+        # written by the conditional update below, with the state: set without history,
+        # so that the commit does not write them a second time
+        set_committed_value(msg, "references", [result.reference] if result.reference else [])
         try:
             apply(session, msg, result)  # may add the references it assigned
         except Exception as exc:  # records or replies failed: nothing of it is kept
