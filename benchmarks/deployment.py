@@ -181,6 +181,16 @@ def _with_id(raw: bytes, msgid: str) -> bytes:
     return numbered.replace(found.group(0), b"Message-ID: " + msgid.encode(), 1)
 
 
+def wait_started(service: subprocess.Popen[bytes], log: Path) -> None:
+    """Until `jiebang run` says it is running (and its IDLE connection is in place)."""
+    deadline = time.monotonic() + 120
+    while "jiebang running" not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline or service.poll() is not None:
+            raise SystemExit("service did not start:\n" + log.read_text(errors="replace")[-3000:])
+        time.sleep(0.2)
+    time.sleep(2)  # IDLE connection in place
+
+
 def burst(total: int, scans: int, pages: int, wait: float) -> dict:
     from support.servers.dovecot import Dovecot
     from support.servers.smtp import SmtpServer
@@ -206,12 +216,7 @@ def burst(total: int, scans: int, pages: int, wait: float) -> dict:
         service = subprocess.Popen([*JIEBANG, "run", "-v", "--config", str(config)], cwd=REPO, env=env,
                                    stdout=subprocess.DEVNULL, stderr=log.open("wb"))
         try:
-            deadline = time.monotonic() + 120
-            while "jiebang running" not in log.read_text(errors="replace"):
-                if time.monotonic() > deadline or service.poll() is not None:
-                    raise SystemExit("service did not start:\n" + log.read_text(errors="replace")[-3000:])
-                time.sleep(0.2)
-            time.sleep(2)  # IDLE connection in place
+            wait_started(service, log)
             appended: dict[str, tuple[str, float]] = {}
             for kind, raw in corpus:
                 msgid = make_msgid(domain="burst.example")

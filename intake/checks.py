@@ -127,7 +127,7 @@ def no_attachment(f: Facts) -> list[Finding]:
     if f.documents or f.cloud:
         return []
     return [
-        "邮件未附带任何文件。请将揭榜挂帅申报书作为邮件附件重新发送（Word 版；盖章 PDF 版一并发送更佳）。"
+        "邮件未附带任何文件。"
     ]
 
 
@@ -136,8 +136,7 @@ def cloud_attachment(f: Facts) -> list[Finding]:
     if not f.cloud or any(d.role == "application_form" for d in f.documents):
         return []
     return [
-        "邮件正文使用了云盘或“超大附件”链接，系统无法自动下载，链接也可能过期。"
-        "请将申报书等材料直接作为邮件附件发送（文件较大时可压缩后分多封邮件发送）。"
+        "邮件正文使用了云盘或“超大附件”链接，未直接附带申报书，系统无法下载存档。"
     ]
 
 
@@ -148,7 +147,7 @@ def unreadable_document(f: Facts) -> list[Finding]:
         if not d.readable:
             why = f"（{d.error}）" if d.error else ""
             out.append(
-                f"附件“{d.name}”无法打开{why}。请确认文件未损坏、未加密，重新发送可以直接打开的文件。"
+                f"附件“{d.name}”无法打开{why}。"
             )
     return out
 
@@ -161,7 +160,7 @@ def missing_application_form(f: Facts) -> list[Finding]:
     if any(d.role == "application_form" for d in f.documents):
         return []
     names = "、".join(d.name for d in _files(f)[:5])
-    return [f"附件（{names}）中未找到揭榜挂帅申报书。请按通知附件1的格式填写申报书后重新发送。"]
+    return [f"附件（{names}）中未找到揭榜挂帅申报书。"]
 
 
 @rule("MISSING_RECOMMENDATION_TABLE")
@@ -171,7 +170,7 @@ def missing_recommendation_table(f: Facts) -> list[Finding]:
     if any(not x.has_content for x in f.unpaired_scans):
         return []  # a scan OCR could not read may be the table: staff look (OCR_USED)
     return [
-        "市大数据局报送材料中未找到《推荐汇总表》（通知附件2）。请按推荐顺序填写推荐汇总表，盖章后随申报书一并报送。"
+        "市大数据局报送材料中未找到《推荐汇总表》（通知附件2）。"
     ]
 
 
@@ -180,7 +179,7 @@ def missing_word_version(f: Facts) -> list[Finding]:
     if f.channel != "via_city":
         return []
     return [
-        (i, f"申报书（{_who(x)}）缺少 Word 版（.doc/.docx/.wps），请补发。")
+        (i, f"申报书（{_who(x)}）缺少 Word 版（.doc/.docx/.wps）。")
         for i, x in enumerate(f.forms)
         if not (_versions(f, x) & WORD_FORMATS)
     ]
@@ -191,7 +190,7 @@ def missing_pdf_version(f: Facts) -> list[Finding]:
     if f.channel != "via_city" or f.unpaired_scans:
         return []  # a scan nobody could tie to its form may be that PDF: staff look (OCR_USED)
     return [
-        (i, f"申报书（{_who(x)}）缺少盖章 PDF 版，请补发。")
+        (i, f"申报书（{_who(x)}）缺少盖章 PDF 版。")
         for i, x in enumerate(f.forms)
         if "pdf" not in _versions(f, x)
     ]
@@ -201,8 +200,8 @@ def missing_pdf_version(f: Facts) -> list[Finding]:
 def direction_missing(f: Facts) -> list[Finding]:
     cat = f.policy.catalogue
     return [
-        (i, f"申报书（{_who(x)}）未能识别榜单方向。请在“榜单方向”栏填写通知所列{cn_number(cat.direction_count)}个方向之一，"
-         f"如“{cat.direction_label(min(2, cat.direction_count))}”。")
+        (i, f"申报书（{_who(x)}）未能识别榜单方向（“榜单方向”栏应为通知所列{cn_number(cat.direction_count)}个方向之一，"
+         f"如“{cat.direction_label(min(2, cat.direction_count))}”）。")
         for i, x in enumerate(f.forms)
         if not x.directions and x.application.direction is None and not _ocr_only(x)
     ]
@@ -211,8 +210,7 @@ def direction_missing(f: Facts) -> list[Finding]:
 @rule("MULTIPLE_DIRECTIONS")
 def multiple_directions(f: Facts) -> list[Finding]:
     return [
-        (i, f"申报书（{_who(x)}）填写了多个榜单方向：{'、'.join(direction_label(n) for n in sorted(x.directions))}。"
-        "每个揭榜单位限牵头申报 1 个榜单方向，请只保留一个。")
+        (i, f"申报书（{_who(x)}）填写了多个榜单方向：{'、'.join(direction_label(n) for n in sorted(x.directions))}。")
         for i, x in enumerate(f.forms)
         if len(x.directions) > 1 and x.application.direction is None and not _ocr_only(x)
     ]
@@ -221,7 +219,7 @@ def multiple_directions(f: Facts) -> list[Finding]:
 @rule("TASK_TYPE_MISSING")
 def task_type_missing(f: Facts) -> list[Finding]:
     return [
-        (i, f"申报书（{_who(x)}）未能识别任务类别。请勾选或填写理论研究、技术创新、应用实践中的至少一项。")
+        (i, f"申报书（{_who(x)}）未能识别任务类别。")
         for i, x in enumerate(f.forms)
         if not x.application.task_types and not _ocr_only(x)
     ]
@@ -238,7 +236,6 @@ def outcome_missing(f: Facts) -> list[Finding]:
             if t is not None and not (t.outcomes & x.outcomes):
                 out.append((i,
                     f"申报书（{_who(x)}）任务类别为“{t.label}”，但预期成果中未见{t.outcome}。"
-                    f"按通知要求，{t.label}类应至少形成一个{t.outcome}，请在“预期成果”中写明。"
                 ))
     return out
 
@@ -248,7 +245,7 @@ def consortium_too_large(f: Facts) -> list[Finding]:
     limit = f.policy.catalogue.consortium_max
     return [
         (i, f"申报书（{_who(x)}）联合体共 {len(x.application.partners) + 1} 家单位（揭榜单位 1 家、联合单位 "
-        f"{len(x.application.partners)} 家），超过通知规定的总数不超过 {limit} 家。请调整联合单位。")
+        f"{len(x.application.partners)} 家），超过通知规定的 {limit} 家。")
         for i, x in enumerate(f.forms)
         if len(x.application.partners) + 1 > limit
     ]
@@ -257,8 +254,7 @@ def consortium_too_large(f: Facts) -> list[Finding]:
 @rule("NOT_IN_SHANDONG")
 def not_in_shandong(f: Facts) -> list[Finding]:
     return [
-        (i, f"揭榜单位（{_who(x)}）的注册地不在山东省（统一社会信用代码 {x.application.uscc or '未填写'}）。"
-        "按通知要求，揭榜单位注册地和主要办公场所应设在山东省辖区内；省外单位可作为联合单位参与。")
+        (i, f"揭榜单位（{_who(x)}）的注册地不在山东省（统一社会信用代码 {x.application.uscc or '未填写'}）。")
         for i, x in enumerate(f.forms)
         if x.in_shandong is False
         and (not _ocr_only(x) or uscc_mod.is_valid(x.application.uscc))
@@ -275,7 +271,6 @@ def uscc_invalid(f: Facts) -> list[Finding]:
         if (x.uscc_raw or code) and not uscc_mod.is_valid(code):
             out.append((i,
                 f"揭榜单位（{_who(x)}）的统一社会信用代码“{x.uscc_raw or code}”格式不正确或校验位不符。"
-                "请核对营业执照或登记证书，填写 18 位统一社会信用代码。"
             ))
     return out
 
@@ -292,15 +287,17 @@ def wrong_channel(f: Facts) -> list[Finding]:
             continue  # only a nature written out in words is read reliably from a scan
         city = uscc_mod.city_of(x.application.uscc) or x.application.city
         bureau = f.policy.cities.get(city or "")
+        # where it belongs, never by when: the finding is kept and shown again later, when
+        # the city's deadline may have passed (the notice says by when)
         if bureau:
-            where = f"{bureau.name}大数据局（联系人：{bureau.contact}，电话：{bureau.phone}）"
+            how = "，".join(f"{label}：{value}" for label, value in (
+                ("联系人", bureau.contact), ("电话", bureau.phone), ("邮箱", "、".join(bureau.bureau_emails)))
+                if value)
+            where = f"{bureau.name}大数据局" + (f"（{how}）" if how else "")
         else:
             where = "所在设区市大数据局"
-        deadline = f.policy.deadlines.get("city_applicant")
-        by = f"于{_date_cn(deadline)}前" if deadline else ""
         out.append((i,
-            f"{_who(x)}不属于中央驻鲁或省属企事业单位，不能直接向省大数据局报送。"
-            f"请{by}将申报书报送至{where}，由市大数据局初审后统一推荐。"
+            f"{_who(x)}不属于中央驻鲁或省属企事业单位，不能直接向省大数据局报送，应通过{where}报送。"
         ))
     return out
 
@@ -312,10 +309,7 @@ def late(f: Facts) -> list[Finding]:
     end = f.policy.deadline_end(f.policy.deadline_key(f.channel))
     assert end is not None  # is_late() is False when no deadline applies
     local = f.received_at.astimezone(f.policy.tz)
-    return [
-        f"邮件到达时间为 {local:%Y-%m-%d %H:%M}，已超过截止时间 {_date_cn(end)} 24 时。"
-        "逾期材料是否受理由省大数据局决定。"
-    ]
+    return [f"邮件于{_date_cn(local)} {local:%H:%M}到达，已超过截止时间（{_date_cn(end)}24时）。"]
 
 
 @rule("CITY_QUOTA_EXCEEDED")

@@ -22,11 +22,10 @@ from intake.classify import (
     cloud_links,
     detect_intent,
     find_reference,
-    is_auto_reply,
     is_bounce,
-    is_list_mail,
     own_text,
     promote_scanned_forms,
+    reply_guard,
 )
 from intake.extract.directions import direction_hint, directions_in
 from intake.extract.fields import FormReading, read_form
@@ -222,19 +221,7 @@ def _original_ids(raw: bytes, own_id: str | None) -> list[str]:
 
 
 def _no_reply_reason(intent: str, headers: Message | None, env: Envelope, policy: RoundPolicy) -> str | None:
-    """RFC 3834: never answer automatic mail, lists, robots or ourselves."""
-    if intent in ("auto_reply", "bounce"):
-        return {"auto_reply": "incoming mail is an auto-reply", "bounce": "incoming mail is a bounce"}[intent]
-    if is_list_mail(headers):
-        return "mailing-list or bulk mail"
-    sender = (env.from_addr or "").lower()
-    if not sender:
-        return "no sender address"
-    if sender in {a.lower() for a in policy.own_addresses}:
-        return "sent from our own address"
-    if is_auto_reply(headers, env):
-        return "automatic mail (Auto-Submitted / X-Autoreply)"
-    return None
+    return reply_guard(intent, headers, env, frozenset(policy.own_addresses))
 
 
 def _all_values(headers: Message | None, name: str) -> list[str]:

@@ -1,13 +1,12 @@
-"""No mail loops: who we never write to, and which incoming mail we never answer.
+"""No mail loops: who we never write to.
 
-Pure functions over strings and plain mappings — notifier never parses mail; the
-tracker hands over the incoming message's headers as a ``{name: value}`` mapping.
+Which incoming mail is never answered is decided once, from the mail itself, by intake's
+reply guard (``intake.classify.reply_guard``); notifier never parses mail.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
@@ -64,26 +63,3 @@ def allowed_recipient(address: str, own_addresses: frozenset[str]) -> tuple[bool
     if local.startswith("owner-") or local.endswith(_LIST_SUFFIXES) or "-bounces+" in local:
         return False, "list address"
     return True, "ok"
-
-
-def headers_forbid_reply(headers: Mapping[str, str]) -> str | None:
-    """Why an incoming message must not get an automatic answer, or None (RFC 3834 §2)."""
-    h = {str(k).strip().lower(): str(v or "").strip() for k, v in headers.items()}
-    auto = h.get("auto-submitted", "").lower()
-    if auto and auto.split(";", 1)[0].strip() != "no":
-        return f"Auto-Submitted: {auto}"
-    precedence = h.get("precedence", "").lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply", "auto-reply"):
-        return f"Precedence: {precedence}"
-    for name in ("list-id", "list-unsubscribe", "list-post", "x-autoreply", "x-autorespond",
-                 "x-auto-reply", "x-loop", "feedback-type"):
-        if name in h:
-            return f"{name} header present"
-    suppress = h.get("x-auto-response-suppress", "").lower()
-    if any(word in suppress for word in ("all", "autoreply", "oof")):
-        return f"X-Auto-Response-Suppress: {suppress}"
-    if "return-path" in h and h["return-path"].strip("<> ") == "":
-        return "empty Return-Path (a bounce)"
-    if h.get("content-type", "").lower().startswith("multipart/report"):
-        return "delivery or disposition report"
-    return None

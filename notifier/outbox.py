@@ -108,16 +108,29 @@ def _recipients(to: Sequence[str], own: frozenset[str]) -> list[str]:
 
 
 def written_to(session: Session, address: str) -> bool:
-    """Whether any mail was ever written to *address* (whatever became of it)."""
-    query = select(col(OutboxMail.id)).where(col(OutboxMail.recipient_key) == address.strip().lower()).limit(1)
+    """Whether a mail was ever written to *address* and let go (a held one was not: the
+    next answer to that address is still a first contact, under the same budget)."""
+    query = select(col(OutboxMail.id)).where(col(OutboxMail.recipient_key) == address.strip().lower(),
+                                             col(OutboxMail.state) != OutboxState.held).limit(1)
     return session.execute(query).first() is not None
 
 
-def first_contacts_since(session: Session, since: datetime) -> int:
-    """Mails written since *since* to addresses never written to before."""
-    query = select(func.count()).select_from(OutboxMail).where(
+def first_contacts_since(session: Session, since: datetime, *, kinds: Sequence[str] | None = None,
+                         domain: str | None = None) -> int:
+    """Addresses never written to before that mails were written to since *since*
+    (optionally: by mails of these *kinds*, to addresses in this *domain*)."""
+    query = select(func.count(func.distinct(col(OutboxMail.recipient_key)))).select_from(OutboxMail).where(
         col(OutboxMail.first_contact).is_(True), col(OutboxMail.created_at) >= as_utc(since))
+    if kinds is not None:
+        query = query.where(col(OutboxMail.kind).in_(list(kinds)))
+    if domain:
+        query = query.where(col(OutboxMail.recipient_key).like(f"%@{domain.lower()}"))
     return int(session.execute(query).scalar_one())
+
+
+# kinds outside the per-address daily cap: the staff digest, and claim notices (limited to one
+# per record a day by their own key), so strangers' mail cannot spend an applicant's answers
+UNCAPPED = (MailKind.digest, MailKind.claim_notice)
 
 
 def sent_today(session: Session, recipient_key: str, now: datetime) -> int:
@@ -125,7 +138,7 @@ def sent_today(session: Session, recipient_key: str, now: datetime) -> int:
     start, end = local_day(now)
     query = select(func.count()).select_from(OutboxMail).where(
         col(OutboxMail.recipient_key) == recipient_key,
-        col(OutboxMail.kind) != MailKind.digest,
+        col(OutboxMail.kind).not_in(UNCAPPED),
         col(OutboxMail.created_at) >= start,
         col(OutboxMail.created_at) < end,
     )
@@ -188,7 +201,7 @@ def enqueue(
         log.info("outbox: %s for %s not written: no allowed recipient", kind, reference or "-")
         return None
     recipient_key = recipients[0].lower()
-    if kind != MailKind.digest and sent_today(session, recipient_key, moment) >= daily_cap:
+    if kind not in UNCAPPED and sent_today(session, recipient_key, moment) >= daily_cap:
         log.warning("outbox: %s to %s not written: daily cap of %d reached", kind, recipient_key, daily_cap)
         return None
     rendered = render(template, context)
@@ -277,6 +290,57 @@ def resend(session: Session, mail_id: int, *, now: datetime | None = None) -> Ou
     session.add(row)
     session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class HeldFilter:
+    """Which held mails staff release together: by kind, by the recipient's domain, by age.
+
+    Empty fields match everything; *limit* takes the oldest first.
+    """
+
+    kind: str | None = None
+    domain: str | None = None  # the first recipient's domain, e.g. ``163.com``
+    before: datetime | None = None  # written before this moment
+    limit: int | None = None
+
+    def query(self) -> Any:
+        query = select(OutboxMail).where(col(OutboxMail.state) == OutboxState.held)
+        if self.kind:
+            query = query.where(col(OutboxMail.kind) == self.kind)
+        if self.domain:
+            query = query.where(col(OutboxMail.recipient_key).like(f"%@{self.domain.strip().lower().lstrip('@')}"))
+        if self.before is not None:
+            query = query.where(col(OutboxMail.created_at) < as_utc(self.before))
+        query = query.order_by(col(OutboxMail.created_at), col(OutboxMail.id))
+        return query.limit(self.limit) if self.limit else query
+
+
+def held_mail(session: Session, which: HeldFilter = HeldFilter()) -> list[OutboxMail]:
+    """Held mails (the first-contact budget's queue), oldest first."""
+    return list(session.execute(which.query()).scalars())
+
+
+def held_count(session: Session) -> int:
+    query = select(func.count()).select_from(OutboxMail).where(col(OutboxMail.state) == OutboxState.held)
+    return int(session.execute(query).scalar_one())
+
+
+def release_held(session: Session, which: HeldFilter = HeldFilter(), *, now: datetime | None = None
+                 ) -> list[OutboxMail]:
+    """Staff release held mails in bulk, oldest first: each goes back to pending, as
+    :func:`resend` does one (flushed, not committed)."""
+    moment = as_utc(now or utcnow())
+    rows = held_mail(session, which)
+    for row in rows:
+        row.state = OutboxState.pending
+        row.attempts = 0
+        # oldest first also on the wire: the sender takes due rows by next_attempt_at
+        row.next_attempt_at = moment
+        row.claimed_at = None
+        session.add(row)
+    session.flush()
+    return rows
 
 
 def _iso(value: datetime | None) -> str | None:

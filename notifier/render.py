@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,41 @@ def cn_date(value: date) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(local_zone()).date() if value.tzinfo else value.date()
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+def open_at(deadline: date, at: datetime) -> bool:
+    """*deadline* (a day, through its end in Asia/Shanghai) had not passed at *at*.
+
+    ``{% if deadline|open_at(received_at) %}``: a notice names a deadline as one still to
+    meet only when it had not passed when the mail it answers arrived."""
+    if at.tzinfo is None:
+        raise TemplateContextError(f"naive datetime {at!r}: pass an aware one")
+    if isinstance(deadline, datetime):
+        deadline = deadline.astimezone(local_zone()).date() if deadline.tzinfo else deadline.date()
+    end = datetime.combine(deadline + timedelta(days=1), time(0), tzinfo=local_zone())
+    return at < end
+
+
+def situation(context: Mapping[str, Any]) -> str:
+    """What a notice is about, read from its context: ``late`` (a LATE item: the material came
+    after the deadline), ``wrong_channel`` (a WRONG_CHANNEL item: it belongs to the city
+    bureau), ``closed`` (its deadline had passed when the mail arrived), else ``open``.
+
+    Every template may read it as ``situation``: a subject says which notice it is without
+    reading the items (their messages are applicant data, never in a subject).
+    """
+    codes = {item.get("code") for item in context.get("items") or () if isinstance(item, Mapping)}
+    for row in context.get("rows") or ():
+        if isinstance(row, Mapping):
+            codes |= {item.get("code") for item in row.get("problems") or () if isinstance(item, Mapping)}
+    if "LATE" in codes:
+        return "late"
+    if "WRONG_CHANNEL" in codes:
+        return "wrong_channel"
+    deadline, received = context.get("deadline"), context.get("received_at")
+    if isinstance(deadline, date) and isinstance(received, datetime) and not open_at(deadline, received):
+        return "closed"
+    return "open"
 
 
 def cn_num(value: int) -> str:
@@ -192,7 +227,7 @@ def environment(directory: Path = TEMPLATES_DIR) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(cst=cst, cn_date=cn_date, cn_num=cn_num, data=data)
+    env.filters.update(cst=cst, cn_date=cn_date, cn_num=cn_num, data=data, open_at=open_at)
     return env
 
 
@@ -205,8 +240,9 @@ def template_names(directory: Path = TEMPLATES_DIR) -> list[str]:
 def render(name: str, context: Mapping[str, Any], *, directory: Path = TEMPLATES_DIR) -> Rendered:
     """Render the three twins of template *name*; jinja2 errors propagate."""
     env = environment(directory)
-    # every template may name the round's facts (title, quota, ...) as ``campaign``
-    data = {"campaign": current(), **dict(context)}
+    # every template may name the round's facts (title, quota, ...) as ``campaign``, and
+    # what the notice is about as ``situation``
+    data = {"campaign": current(), "situation": situation(context), **dict(context)}
     subject = env.get_template(f"{name}.subject.txt").render(data)
     text = env.get_template(f"{name}.txt").render(data)
     html = env.get_template(f"{name}.html").render(data)

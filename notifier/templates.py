@@ -26,6 +26,7 @@ reminder_applicant  reminder              ReminderApplicantContext
 reminder_city       reminder              ReminderCityContext
 digest              digest                DigestContext (staff only)
 receipt             receipt               ReceiptContext
+arrival             receipt               ArrivalContext
 claim_notice        claim_notice          ClaimNoticeContext
 package_receipt     package_receipt       PackageReceiptContext
 ==================  ====================  ======================================
@@ -34,7 +35,7 @@ package_receipt     package_receipt       PackageReceiptContext
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class DeficiencyItem(TypedDict):
@@ -70,13 +71,16 @@ class DeficiencyContext(TypedDict):
     items: list[DeficiencyItem]  # wording.applicant_items(...): errors only
     deadline: date | None  # the sender's deadline, None if it has passed / unknown
     received_at: datetime
+    # "closed": the deadline has passed by now (a staff correction's notice about an earlier
+    # version); otherwise render.situation reads it from the items and dates
+    situation: NotRequired[str]
 
 
 class RedirectContext(TypedDict):
     unit: str | None
     city: str  # the applicant's city, "济南市"
     bureau: Bureau  # that city's big-data bureau
-    deadline_city_applicant: date  # 2025-01-15
+    deadline_city_applicant: date | None  # 2025-01-15; None once it had passed when the mail came
 
 
 class StatusContext(TypedDict):
@@ -132,6 +136,13 @@ class ReceiptContext(TypedDict):
     files: list[str]  # the sender's own attachment names
 
 
+class ArrivalContext(TypedDict):
+    """The mail arrived and is being checked; the full answer follows in the same thread
+    (``notify.receipt_after_seconds``). Sent before anything of the mail is understood."""
+
+    received_at: datetime  # when it reached our server: what counts for the deadline
+
+
 class ClaimNoticeContext(TypedDict):
     """To the addresses on file: someone else sent material for their application.
     Their own reference only — none of the other mail's content."""
@@ -170,6 +181,7 @@ CONTEXTS: dict[str, type] = {
     "reminder_city": ReminderCityContext,
     "digest": DigestContext,
     "receipt": ReceiptContext,
+    "arrival": ArrivalContext,
     "claim_notice": ClaimNoticeContext,
     "package_receipt": PackageReceiptContext,
 }
@@ -185,6 +197,7 @@ KIND_OF_TEMPLATE: dict[str, str] = {
     "reminder_city": "reminder",
     "digest": "digest",
     "receipt": "receipt",
+    "arrival": "receipt",
     "claim_notice": "claim_notice",
     "package_receipt": "package_receipt",
 }

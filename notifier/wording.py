@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from campaign import CHANNELS, CODES, SHANDONG_2025, Catalogue, current
 from campaign.codes import FALLBACK, Severity
+from notifier.render import cn_date, cst
 from notifier.templates import DeficiencyItem
 
 log = logging.getLogger("jiebang.notifier")
@@ -57,6 +59,35 @@ STATUS_LABELS = {
 def _field(item: Any, name: str) -> str:
     value = item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
     return "" if value is None else str(value)
+
+
+# LATE when an earlier version arrived in time: that version stands, the late one is kept
+# for the record only (tracker.records.submissions: "第2版逾期送达，以第1版为准")
+LATE_VERSION_IGNORED_FIX = "逾期送达的材料不予采用；申报已截止，无需也不能再补正或重新报送。"
+
+
+def late_version_item(late: Iterable[int], standing: int, received_at: datetime | None,
+                      deadline: date | None) -> DeficiencyItem:
+    """The LATE item of versions *late* (received after *deadline*) while version *standing*,
+    sent in time, stands: which version arrived when, which one counts, and that nothing
+    more can be done."""
+    numbers = "、".join(str(n) for n in late)
+    when = f"于{cst(received_at)}" if received_at is not None else ""
+    end = f"（{cn_date(deadline)}24时）" if deadline is not None else ""
+    said = wording("LATE")
+    return DeficiencyItem(code="LATE", title=said.title,
+                          message=f"第{numbers}版{when}送达，已超过截止时间{end}，以按时送达的第{standing}版为准。",
+                          fix=LATE_VERSION_IGNORED_FIX)
+
+
+def only_what_applies(items: list[DeficiencyItem]) -> list[DeficiencyItem]:
+    """The items a notice shows: late material is not corrected, so a LATE item stands alone;
+    material that belongs to the city bureau is corrected there, so WRONG_CHANNEL does."""
+    for code in ("LATE", "WRONG_CHANNEL"):
+        alone = [i for i in items if i["code"] == code]
+        if alone:
+            return alone
+    return items
 
 
 def applicant_items(deficiencies: Iterable[Any]) -> list[DeficiencyItem]:

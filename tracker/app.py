@@ -6,6 +6,7 @@ import ssl
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import URL, Engine
 from sqlalchemy.engine import make_url
@@ -24,6 +25,9 @@ from tracker.pipeline.processing import InProcess
 from tracker.pipeline.workers import WorkerLimits, WorkerPool
 from tracker.store import db
 from tracker.store.blobs import BlobStore
+
+if TYPE_CHECKING:
+    from tracker.outreach.receipts import ArrivalReceipts
 
 
 class App:
@@ -94,6 +98,16 @@ class App:
             own_addresses=self.settings.own_addresses,
             new_address_hourly_cap=self.settings.notify.new_address_hourly_cap,
         )
+
+    @cached_property
+    def arrival_receipts(self) -> ArrivalReceipts:
+        """The receipt-on-arrival job (``notify.receipt_after_seconds``)."""
+        # imported on first use: it reads headers with intake's parser, which a service whose
+        # workers understand the mail would otherwise not load at start-up
+        from tracker.outreach.receipts import ArrivalReceipts
+
+        return ArrivalReceipts(self.engine, self.blobs, self.policy, self.reply_settings,
+                               timedelta(seconds=self.settings.notify.receipt_after_seconds))
 
     @cached_property
     def applier(self) -> Applier:

@@ -79,6 +79,7 @@ class Service:
         self._lock = threading.Lock()  # one processing run (or one-off cycle) at a time
         self._poll_lock = threading.Lock()  # one poll at a time
         self._new_mail = threading.Event()  # set by a poll that stored mail, for the process job
+        self._send_again = threading.Event()  # set by a wake-up of the outbox job, for a running one
         self.receiver: LocalReceiver | None = None
         self.scheduler: BackgroundScheduler | None = None
         self._understander: WorkerPool | InProcess | None = None
@@ -170,6 +171,13 @@ class Service:
         if report.sent or report.failed or report.retried:
             log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retried, report.failed)
         return report
+
+    def receipts(self) -> int:
+        """Receipts for mail still unanswered ``notify.receipt_after_seconds`` after arrival."""
+        written = self.app.arrival_receipts.run()
+        if written:
+            self.wake("outbox")
+        return written
 
     def remind(self, today: date | None = None) -> int:
         today = today or datetime.now(self.app.policy.tz).date()
@@ -265,8 +273,13 @@ class Service:
         self.scheduler.add_job(self._process_job, "interval", seconds=settings.schedule.process_seconds,
                                id="process", max_instances=1, coalesce=True,
                                next_run_time=datetime.now(self.app.policy.tz))
-        self.scheduler.add_job(self._guard(self.send), "interval", seconds=settings.schedule.outbox_seconds,
+        self.scheduler.add_job(self._send_job, "interval", seconds=settings.schedule.outbox_seconds,
                                id="outbox", max_instances=1, coalesce=True)
+        if settings.notify.receipt_after_seconds and self.processes:
+            # looked at often: a receipt is due receipt_after_seconds after arrival, not a tick later
+            every = max(1.0, min(5.0, settings.notify.receipt_after_seconds / 6))
+            self.scheduler.add_job(self._guard(self.receipts), "interval", seconds=every, id="receipts",
+                                   max_instances=1, coalesce=True)
         self.scheduler.add_job(self._guard(self.remind), CronTrigger.from_crontab(
             settings.schedule.reminders_cron, timezone=settings.campaign.timezone), id="reminders",
             max_instances=1, coalesce=True)
@@ -320,6 +333,15 @@ class Service:
             if not self._new_mail.is_set() or self.stop.is_set():
                 return
 
+    def _send_job(self) -> None:
+        # a wake-up while a send runs is not lost (the scheduler skips a job already running):
+        # the run goes round again, so an answer recorded meanwhile leaves now, not a tick later
+        while True:
+            self._send_again.clear()
+            self._guard(self.send)()
+            if not self._send_again.is_set() or self.stop.is_set():
+                return
+
     def _guard(self, job: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:
             try:
@@ -330,6 +352,8 @@ class Service:
         return run
 
     def wake(self, job: str = "poll") -> None:
+        if job == "outbox":
+            self._send_again.set()
         if self.scheduler is not None and not self.stop.is_set() and self.scheduler.get_job(job):
             self.scheduler.modify_job(job, next_run_time=datetime.now(self.app.policy.tz))
 

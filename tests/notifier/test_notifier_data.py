@@ -51,6 +51,7 @@ APPLICANT: dict[str, tuple[str, ...]] = {
     "reminder_applicant": ("unit", "items[].message"),
     "reminder_city": (),
     "receipt": ("files[]",),
+    "arrival": (),
     "claim_notice": (),
     "package_receipt": ("rows[].unit", "rows[].problems[].message", "items[].message"),
     "digest": (
@@ -69,7 +70,7 @@ APPLICANT: dict[str, tuple[str, ...]] = {
 _ITEM = ("items[].code", "items[].title", "items[].fix")
 OWN: dict[str, tuple[str, ...]] = {
     "ack": ("reference", "direction_name", "task_types[]", "channel_label"),
-    "deficiency": ("reference", *_ITEM),
+    "deficiency": ("reference", "situation", *_ITEM),
     "redirect": ("bureau.contact", "bureau.phone", "bureau.emails[]"),
     "status": ("reference", "status_label", *_ITEM),
     "status_list": ("items[].reference", "items[].direction_name", "items[].status_label"),
@@ -77,6 +78,7 @@ OWN: dict[str, tuple[str, ...]] = {
     "reminder_applicant": ("reference", *_ITEM),
     "reminder_city": ("city",),
     "receipt": (),
+    "arrival": (),
     "claim_notice": ("reference",),
     "package_receipt": ("city", "rows[].reference", "rows[].direction_name", "rows[].problems[].code",
                         "rows[].problems[].title", "rows[].problems[].fix", *_ITEM),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.loops import allowed_recipient, headers_forbid_reply
+from notifier.loops import allowed_recipient
 
 OWN = frozenset({"dsjjzcghc@shandong.cn", "jiebang@shandong.cn"})
 
@@ -49,34 +49,3 @@ OWN = frozenset({"dsjjzcghc@shandong.cn", "jiebang@shandong.cn"})
 )
 def test_allowed_recipient(address: str, allowed: bool, reason: str) -> None:
     assert allowed_recipient(address, OWN) == (allowed, reason)
-
-
-@pytest.mark.parametrize(
-    ("headers", "forbidden"),
-    [
-        ({"From": "a@example.cn", "Subject": "申报书"}, False),
-        ({"Auto-Submitted": "no"}, False),
-        ({"auto-submitted": "No; comment"}, False),
-        ({"Auto-Submitted": "auto-replied"}, True),
-        ({"AUTO-SUBMITTED": "auto-generated"}, True),
-        ({"Precedence": "bulk"}, True),
-        ({"Precedence": "junk"}, True),
-        ({"Precedence": "list"}, True),
-        ({"Precedence": "auto_reply"}, True),
-        ({"Precedence": "first-class"}, False),
-        ({"List-Id": "<datalist.lists.example.cn>"}, True),
-        ({"List-Unsubscribe": "<mailto:x@example.cn>"}, True),
-        ({"X-Autoreply": "yes"}, True),
-        ({"X-Loop": "dsjjzcghc@shandong.cn"}, True),
-        ({"X-Auto-Response-Suppress": "All"}, True),
-        ({"X-Auto-Response-Suppress": "OOF, AutoReply"}, True),
-        ({"X-Auto-Response-Suppress": "DR"}, False),
-        ({"Return-Path": "<>"}, True),
-        ({"Return-Path": "<applicant@example.cn>"}, False),
-        ({"Content-Type": "multipart/report; report-type=delivery-status"}, True),
-        ({"Content-Type": "multipart/mixed"}, False),
-    ],
-)
-def test_headers_forbid_reply(headers: dict[str, str], forbidden: bool) -> None:
-    reason = headers_forbid_reply(headers)
-    assert (reason is not None) is forbidden, reason

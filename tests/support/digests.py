@@ -50,6 +50,7 @@ def example_digest_context() -> dict:
         quarantined=(MessageItem(9, "lost@example.cn", "申报材料", at, "待处理", "BlobMissing: 0977f257"),),
         mail_problems=(MailProblem(6, "补正通知", "zhao@hainuo.example.cn", "申报材料需补正", "发送失败", "550 5.1.1"),),
         unanswered=(MessageItem(8, "asker@university.example.cn", QUESTION_SUBJECT, at, "其他来信（需人工答复）", ""),),
+        held=2, held_oldest=at,
         deadlines=(DeadlineItem("city_applicant", "其他单位报送所在设区市大数据局", date(2025, 1, 15), 1, "还有1天"),),
         daily=(DailyPoint(date(2025, 1, 8), 1, 0, 1), DailyPoint(date(2025, 1, 13), 1, 2, 3)), recommendations=(),
     )}

@@ -23,7 +23,7 @@ CONTEXTS: dict[str, dict] = {
     },
     "deficiency": {
         "reference": "JB2025-0007", "unit": "山东数据交易有限公司", "items": ITEMS,
-        "deadline": date(2025, 1, 20), "received_at": RECEIVED,
+        "deadline": date(2025, 1, 20), "received_at": RECEIVED, "situation": "open",
     },
     "redirect": {
         "unit": "济南某某科技有限公司", "city": "济南市",
@@ -49,6 +49,7 @@ CONTEXTS: dict[str, dict] = {
     },
     "reminder_city": {"city": "青岛市", "deadline": date(2025, 1, 20), "days_left": 0},
     "receipt": {"received_at": RECEIVED, "files": ["申报书.docx", "营业执照.pdf"]},
+    "arrival": {"received_at": RECEIVED},
     "claim_notice": {"reference": "JB2025-0007", "received_at": RECEIVED},
     "package_receipt": {
         "city": "济南市", "received_at": RECEIVED, "version": 1, "deadline": date(2025, 1, 20),

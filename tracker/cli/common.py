@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,12 +13,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session
 
 from notifier.clock import as_utc, local_zone
 from tracker.app import App
-from tracker.cli.exits import EXIT_CONFIG, EXIT_DATABASE
+from tracker.cli.exits import EXIT_CONFIG, EXIT_DATABASE, EXIT_FAILURE
 from tracker.config import ConfigError, Settings, load_settings
+from tracker.records.queries import find_submission
 from tracker.store.db import DatabaseUnavailable
+from tracker.store.locks import records_lock
+from tracker.store.tables import Submission
 
 out = Console()
 err = Console(stderr=True)
@@ -80,3 +86,14 @@ def local_time(value: datetime | str | None) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     local = as_utc(moment).astimezone(local_zone())
     return local.strftime("%Y-%m-%d %H:%M %z")[:-2] + ":" + local.strftime("%z")[-2:]
+
+
+@contextmanager
+def submission_under_lock(app: App, reference: str) -> Iterator[tuple[Session, Submission]]:
+    """*reference*'s submission in a session that holds the records lock (a staff change never
+    interleaves with the service recording a new version of it); exit 1 if there is none."""
+    with Session(app.engine, expire_on_commit=False) as session, records_lock(session):
+        sub = find_submission(session, reference)
+        if sub is None:
+            raise fail(f"no submission {reference}", EXIT_FAILURE)
+        yield session, sub

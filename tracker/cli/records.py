@@ -1,5 +1,5 @@
 """`jiebang` commands over the records: list, show, status, set-status, correct, outbox,
-resend, requeue, remind, send."""
+resend, release, requeue, remind, send."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from notifier.outbox import InvalidTransition, MailNotFound, outbox_rows
+from notifier.outbox import HeldFilter, InvalidTransition, MailNotFound, held_mail, outbox_rows
 from notifier.outbox import resend as resend_mail
 from notifier.render import render
 from tracker.cli.common import (
@@ -23,10 +23,12 @@ from tracker.cli.common import (
     migrated_app,
     out,
     reference_column,
+    submission_under_lock,
 )
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from tracker.config import Operator
 from tracker.outreach.corrections import queue_corrected_notice
+from tracker.outreach.held import release as release_held_answers
 from tracker.outreach.replies import status_context
 from tracker.pipeline.processing import requeue as requeue_messages
 from tracker.records import overrides
@@ -35,7 +37,6 @@ from tracker.records.queries import find_submission, submission_detail, submissi
 from tracker.records.status import StatusError
 from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name
 from tracker.service import Service
-from tracker.store.locks import records_lock
 
 
 def _dump(value: Any) -> None:
@@ -110,7 +111,7 @@ def status(reference: str, config: ConfigOpt = None) -> None:
         sub = find_submission(session, reference)
         if sub is None:
             raise fail(f"no submission {reference}", EXIT_FAILURE)
-        rendered = render("status", status_context(session, sub))
+        rendered = render("status", status_context(session, sub, a.policy))
     out.print(f"[bold]{rendered.subject}[/]\n")
     out.print(rendered.text, markup=False, highlight=False)
 
@@ -149,10 +150,7 @@ def correct(
     a = migrated_app(config)
     actor = Operator().actor()
     # the rules re-run: not at the same time as the service records a new version of it
-    with Session(a.engine, expire_on_commit=False) as session, records_lock(session):
-        sub = find_submission(session, reference)
-        if sub is None:
-            raise fail(f"no submission {reference}", EXIT_FAILURE)
+    with submission_under_lock(a, reference) as (session, sub):
         try:
             done = overrides.correct(session, a.policy, sub, field, overrides.parse_value(a.policy, field, value),
                                      actor=actor, note=note)
@@ -191,6 +189,40 @@ def resend(mail_id: int, config: ConfigOpt = None) -> None:
             raise fail(str(exc), EXIT_FAILURE) from None
         session.commit()
     out.print(f"mail {mail_id} queued again")
+
+
+def release(
+    kind: Annotated[str | None, typer.Option(help="only answers of this kind (ack, deficiency, status …)")] = None,
+    domain: Annotated[str | None, typer.Option(help="only answers to this recipient domain, e.g. 163.com")] = None,
+    before: Annotated[str | None, typer.Option(help="only answers written before YYYY-MM-DD[THH:MM]")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="at most this many, oldest first")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would be released")] = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Release answers held by the first-contact budget, oldest first (all, or those matching)."""
+    a = migrated_app(config)
+    try:
+        moment = datetime.fromisoformat(before) if before else None
+    except ValueError:
+        raise fail(f"--before: not a date or time: {before!r}", EXIT_CONFIG) from None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=a.policy.tz)  # the round's local time, as staff think of it
+    which = HeldFilter(kind=kind, domain=domain, before=moment, limit=limit)
+    with Session(a.engine) as session:
+        if dry_run:
+            rows = held_mail(session, which)
+        else:
+            rows = release_held_answers(session, which, actor=Operator().actor())
+            session.commit()
+        found = [{"id": r.id, "kind": r.kind, "to": list(r.to_addrs), "subject": r.subject,
+                  "created_at": r.created_at.isoformat()} for r in rows]
+    if as_json:
+        _dump(found)
+        return
+    for r in found:
+        out.print(f"#{r['id']} {r['kind']} → {', '.join(r['to'])}  {r['subject']}", markup=False)
+    out.print(f"{len(found)} held answer(s) {'would be released' if dry_run else 'released'}")
 
 
 def requeue(
@@ -237,6 +269,7 @@ def register(app: typer.Typer, db_app: typer.Typer) -> None:
     app.command()(correct)
     app.command()(outbox)
     app.command()(resend)
+    app.command()(release)
     app.command()(requeue)
     app.command()(remind)
     app.command()(send)

@@ -16,7 +16,7 @@ from notifier.models import OutboxMail
 from notifier.outbox import enqueue
 from tracker.outreach.replies import ReplySettings, ack_context, open_items
 from tracker.records.events import record
-from tracker.store.tables import Submission, SubmissionVersion
+from tracker.store.tables import Submission, SubmissionVersion, utcnow
 
 
 def queue_corrected_notice(session: Session, policy: RoundPolicy, settings: ReplySettings, sub: Submission,
@@ -33,6 +33,8 @@ def queue_corrected_notice(session: Session, policy: RoundPolicy, settings: Repl
     if items:
         kind, context = "deficiency", {"reference": sub.reference, "unit": sub.unit, "items": items,
                                        "received_at": received, "deadline": policy.deadline_for(sub.channel)}
+        if policy.is_late(utcnow(), sub.channel):  # corrected after the deadline: nothing left to resend
+            context["situation"] = "closed"
     else:
         kind, context = "ack", ack_context(session, sub, list(latest.documents) if latest else [], received)
     row = enqueue(session, kind=kind, to=to, template=kind, context=context, reference=sub.reference,

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from campaign import current
 from campaign.policy import RoundPolicy
 from intake.model import Understanding
 from notifier.outbox import enqueue, first_contacts_since, written_to
-from notifier.wording import applicant_items
+from notifier.templates import DeficiencyItem
+from notifier.wording import applicant_items, late_version_item, only_what_applies
 from tracker.records.events import record
 from tracker.records.queries import open_codes
 from tracker.records.submissions import Touched
@@ -34,12 +36,21 @@ from tracker.store.tables import (
 log = logging.getLogger("jiebang.replies")
 
 
+# the first-contact budget's classes (see Replier._over_first_contact_budget)
+APPLICATION_ANSWERS = ("ack", "deficiency", "redirect", "package_receipt")
+OTHER_ANSWERS = ("status", "receipt", "claim_notice", "reminder")
+# first contacts an hour one recipient domain may always have: free mail (qq.com, 163.com) is where
+# many applicants write from, so a domain's share is a quarter of the cap, never under this
+PER_DOMAIN_FLOOR = 30
+
+
 @dataclass(frozen=True)
 class ReplySettings:
     sender: str
     daily_cap: int = 20
     own_addresses: frozenset[str] = frozenset()
-    new_address_hourly_cap: int = 120  # first contacts per hour; beyond it, replies are held
+    # first contacts per hour and class of senders our server did not verify; beyond, replies are held
+    new_address_hourly_cap: int = 400
 
 
 def open_items(session: Session, sub: Submission) -> list:
@@ -50,18 +61,54 @@ def open_items(session: Session, sub: Submission) -> list:
     return applicant_items(rows)
 
 
-def status_context(session: Session, sub: Submission) -> dict[str, Any]:
+# staff have decided: the applicant is asked for nothing more
+DECIDED = frozenset({"under_review", "selected", "not_selected", "withdrawn"})
+
+
+def status_context(session: Session, sub: Submission, policy: RoundPolicy | None = None, *,
+                   at: datetime | None = None) -> dict[str, Any]:
     """The ``status`` template's context: what the applicant is told (reply and `jiebang status`).
 
+    It says what the notices said, as things stand at *at* (the question's arrival; now):
+
+    * WRONG_CHANNEL open: only that — the application belongs to the city bureau;
+    * LATE open (no version came in time): only that — late material is not accepted;
+    * versions that came late while an earlier one, sent in time, stands: which, and which
+      version stands (``late_version_item``, the notice's words);
+    * other open problems: with their fixes while the applicant's deadline is open at *at*;
+      once it has passed they are listed without one (nothing can be corrected any more);
+    * a staff decision (under review, selected, ...): nothing is asked.
+
     最近一次收到材料 is when the latest version reached us, not when staff last touched the
-    record (a status change moves ``updated_at``, not the applicant's material).
+    record (a status change moves ``updated_at``, not the applicant's material). *policy*
+    defaults to the round in force as the province sees it.
     """
-    latest = session.exec(select(SubmissionVersion).where(SubmissionVersion.submission_id == sub.id)
-                          .order_by(col(SubmissionVersion.number).desc())).first()
+    policy = policy or RoundPolicy(catalogue=current())
+    at = at or utcnow()
+    versions = session.exec(select(SubmissionVersion).where(SubmissionVersion.submission_id == sub.id)
+                            .order_by(col(SubmissionVersion.number))).all()
+    latest = versions[-1] if versions else None
+    items = open_items(session, sub)
+    label = STATUS_LABELS.get(sub.status, sub.status)
+    codes = {i["code"] for i in items}
+    if sub.status in DECIDED:
+        items = []
+    elif "WRONG_CHANNEL" in codes or "LATE" in codes:
+        items = only_what_applies(items)
+        label = "应向所在设区市大数据局报送" if "WRONG_CHANNEL" in codes else "逾期送达"
+    else:
+        if policy.is_late(at, sub.channel):  # the deadline has passed: nothing left to correct
+            items = [DeficiencyItem(code=i["code"], title=i["title"], message=i["message"], fix="") for i in items]
+            if items:
+                label = "材料不完整（申报已截止）"
+        ignored = [v for v in versions if v.late and v.number > (sub.standing_version or 0)]
+        if ignored and sub.standing_version:
+            items = [late_version_item([v.number for v in ignored], sub.standing_version, ignored[-1].received_at,
+                                       policy.deadline_for(ignored[-1].channel or sub.channel)), *items]
     return {
-        "reference": sub.reference, "unit": sub.unit or "", "status_label": STATUS_LABELS.get(sub.status, sub.status),
+        "reference": sub.reference, "unit": sub.unit or "", "status_label": label,
         "versions": sub.versions, "last_received_at": (latest.received_at if latest else None) or sub.created_at,
-        "items": open_items(session, sub),
+        "items": items,
     }
 
 
@@ -72,29 +119,66 @@ class Replier:
         self.msg, self.result = msg, result
 
     def _send(self, kind: str, template: str, to: list[str], context: dict, *, reference: str | None,
-              key: str, auto: str = "auto-replied") -> None:
+              key: str, auto: str = "auto-replied", optional: bool = False, dedupe: str | None = None) -> bool:
+        """Write one answer; False if none was written. *optional*: an answer the budget
+        would hold is not written at all (a receipt: the full answer will follow)."""
         refs = [*self.result.thread_ids, *([self.msg.message_id] if self.msg.message_id else [])]
-        first = bool(to) and not written_to(self.session, to[0])
-        hold = first and self._over_first_contact_budget()
+        # the budget counts, and holds, only first contacts without evidence: an answer to a
+        # sender our server verified is neither held nor spends the unverified senders' share
+        first = bool(to) and not self._authenticated(to[0]) and not written_to(self.session, to[0])
+        over = self._over_first_contact_budget(kind, to[0]) if first else None
+        if over is not None and optional:
+            return False
         row = enqueue(
             self.session, kind=kind, to=to, template=template, context=context, reference=reference,
             in_reply_to=self.msg.message_id, references=refs, sender=self.settings.sender,
-            dedupe_key=f"reply:{self.msg.content_key}:{key}", daily_cap=self.settings.daily_cap,
+            dedupe_key=dedupe or f"reply:{self.msg.content_key}:{key}", daily_cap=self.settings.daily_cap,
             cause=f"message #{self.msg.id}", auto_submitted=auto,
-            own_addresses=self.settings.own_addresses, first_contact=first, hold=hold,
+            own_addresses=self.settings.own_addresses, first_contact=first, hold=over is not None,
         )
         if row is None:
             record(self.session, "reply_suppressed", message=self.msg, detail=f"{template} → {', '.join(to)}")
-        elif hold:
-            log.warning("reply to %s held for staff: first-contact budget of %d per hour reached",
-                        to[0], self.settings.new_address_hourly_cap)
-            record(self.session, "reply_held", message=self.msg,
-                   detail=f"{template} → {', '.join(to)}（每小时首次联系上限 {self.settings.new_address_hourly_cap}）")
+            return False
+        if over is not None:
+            log.warning("reply to %s held for staff: %s", to[0], over)
+            record(self.session, "reply_held", message=self.msg, detail=f"{template} → {', '.join(to)}（{over}）")
+        return True
 
-    def _over_first_contact_budget(self) -> bool:
-        """Mail to never-seen addresses is how a forged-sender flood becomes spam from us."""
+    def _authenticated(self, recipient: str) -> bool:
+        """The answer goes back to a sender our own server verified (aligned SPF or DKIM, or
+        DMARC): that domain really sent the mail, so the answer cannot be backscatter."""
+        sender = (self.msg.from_addr or "").strip().lower()
+        return bool(sender) and recipient.strip().lower() == sender and self.result.sender_auth.verified
+
+    def _over_first_contact_budget(self, kind: str, recipient: str) -> str | None:
+        """Why an answer to a never-seen, unverified address must wait for staff, or None.
+
+        Mail to never-seen addresses is how a forged-sender flood becomes spam from us. The
+        budget is kept per class — answers to applications, and everything else (status
+        questions, receipts) — so strangers' questions cannot spend the applicants' share,
+        and per recipient domain, so one domain cannot spend a class's share.
+        """
         since = utcnow() - timedelta(hours=1)
-        return first_contacts_since(self.session, since) >= self.settings.new_address_hourly_cap
+        cap = self.settings.new_address_hourly_cap
+        share = APPLICATION_ANSWERS if kind in APPLICATION_ANSWERS else OTHER_ANSWERS
+        if first_contacts_since(self.session, since, kinds=share) >= cap:
+            return f"每小时首次联系上限 {cap}"
+        domain = recipient.rsplit("@", 1)[-1].lower()
+        per_domain = max(PER_DOMAIN_FLOOR, cap // 4)
+        if first_contacts_since(self.session, since, kinds=share, domain=domain) >= per_domain:
+            return f"同一域名每小时首次联系上限 {per_domain}（{domain}）"
+        return None
+
+    # --- arrival: the mail is still being read ---------------------------------------------
+    def for_arrival(self, received: datetime) -> bool:
+        """A short receipt (arrival time, being checked) for a mail whose full answer is not
+        ready yet; the full answer follows in the same thread. *self.result* holds only what
+        the headers say (:func:`intake.glance.glance`). False when no receipt may go."""
+        sender = self.msg.from_addr or self.result.from_addr
+        if not sender or self.result.no_reply_reason is not None or self.result.sender_auth.forged:
+            return False
+        return self._send("receipt", "arrival", [sender], {"received_at": received}, reference=None, key="arrival",
+                          optional=True)
 
     # --- claims: mail that changes nothing until staff confirm it --------------------------
     def for_claims(self, touched: Touched) -> None:
@@ -114,7 +198,9 @@ class Replier:
                 continue
             self._send("claim_notice", "claim_notice", list(sub.contacts), {
                 "reference": sub.reference, "received_at": received},
-                reference=sub.reference, key=f"claim:{claim.id}", auto="auto-generated")
+                reference=sub.reference, key=f"claim:{claim.id}", auto="auto-generated",
+                # one a record a day however many strangers send its form (outside the daily cap)
+                dedupe=f"claim_notice:{sub.reference}:{datetime.now(self.policy.tz).date().isoformat()}")
 
     # --- submissions --------------------------------------------------------
     def for_submission(self, touched: Touched) -> None:
@@ -127,31 +213,45 @@ class Replier:
             self._package_receipt(touched, sender, received)
             return
         if not touched.versions:
-            items = applicant_items(touched.mail_problems + touched.package_problems)
+            items = only_what_applies(applicant_items(touched.mail_problems + touched.package_problems))
             if items:
                 self._send("deficiency", "deficiency", [sender], {
                     "reference": None, "unit": None, "items": items, "received_at": received,
-                    "deadline": self.policy.deadline_for(self.result.channel)}, reference=None, key="mail")
+                    "deadline": self._deadline(self.result.channel, received)}, reference=None, key="mail")
             return
         for sub, version, codes in touched.versions:
             if any(d.code == "WRONG_CHANNEL" for d in codes) and sub.unit_city in self.policy.cities:
-                self._redirect(sub, sender)
+                self._redirect(sub, sender, received)
                 continue
-            items = open_items(self.session, sub)
-            if sub in touched.late_ignored:
-                items = applicant_items([d for d in codes if d.code == "LATE"])
+            items = self._items(touched, sub, version, received)
             if items:
                 self._send("deficiency", "deficiency", [sender], {
                     "reference": sub.reference, "unit": sub.unit, "items": items, "received_at": received,
-                    "deadline": self.policy.deadline_for(sub.channel)}, reference=sub.reference, key=sub.reference)
+                    "deadline": self._deadline(sub.channel, received)}, reference=sub.reference, key=sub.reference)
             else:
                 self._send("ack", "ack", [sender], self._ack_context(sub, version.documents, received),
                            reference=sub.reference, key=sub.reference)
         if touched.package_problems and applicant_items(touched.package_problems):
             self._send("deficiency", "deficiency", [sender], {
-                "reference": None, "unit": None, "items": applicant_items(touched.package_problems),
-                "received_at": received, "deadline": self.policy.deadline_for("via_city")},
+                "reference": None, "unit": None, "items": only_what_applies(applicant_items(touched.package_problems)),
+                "received_at": received, "deadline": self._deadline("via_city", received)},
                 reference=None, key="package")
+
+    def _items(self, touched: Touched, sub: Submission, version: SubmissionVersion,
+               received: datetime | None) -> list[DeficiencyItem]:
+        """What the answer to *version* of *sub* says: a late version while a timely one stands
+        gets only that (which version stands); late or misdirected material only that."""
+        if sub in touched.late_ignored and sub.standing_version:
+            return [late_version_item([version.number], sub.standing_version, version.received_at or received,
+                                      self.policy.deadline_for(version.channel or sub.channel))]
+        return only_what_applies(open_items(self.session, sub))
+
+    def _deadline(self, channel: str | None, received: datetime | None) -> date | None:
+        """The deadline of *channel* while it is still open when the mail arrived; None once
+        it has passed (a notice never names a past day as one to meet)."""
+        if received is not None and self.policy.is_late(received, channel):
+            return None
+        return self.policy.deadline_for(channel)
 
     def _package_receipt(self, touched: Touched, sender: str, received: datetime | None) -> None:
         package = touched.package
@@ -159,26 +259,28 @@ class Replier:
         ranks = {r.submission_id: r.rank for r in self.session.exec(
             select(RecommendationRow).where(RecommendationRow.package_id == package.id)).all()}
         rows = []
-        for sub, _version, codes in touched.versions:
-            items = (applicant_items([d for d in codes if d.code == "LATE"]) if sub in touched.late_ignored
-                     else open_items(self.session, sub))
+        for sub, version, _codes in touched.versions:
+            items = self._items(touched, sub, version, received)
             rows.append({"reference": sub.reference, "rank": ranks.get(sub.id), "unit": sub.unit or "",
                          "direction_name": direction_name(sub.direction), "problems": items})
         rows.sort(key=lambda r: (r["direction_name"], r["rank"] or 99, r["reference"]))
         self._send("package_receipt", "package_receipt", [sender], {
             "city": package.city, "received_at": received, "version": package.version, "rows": rows,
             "items": applicant_items(touched.package_problems),
-            "deadline": self.policy.deadline_for("via_city")}, reference=None, key=f"package:{package.id}")
+            "deadline": self._deadline("via_city", received)}, reference=None, key=f"package:{package.id}")
 
     def _ack_context(self, sub: Submission, files: list[str], received: datetime) -> dict:
         return ack_context(self.session, sub, files or [d.name for d in self.result.documents], received)
 
-    def _redirect(self, sub: Submission, sender: str) -> None:
+    def _redirect(self, sub: Submission, sender: str, received: datetime | None) -> None:
         bureau = self.policy.cities[sub.unit_city]
+        # the city's own deadline, while it is still open (None: passed when the mail came)
+        end = self.policy.deadline_end("city_applicant")
+        open_ = end is None or received is None or (received if received.tzinfo else received.replace(tzinfo=UTC)) <= end
         self._send("redirect", "redirect", [sender], {
             "unit": sub.unit, "city": sub.unit_city,
             "bureau": {"contact": bureau.contact, "phone": bureau.phone, "emails": list(bureau.bureau_emails)},
-            "deadline_city_applicant": self.policy.deadlines.get("city_applicant")},
+            "deadline_city_applicant": self.policy.deadlines.get("city_applicant") if open_ else None},
             reference=sub.reference, key=f"redirect:{sub.reference}")
 
     # --- status queries -----------------------------------------------------
@@ -199,7 +301,7 @@ class Replier:
             self._status(mine[0], asker)
         elif mine:
             self._send("status", "status_list", [asker], {"items": [
-                {"reference": s.reference, "unit": s.unit or "", "status_label": STATUS_LABELS.get(s.status, s.status),
+                {"reference": s.reference, "unit": s.unit or "", "status_label": self._status_context(s)["status_label"],
                  "direction_name": direction_name(s.direction)} for s in mine]},
                 reference=None, key="list")
         else:
@@ -207,8 +309,13 @@ class Replier:
 
     def _status(self, sub: Submission, asker: str) -> None:
         # only ever to the address on file that asked — never to a Reply-To the asker chose
-        self._send("status", "status", [asker], status_context(self.session, sub),
+        self._send("status", "status", [asker], self._status_context(sub),
                    reference=sub.reference, key=f"status:{sub.reference}")
+
+    def _status_context(self, sub: Submission) -> dict[str, Any]:
+        """The status as it stands when the question arrived."""
+        asked = self.msg.received_at or self.result.received_at or self.msg.stored_at
+        return status_context(self.session, sub, self.policy, at=asked)
 
 
 def ack_context(session: Session, sub: Submission, files: list[str], received: datetime) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Understand stored messages; nothing a message does can stop the queue behind it.
 
-For each message, in order of arrival:
+For each message, in order of arrival (when it reached our server; when it was stored
+if that is unknown):
 
 1. **claim** — one committed conditional update counts the attempt and names the
    claimant *before* the message is handed out, so a message that kills its worker
@@ -10,7 +11,9 @@ For each message, in order of arrival:
 3. **apply** — records, cross rules and replies in one short transaction, conditional
    on still holding the claim, so two workers never apply one message twice, and under
    :func:`~tracker.store.locks.records_lock`, so two processes never number two
-   submissions alike.
+   submissions alike. Answers are applied in order of arrival, whatever order the
+   workers finish in: a reference number or a version number follows when the mail
+   arrived (the earlier mail's result is waited for; see :class:`_InOrder`).
 
 A worker that dies releases the message for another try; after ``max_attempts``
 deaths the message is quarantined with the cause. An exception while understanding
@@ -29,11 +32,11 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import psutil
-from sqlalchemy import Engine, Table, Update, or_
+from sqlalchemy import Engine, Table, Update, and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -63,6 +66,12 @@ _WINDOW = 16
 _MESSAGES: Table = StoredMessage.__table__  # type: ignore[attr-defined]
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
+# results waiting for an earlier message's before they are applied: beyond this many, no
+# more mail is handed out until the earlier one is answered (memory stays bounded)
+_MAX_WAITING = 64
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Arrival = tuple[datetime, int]  # (when it reached our server, else when it was stored; row id)
 
 
 class Understander(Protocol):
@@ -155,17 +164,65 @@ class _Row:
     raw_sha256: str | None
     received_at: datetime | None
     as_city: str | None
+    arrived: datetime | None = None  # received_at, else stored_at: the queue's order
 
     @classmethod
     def of(cls, m: Any) -> _Row:
         """From a model instance or a plain result row (the same attribute names)."""
-        return cls(m.id or 0, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city)
+        arrived = getattr(m, "arrived", None) or m.received_at or getattr(m, "stored_at", None)
+        return cls(m.id or 0, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city, arrived)
+
+    @property
+    def arrival(self) -> Arrival:
+        when = self.arrived or _EPOCH
+        return (when if when.tzinfo else when.replace(tzinfo=UTC), self.id)
 
 
 @dataclass
 class _Claimed:
     task: Task
     attempts: int  # the value this claim set: only this claim may finish the message
+    arrival: Arrival = (_EPOCH, 0)
+
+
+class _InOrder:
+    """Results applied in order of arrival, whatever order the workers finish in.
+
+    An understood message waits while a message that arrived before it is still being
+    read (claimed, no outcome yet); then both are applied, the earlier first. So mail 01
+    of 8 January is JB2025-0001 even when mail 02 of 9 January finished first, and a
+    form's second version is version 2. Outcomes that record nothing (a worker died, a
+    task never started) never wait. The wait is bounded by the earlier message's own
+    time budget (``seconds_per_message``): its worker answers or is killed by then.
+    """
+
+    def __init__(self, outstanding: dict[int, _Claimed]) -> None:
+        self.outstanding = outstanding  # claimed and handed out, no outcome yet (the queue's claims)
+        self.waiting: dict[int, tuple[_Claimed, Outcome]] = {}
+
+    def add(self, claimed: _Claimed, outcome: Outcome) -> list[tuple[_Claimed, Outcome]]:
+        """What may be applied now that *claimed* has its *outcome*, earliest first."""
+        if not isinstance(outcome, Understood):
+            return [(claimed, outcome), *self.due()]
+        self.waiting[claimed.task.pk] = (claimed, outcome)
+        return self.due()
+
+    def due(self) -> list[tuple[_Claimed, Outcome]]:
+        first_open = min((c.arrival for c in self.outstanding.values()), default=None)
+        ready = sorted((item for item in self.waiting.values()
+                        if first_open is None or item[0].arrival < first_open), key=lambda i: i[0].arrival)
+        for claimed, _ in ready:
+            del self.waiting[claimed.task.pk]
+        return ready
+
+    def rest(self) -> list[tuple[_Claimed, Outcome]]:
+        """Everything still waiting (the run is over: nothing earlier will come)."""
+        ready = sorted(self.waiting.values(), key=lambda i: i[0].arrival)
+        self.waiting.clear()
+        return ready
+
+    def full(self) -> bool:
+        return len(self.waiting) >= _MAX_WAITING
 
 
 class Feed:
@@ -215,9 +272,10 @@ class _Queue:
     """
 
     def __init__(self, engine: Engine, blobs: BlobStore, limit: int, max_attempts: int,
-                 report: ProcessReport, *, feed: Feed | None = None) -> None:
+                 report: ProcessReport, *, feed: Feed | None = None,
+                 paused: Callable[[], bool] = lambda: False) -> None:
         self.engine, self.blobs, self.limit, self.max_attempts = engine, blobs, limit, max_attempts
-        self.report, self.feed = report, feed
+        self.report, self.feed, self.paused = report, feed, paused
         self.claims: dict[int, _Claimed] = {}
         self.me = claimant()
         self._ahead: deque[_Row] = deque()  # read, not yet claimed (oldest first)
@@ -237,6 +295,9 @@ class _Queue:
         """Claim the next free message each time a worker asks for one."""
         handed = 0
         while handed < self.limit:
+            if self.paused():
+                yield None  # answers wait for an earlier message's: collect, then ask again
+                continue
             claimed = self._claim_next()
             if claimed is None:
                 more = self.feed.more(_FEED_WAIT) if self.feed is not None else False
@@ -250,18 +311,23 @@ class _Queue:
             yield claimed.task
 
     def _takeable(self) -> Iterator[_Row]:
-        """Stored messages nobody is working on, oldest first, read a window at a time."""
+        """Stored messages nobody is working on, in order of arrival, read a window at a time."""
         m = _MESSAGES.c
         now = utcnow()
         # unclaimed, expired, or claimed on this host (whether its process lives is asked
         # below): live claims of other hosts are never read
         takeable = or_(m.claimed_by.is_(None), m.claimed_at < now - LEASE,
                        m.claimed_by.like(f"{socket.gethostname()}:%"))
-        after = 0
+        # when it reached our server (IMAP INTERNALDATE, the topmost Received), else when stored
+        arrived = func.coalesce(m.received_at, m.stored_at)
+        after: Any = None
         while True:
             stmt = (sa_select(m.id, m.attempts, m.deaths, m.error, m.raw_sha256, m.received_at, m.as_city,
-                              m.claimed_at, m.claimed_by)
-                    .where(m.state == MessageState.stored, m.id > after, takeable).order_by(m.id).limit(_WINDOW))
+                              m.claimed_at, m.claimed_by, arrived.label("arrived"))
+                    .where(m.state == MessageState.stored, takeable)
+                    .order_by(arrived, m.id).limit(_WINDOW))
+            if after is not None:
+                stmt = stmt.where(or_(arrived > after.arrived, and_(arrived == after.arrived, m.id > after.id)))
             if self.engine.dialect.name == "postgresql":
                 # several processes share the queue: each skips the rows another is claiming
                 stmt = stmt.with_for_update(skip_locked=True)
@@ -272,7 +338,7 @@ class _Queue:
             yield from (_Row.of(r) for r in rows if _claim_is_stale(r, now))
             if len(rows) < _WINDOW:
                 return
-            after = rows[-1].id
+            after = rows[-1]
 
     def _claim_next(self) -> _Claimed | None:
         while True:
@@ -306,7 +372,7 @@ class _Queue:
             _quarantine(self.engine, row.id, row.attempts + 1, BlobMissing(row.raw_sha256 or "no raw bytes"))
             self.report.quarantined += 1
             return None
-        return _Claimed(Task(row.id, blob, row.received_at, row.as_city), row.attempts + 1)
+        return _Claimed(Task(row.id, blob, row.received_at, row.as_city), row.attempts + 1, row.arrival)
 
     def _claim(self, pk: int, seen: int) -> _Claimed | None:
         """Claim one given message (`jiebang ingest`)."""
@@ -344,23 +410,30 @@ def process_pending(
     # number of times, so one cycle leaves nothing pending that it could settle
     for _ in range(max_attempts + 1):
         retried = report.retried
-        queue = _Queue(engine, blobs, limit, max_attempts, report, feed=feed)
+        order = _InOrder({})
+        queue = _Queue(engine, blobs, limit, max_attempts, report, feed=feed, paused=order.full)
+        order.outstanding = queue.claims
         if not queue.has_work():
             break  # nothing stored, none coming: no worker is started for it
         for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
-            claimed = queue.claims.pop(task.pk)
-            state = _settle(engine, claimed, outcome, apply, max_attempts)
-            if on_settled is not None and state is not None:
-                on_settled()
-            if state == MessageState.processed:
-                report.processed += 1
-            elif state == MessageState.quarantined:
-                report.quarantined += 1
-            elif state == MessageState.stored:
-                report.retried += 1
+            for claimed, result in order.add(queue.claims.pop(task.pk), outcome):
+                _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
+        for claimed, result in order.rest():
+            _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
         if report.retried == retried or stopping():
             break
     return report
+
+
+def _count(report: ProcessReport, state: str | None, on_settled: Callable[[], None] | None) -> None:
+    if on_settled is not None and state is not None:
+        on_settled()
+    if state == MessageState.processed:
+        report.processed += 1
+    elif state == MessageState.quarantined:
+        report.quarantined += 1
+    elif state == MessageState.stored:
+        report.retried += 1
 
 
 def process_one(engine: Engine, blobs: BlobStore, pk: int, understander: Understander | Analyser,

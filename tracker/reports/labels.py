@@ -22,7 +22,7 @@ INTENT_LABELS = {
 STATE_LABELS = {"stored": "待处理", "processed": "已处理", "quarantined": "已隔离"}
 MAIL_KIND_LABELS = {
     "ack": "受理回执", "deficiency": "补正通知", "redirect": "渠道提示", "status": "进度答复",
-    "reminder": "截止提醒", "digest": "每日汇总", "receipt": "收件回执（待核实）", "claim_notice": "告知原联系人",
+    "reminder": "截止提醒", "digest": "每日汇总", "receipt": "收件回执", "claim_notice": "告知原联系人",
     "package_receipt": "推荐材料回执",
 }
 MAIL_STATE_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败",
@@ -38,7 +38,8 @@ EVENT_LABELS = {
     "package_superseded": "推荐表被新版取代", "notification_bounced": "邮件被退回", "reprocessed": "重新理解",
     "requeued": "重新处理", "mail_resent": "重新发送", "login": "登录", "login_failed": "登录失败",
     "user_added": "新增账号", "user_disabled": "停用账号", "logout": "退出", "exported": "导出",
-    "raw_downloaded": "下载原始邮件",
+    "raw_downloaded": "下载原始邮件", "held_released": "释放暂扣的答复", "reply_held": "答复暂扣待核",
+    "reply_suppressed": "答复未发出", "contact_removed": "移除联系邮箱", "ownership_transferred": "转移申报归属",
 }
 
 

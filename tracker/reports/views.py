@@ -135,7 +135,7 @@ class Digest:
     since: datetime | None  # when the previous digest was written; None: the first one
     submissions: int  # not withdrawn
     incomplete: int  # submissions with open errors
-    needs_attention: int  # quarantined + failed/bounced mail + unanswered questions
+    needs_attention: int  # quarantined + failed/bounced mail + unanswered questions + held answers
     statuses: tuple[Count, ...]
     directions: tuple[DirectionCount, ...]
     direction_total: DirectionCount
@@ -150,6 +150,8 @@ class Digest:
     quarantined: tuple[MessageItem, ...]
     mail_problems: tuple[MailProblem, ...]
     unanswered: tuple[MessageItem, ...]
+    held: int  # automatic answers held by the first-contact budget, waiting for staff
+    held_oldest: datetime | None  # when the oldest of them was written (round's zone)
     deadlines: tuple[DeadlineItem, ...]
     daily: tuple[DailyPoint, ...]
     recommendations: tuple[RankedItem, ...]  # city role

@@ -156,6 +156,33 @@ def test_mail_quarantine_requeue_raw_and_resend(workspace: Workspace) -> None:
     assert {("requeued", "alice（网页）"), ("mail_resent", "alice（网页）"), ("raw_downloaded", "alice（网页）")} <= actors
 
 
+def test_held_answers_are_released_in_bulk_by_filter_oldest_first(workspace: Workspace) -> None:
+    app = workspace.app
+    with Session(app.engine) as s:
+        mails = s.exec(select(OutboxMail).order_by(OutboxMail.id)).all()
+        assert len(mails) >= 2
+        for mail in mails:
+            mail.state = "held"
+            s.add(mail)
+        s.commit()
+        one = mails[0].to_addrs[0].split("@")[1]
+        expected = [m.id for m in mails if m.recipient_key.endswith("@" + one)]
+    viewer = workspace.signed_in("vic")
+    token = csrf_of(viewer.get("/submissions").text)
+    assert viewer.post("/mail/held/release", data={"csrf_token": token}).status_code == 403
+    client = workspace.signed_in("alice")
+    page = client.get("/mail", params={"domain": one})
+    assert f"释放符合条件的 {len(expected)} 封" in page.text
+    answer = _post(client, "/mail/held/release", domain=one)
+    assert answer.status_code == 303
+    with Session(app.engine) as s:
+        states = {m.id: m.state for m in s.exec(select(OutboxMail)).all()}
+        [event] = s.exec(select(Event).where(Event.kind == "held_released")).all()
+    assert [i for i, state in states.items() if state == "pending"] == expected
+    assert all(state == "held" for i, state in states.items() if i not in expected)
+    assert event.actor == "alice（网页）" and one in event.detail
+
+
 # --- exports, digest, documents ----------------------------------------------------------------------
 def test_exports_reuse_the_formula_safe_writers(workspace: Workspace) -> None:
     client = workspace.signed_in("alice")

@@ -3,6 +3,7 @@ needs a person (questions no automatic answer covers, replies held by the budget
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from sqlmodel import Session, col, select
@@ -11,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from notifier.models import OutboxMail
-from notifier.outbox import InvalidTransition, MailNotFound
+from notifier.models import MailKind, OutboxMail
+from notifier.outbox import HeldFilter, InvalidTransition, MailNotFound, held_count, held_mail
 from notifier.outbox import resend as resend_mail
+from tracker.outreach.held import describe, release
 from tracker.pipeline.processing import requeue as requeue_messages
 from tracker.records.events import record
 from tracker.reports.digest import unanswered
@@ -30,8 +32,12 @@ def overview(request: Request) -> Response:
                                    .order_by(col(StoredMessage.id))).all()
         outbox = session.exec(select(OutboxMail).order_by(col(OutboxMail.id).desc()).limit(500)).all()
         review = unanswered(session, app.policy)
+        which = _held_filter(request.query_params)
+        held = held_mail(session, HeldFilter(kind=which.kind, domain=which.domain, limit=HELD_SHOWN))
+        held_total, held_matching = held_count(session), len(held_mail(session, which))
     return pages.render(request, "mail.html", quarantined=quarantined, outbox=outbox, review=review,
-                        held=[m for m in outbox if m.state == "held"],
+                        held=held, held_total=held_total, held_matching=held_matching, held_filter=which,
+                        kinds=sorted(MailKind), held_shown=HELD_SHOWN,
                         notice=request.query_params.get("done", "")[:200],
                         error=request.query_params.get("error", "")[:300])
 
@@ -67,6 +73,27 @@ def raw(request: Request) -> Response:
         "content-disposition": f"attachment; filename=message-{int(request.path_params['message_pk'])}.eml"})
 
 
+HELD_SHOWN = 200  # rows listed; the release button acts on every held answer the filter matches
+
+
+def _held_filter(params: Any) -> HeldFilter:
+    kind = str(params.get("kind", "") or "")
+    domain = str(params.get("domain", "") or "").strip().lower().lstrip("@")[:200]
+    return HeldFilter(kind=kind if kind in set(MailKind) else None, domain=domain or None)
+
+
+async def release_held(request: Request) -> Response:
+    auth.require_province(request)
+    user, form = await auth.posted(request)
+    app = auth.jb(request)
+    which = _held_filter(form)
+    with Session(app.engine) as session:
+        rows = release(session, which, actor=auth.actor(user))  # as `jiebang release`
+        session.commit()
+    return RedirectResponse("/mail?done=" + quote(f"已释放暂扣的答复 {len(rows)} 封（{describe(which)}），将依次发出")
+                            + "#held", status_code=303)
+
+
 async def resend(request: Request) -> Response:
     auth.require_province(request)
     user, _form = await auth.posted(request)
@@ -88,4 +115,5 @@ ROUTES = [
     Route("/mail/requeue", requeue, methods=["POST"]),
     Route("/mail/messages/{message_pk:int}/raw", raw, methods=["GET"]),
     Route("/mail/outbox/{mail_id:int}/resend", resend, methods=["POST"]),
+    Route("/mail/held/release", release_held, methods=["POST"]),
 ]
