@@ -8,6 +8,7 @@ header costs that one fact (a bad Date never loses the From).
 
 from __future__ import annotations
 
+import email.header
 import email.utils
 import hashlib
 import logging
@@ -167,6 +168,8 @@ def envelope_of(msg: Message) -> Envelope:
     except Exception:
         log.warning("header list unreadable", exc_info=True)
     values = {name: first.get(name) for name in _WANTED}
+    if _count(msg, "from") > 1:
+        values["from"] = None  # two From fields: no one sender (RFC 5322 allows exactly one)
     return Envelope(
         message_id=_fact("Message-ID", _first_msgid, values["message-id"], None),
         from_addr=_fact("From", _bare_address, values["from"], None),
@@ -176,6 +179,13 @@ def envelope_of(msg: Message) -> Envelope:
         in_reply_to=_fact("In-Reply-To", _first_msgid, values["in-reply-to"], None),
         references=_fact("References", _reference_ids, values["references"], []),
     )
+
+
+def _count(msg: Message, name: str) -> int:
+    try:
+        return sum(1 for key, _ in msg.raw_items() if str(key).strip().lower() == name)
+    except Exception:
+        return 0
 
 
 def _fact(header: str, read: Callable[[str | None], _T], value: str | None, default: _T) -> _T:
@@ -282,7 +292,14 @@ _ADDRESS = re.compile(
 
 
 def _bare_address(value: str | None) -> str | None:
-    """The sender's addr-spec, lower-cased; None if there is none that fits a column."""
+    """The sender's addr-spec, lower-cased, as RFC 5322 reads the From field; None when the
+    field names no sender that fits a column, or more than one.
+
+    Whose mail is it, when the field names two mailboxes, or a display name that is itself
+    another address (``victim@163.com <x@evil.example>``, ``"victim@163.com"@evil.example``)?
+    DMARC credits the domain of the real addr-spec; a reader sees the other one. Such a mail
+    has no sender for the records (it can only be a claim for staff).
+    """
     if not value:
         return None
     value = value[:MAX_HEADER]
@@ -291,14 +308,31 @@ def _bare_address(value: str | None) -> str | None:
             pairs = email.utils.getaddresses([value])
         except RecursionError:  # nesting this check did not foresee: use the regex below
             pairs = []
-        for _, addr in pairs:
-            addr = addr.strip()
-            if len(addr) <= MAX_ADDRESS and _ADDRESS.fullmatch(addr):
-                return addr.lower()
-    for found in _ADDRESS.finditer(value):
-        if len(found.group(0)) <= MAX_ADDRESS:
-            return found.group(0).lower()
-    return None
+        addresses = {addr.strip().lower() for _, addr in pairs if addr.strip()}
+        if len(addresses) > 1:
+            return None  # several mailboxes
+        if addresses:
+            (addr,) = addresses
+            if not (len(addr) <= MAX_ADDRESS and _ADDRESS.fullmatch(addr)):
+                return None  # a quoted or over-long local part, a broken domain
+            if any(found.group(0).lower() != addr for name, _ in pairs
+                   for found in _ADDRESS.finditer(_display_text(name))):
+                return None  # a display name that is another address
+            return addr
+    if '"' in value:
+        return None  # quoted text the parser could not read: no guessing inside it
+    found = {m.group(0).lower() for m in _ADDRESS.finditer(value) if len(m.group(0)) <= MAX_ADDRESS}
+    return found.pop() if len(found) == 1 else None
+
+
+def _display_text(name: str) -> str:
+    """A display name with its encoded words decoded (what the reader sees)."""
+    if "=?" not in name:
+        return name
+    try:
+        return str(email.header.make_header(email.header.decode_header(name)))
+    except Exception:  # an undecodable word: the raw text is all there is
+        return name
 
 
 def _too_nested(value: str) -> bool:

@@ -49,7 +49,7 @@ def read_xlsx(data: bytes, limits: Limits, deadline: Deadline | None = None) -> 
                 if cells <= 0:
                     break
             merges = _xlsx_merges(package, sheet, deadline)
-            sheets.append((sheet.title, _fill_down(rows, merges)))
+            sheets.append((sheet.title, _fill_down(rows, merges, deadline)))
             if cells <= 0:
                 break
     except (KeyError, ValueError, TypeError, etree.XMLSyntaxError, zipfile.BadZipFile) as exc:
@@ -120,7 +120,7 @@ def read_xls(data: bytes, limits: Limits, deadline: Deadline | None = None) -> S
                 if cells <= 0:
                     break
             merges = [(r1, c1, r2 - 1, c2 - 1) for r1, r2, c1, c2 in sheet.merged_cells]
-            sheets.append((sheet.name, _fill_down(rows, merges)))
+            sheets.append((sheet.name, _fill_down(rows, merges, deadline)))
             if cells <= 0:
                 break
     except (xlrd.XLRDError, AssertionError, IndexError, ValueError, KeyError) as exc:
@@ -131,11 +131,15 @@ def read_xls(data: bytes, limits: Limits, deadline: Deadline | None = None) -> S
 
 
 def _fill_down(
-    rows: list[list[str]], merges: Iterable[tuple[int, int, int, int]]
+    rows: list[list[str]], merges: Iterable[tuple[int, int, int, int]], deadline: Deadline
 ) -> list[list[str]]:
     """Repeat a vertically merged value down its rows (each row then reads alone);
-    horizontally merged cells stay empty so nothing is printed twice in a row."""
+    horizontally merged cells stay empty so nothing is printed twice in a row.
+
+    The deadline is checked at every merged range: a sheet of thousands of tall ranges
+    is the document's time, not the worker's (it ends as over its limit)."""
     for r1, c1, r2, _c2 in merges:
+        deadline.check()
         if r1 >= len(rows) or c1 >= len(rows[r1]):
             continue
         value = rows[r1][c1]

@@ -25,7 +25,10 @@ from intake.model import Application, Document, Nature, TaskType
 # How forms write each 任务类别 and each kind of 预期成果 (the catalogue declares both).
 TASK_TYPES: dict[TaskType, tuple[str, ...]] = {t.key: t.words for t in SHANDONG_2025.task_types}  # type: ignore[misc]
 OUTCOMES: dict[str, tuple[str, ...]] = dict(OUTCOME_WORDS)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# bounded parts and a boundary in front: linear on any input (the unbounded form took
+# 114 s on a line of 250,000 dots, every start position scanning to the end)
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@(?:[A-Za-z0-9\-]{1,63}\.){1,8}[A-Za-z]{2,24}"
+                    r"(?![A-Za-z0-9\-])")
 
 
 @dataclass

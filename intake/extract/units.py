@@ -37,13 +37,27 @@ ORG_NAME = re.compile(
 _GENERIC = {"有限公司", "股份有限公司", "有限责任公司", "分公司", "公司", "集团", "大学", "学院", "研究院", "中心"}  # fmt: skip
 
 
+# what a blank form prints where a name goes: signature lines, stamp notes, instructions,
+# the date line, tick boxes ("法定代表人（签字）" is no unit, and every blank form has it)
+_FORM_TEXT = re.compile(
+    r"签字|签名|签章|盖章|公章|手写|填写|填报|请[在填选勾写按]|年\s*月\s*日|法定代表人|负责人|联系人|"
+    r"[□☐■☑✓√]|^[\s_＿.…·-]*$"
+)
+
+
+def form_text(name: str) -> bool:
+    """Is *name* a blank form's printed text rather than an organisation's name?"""
+    return bool(_FORM_TEXT.search(nfkc(name)))
+
+
 def lead_unit(view: FormView) -> str | None:
-    """The first value that looks like an organisation's name, else the first plausible one."""
+    """The first value that looks like an organisation's name, else the first plausible one
+    (never a blank form's printed text)."""
     candidates = []
     for value in view.values("unit"):
         first = clean_value(value.splitlines()[0]) if value.strip() else ""
         first = _ROLE_TAIL.sub("", nfkc(first)).strip()
-        if first and not match_label(first) and len(first) <= 60:
+        if first and not match_label(first) and len(first) <= 60 and not form_text(first):
             candidates.append(first)
     return next(
         (c for c in candidates if ORG_NAME.match(norm(c))), candidates[0] if candidates else None
@@ -65,6 +79,7 @@ def partner_names(text: str) -> list[str]:
             and name not in _NO_PARTNER
             and len(name) >= 4
             and not match_label(name)
+            and not form_text(name)
             and not re.match(r"^(?:无|暂无|没有|不涉及|独立|单独)", name)
             and not _CODE_ONLY.fullmatch(name)  # "山东大学 12100000…": the code is no partner
         ):

@@ -1,4 +1,4 @@
-"""Authentication-Results: only our own server's verdicts count, and only the topmost."""
+"""Authentication-Results: only our own server's verdicts count; all of them, a fail anywhere wins."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_anyone_elses_header_is_ignored() -> None:
     assert not parse([forged], OURS, JINAN).verified
 
 
-def test_only_the_topmost_trusted_header_counts() -> None:
+def test_a_planted_pass_below_our_fail_changes_nothing() -> None:
     # our server's own verdict sits on top; a copy the sender wrote below it claims a pass
     ours = "mx.shandong.cn; spf=fail smtp.mailfrom=dsj.jinan.gov.cn; dmarc=fail header.from=dsj.jinan.gov.cn"
     planted = "mx.shandong.cn; spf=pass smtp.mailfrom=dsj.jinan.gov.cn; dmarc=pass header.from=dsj.jinan.gov.cn"
@@ -64,3 +64,32 @@ def test_organisational_domains() -> None:
 def test_a_huge_or_broken_header_is_harmless() -> None:
     assert parse(["mx.shandong.cn; " + "spf=" * 100_000], OURS, JINAN).trusted
     assert parse([";;;", "", "mx.shandong.cn"], OURS, JINAN) == SenderAuth(True)
+
+
+def test_a_quoted_semicolon_starts_no_verdict() -> None:
+    # the attacker chose the envelope sender; our MTA quoted it into its header as it is
+    header = ('mx.shandong.cn; spf=pass smtp.mailfrom="x;dmarc=pass header.from=dsj.jinan.gov.cn;"@evil.example; '
+              "dkim=none; dmarc=fail header.from=dsj.jinan.gov.cn")
+    auth = parse([header], OURS, JINAN)
+    assert auth.dmarc == "fail" and auth.forged and not auth.verified
+    assert not auth.spf_aligned  # the pass was for evil.example
+
+
+def test_verdicts_split_over_several_headers_are_combined() -> None:
+    # one milter a header: DKIM on top said nothing, SPF and DMARC below it failed
+    auth = parse(["mx.shandong.cn; dkim=none", "mx.shandong.cn; spf=fail smtp.mailfrom=jinan.gov.cn",
+                  "mx.shandong.cn; dmarc=fail header.from=jinan.gov.cn"], OURS, JINAN)
+    assert auth.forged and not auth.verified
+    passes = parse(["mx.shandong.cn; dkim=pass header.d=jinan.gov.cn",
+                    "mx.shandong.cn; dmarc=pass header.from=dsj.jinan.gov.cn"], OURS, JINAN)
+    assert passes.verified and not passes.forged
+
+
+@pytest.mark.parametrize("header", [
+    "mx.shandong.cn (our (nested) comment; dmarc=pass); dmarc=fail header.from=jinan.gov.cn",
+    'mx.shandong.cn; dmarc=fail reason="p=reject; dmarc=pass" header.from=jinan.gov.cn',
+    "mx.shandong.cn; dmarc/1=fail header.from=jinan.gov.cn",
+])
+def test_comments_and_quoted_reasons_are_not_verdicts(header: str) -> None:
+    auth = parse([header], OURS, JINAN)
+    assert auth.dmarc == "fail" and not auth.verified

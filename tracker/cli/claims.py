@@ -10,10 +10,19 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from tracker.cli.common import ConfigOpt, JsonOpt, fail, local_time, migrated_app, out
+from tracker.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    fail,
+    local_time,
+    migrated_app,
+    out,
+    submission_under_lock,
+)
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
 from tracker.config import Operator
 from tracker.records import claims as claim_records
+from tracker.records.contacts import ContactError, remove_contact
 from tracker.store.locks import records_lock
 from tracker.store.tables import ClaimState
 
@@ -49,6 +58,8 @@ def claim(
     action: Annotated[str, typer.Argument(help="confirm | reject")],
     claim_id: Annotated[int, typer.Argument(help="the claim's number (jiebang claims)")],
     note: Annotated[str, typer.Option("--note", help="why (kept in the event log)")] = "",
+    transfer: Annotated[bool, typer.Option("--transfer", help="confirm: its sender becomes the only "
+                                           "address on file (the record was someone else's)")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Confirm (apply) or reject one claim; who and when go into the event log."""
@@ -61,7 +72,7 @@ def claim(
         try:
             held = claim_records.get(session, claim_id)
             if action == "confirm":
-                touched = a.applier.confirm(session, held, actor=actor, note=note)
+                touched = a.applier.confirm(session, held, actor=actor, note=note, transfer=transfer)
                 done = "、".join(sub.reference for sub, _, _ in touched.versions) or "（无新增版本）"
             else:
                 a.applier.reject(session, held, actor=actor, note=note)
@@ -73,7 +84,29 @@ def claim(
     out.print(f"claim #{claim_id}: {verb} (by {actor}){' → ' + done if done else ''}", markup=False)
 
 
+def contact(
+    action: Annotated[str, typer.Argument(help="remove")],
+    reference: Annotated[str, typer.Argument(help="the submission, e.g. JB2025-0007")],
+    address: Annotated[str, typer.Argument(help="the address to take off file")],
+    note: Annotated[str, typer.Option("--note", help="why (kept in the event log)")] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Take an address off a submission's file (it no longer changes it or hears of it)."""
+    if action != "remove":
+        raise fail("action must be remove", EXIT_CONFIG)
+    a = migrated_app(config)
+    actor = Operator().actor()
+    with submission_under_lock(a, reference) as (session, sub):
+        try:
+            remove_contact(session, sub, address, actor=actor, note=note)
+        except ContactError as exc:
+            raise fail(str(exc), EXIT_FAILURE) from None
+        session.commit()
+    out.print(f"{reference}: {address} removed (by {actor})", markup=False)
+
+
 def register(app: typer.Typer, db_app: typer.Typer) -> None:
     """Add this module's commands, in the order `jiebang --help` lists them."""
     app.command()(claims)
     app.command()(claim)
+    app.command()(contact)

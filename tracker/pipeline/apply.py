@@ -11,7 +11,7 @@ from campaign.policy import RoundPolicy
 from intake.model import Understanding
 from notifier.outbox import mark_bounced
 from tracker.outreach.replies import Replier, ReplySettings
-from tracker.records import claims
+from tracker.records import claims, contacts
 from tracker.records.events import record
 from tracker.records.rules import CROSS_RULES
 from tracker.records.submissions import Touched, apply_submission
@@ -65,9 +65,11 @@ class Applier:
                 rule.refresh(session, self.policy, msg, city)
         return touched
 
-    def confirm(self, session: Session, claim: Claim, *, actor: str, note: str = "") -> Touched:
+    def confirm(self, session: Session, claim: Claim, *, actor: str, note: str = "", transfer: bool = False
+                ) -> Touched:
         """Staff confirm a claim: apply what the mail brought, as if its sender were on file,
-        and answer it as any accepted submission is answered."""
+        and answer it as any accepted submission is answered. *transfer*: the claim's sender
+        is the real applicant; it becomes the only address on file of what the mail touched."""
         msg = session.get(StoredMessage, claim.message_pk)
         if msg is None:
             raise claims.ClaimError(f"claim #{claim.id}: its message is gone")
@@ -79,6 +81,11 @@ class Applier:
                                    if d.application in (None, keep)]
         claims.decide(session, claim, ClaimState.confirmed, actor=actor, note=note)
         touched = self._record(session, msg, result, confirmed=True)
+        if transfer:
+            if not msg.from_addr:
+                raise claims.ClaimError(f"claim #{claim.id}: its mail names no one sender to transfer to")
+            for sub, _version, _codes in touched.versions:
+                contacts.transfer(session, sub, msg.from_addr, actor=actor, note=note)
         if result.no_reply_reason is None and not result.sender_auth.forged:
             Replier(session, self.policy, self.replies, msg, result).for_submission(touched)
         return touched

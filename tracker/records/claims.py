@@ -25,7 +25,7 @@ from tracker.records.events import record
 from tracker.store.tables import Claim, ClaimState, StoredMessage, Submission, utcnow
 
 KIND_LABELS = {"reference": "引用他人受理编号", "credit_code": "重复使用已申报单位的信用代码或名称",
-               "package": "未经验证的设区市推荐材料"}
+               "package": "未经验证的设区市推荐材料", "sender": "发件人未通过验证或不明确"}
 
 
 class ClaimError(Exception):

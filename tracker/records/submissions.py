@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from campaign import codes_in
 from campaign.policy import RoundPolicy
 from intake.model import Application, Deficiency, Understanding
+from notifier.clock import as_utc
 from tracker.records import claims, overrides
 from tracker.records.events import record
 from tracker.records.status import refresh_status
@@ -138,6 +139,20 @@ def package_verified(result: Understanding, policy: RoundPolicy) -> bool:
     return result.sender_auth.verified if policy.trusted_authserv_ids else True
 
 
+def sender_doubt(msg: StoredMessage, result: Understanding) -> str | None:
+    """Why this mail's sender cannot own or change a record, or None.
+
+    No one sender: the From field names none, several, or a display name that is another
+    address (RFC 5322; DMARC credits the real addr-spec's domain, a reader sees the other).
+    Forged: our own server's SPF or DMARC verdict failed for the From domain.
+    """
+    if not msg.from_addr:
+        return "发件人不明确（发件人字段缺失、含多个地址或显示名为另一地址）"
+    if result.sender_auth.forged:
+        return f"发件人未通过本局邮件服务器的身份验证（{result.sender_auth.summary()}）"
+    return None
+
+
 def _authorised(sub: Submission, msg: StoredMessage, result: Understanding, city_verified: bool) -> bool:
     """The sender may change *sub*: an address on file, or the verified bureau recommending it."""
     sender = (msg.from_addr or "").lower()
@@ -151,11 +166,26 @@ def apply_submission(session: Session, msg: StoredMessage, result: Understanding
                      *, confirmed: bool = False) -> Touched:
     """Record what one mail brings; *confirmed*: staff confirmed it (a claim), so it is applied."""
     touched = Touched()
+    # (a city package from such a sender is an unverified package: held below)
+    unsure = None if confirmed or result.vouched or result.channel == "via_city" else sender_doubt(msg, result)
+    if unsure is not None and result.applications:
+        # a forged or confused sender changes, joins and learns nothing: staff decide
+        touched.claims.append(claims.hold(session, msg, result, kind="sender", round_code=policy.code,
+                                          city=result.city, reason=unsure))
+        return touched
     city_verified = result.channel == "via_city" and (confirmed or package_verified(result, policy))
     if result.channel == "via_city" and not city_verified:
         # never replaces or switches off a city's recommendations, never counts to its quota
         touched.claims.append(claims.hold(session, msg, result, kind="package", round_code=policy.code,
                                           city=result.city, reason=_unverified_reason(result, policy)))
+        touched.held_package = True
+        return touched
+    replay = _package_replay(session, msg, result, policy) if city_verified and not confirmed else None
+    if replay is not None:
+        # a verified bureau's old mail sent again (DKIM survives an added header): the
+        # city's current recommendations stand; staff decide
+        touched.claims.append(claims.hold(session, msg, result, kind="package", round_code=policy.code,
+                                          city=result.city, reason=replay))
         touched.held_package = True
         return touched
     if result.channel == "via_city":
@@ -173,6 +203,29 @@ def apply_submission(session: Session, msg: StoredMessage, result: Understanding
         _apply_application(session, msg, result, policy, index, app, touched,
                            confirmed=confirmed, city_verified=city_verified)
     return touched
+
+
+def _package_replay(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy
+                    ) -> str | None:
+    """Why a verified city package must not change the city's recommendations, or None.
+
+    A replay: its Message-ID was already recorded (the bytes differ: a header was added);
+    or it arrived before the package the city's recommendations stand on now (mail is
+    recorded in order of arrival, so an older one now is a replay or a relay's copy).
+    """
+    if msg.message_id:
+        seen = session.exec(select(StoredMessage.id).where(
+            StoredMessage.message_id == msg.message_id, StoredMessage.id != msg.id,
+            StoredMessage.state == "processed")).first()
+        if seen is not None:
+            return "与此前收到的推荐材料邮件编号（Message-ID）相同，疑为重放：未更改推荐"
+    latest = session.exec(select(CityPackage).where(
+        CityPackage.round_code == policy.code, CityPackage.city == (result.city or "未知"))
+        .order_by(col(CityPackage.version).desc())).first()
+    if latest is not None and latest.received_at is not None and msg.received_at is not None \
+            and as_utc(msg.received_at) < as_utc(latest.received_at):
+        return f"早于该市已收到的第{latest.version}版推荐材料送达：未更改推荐"
+    return None
 
 
 def _unverified_reason(result: Understanding, policy: RoundPolicy) -> str:

@@ -19,7 +19,7 @@ from support.records import (
     submissions,
 )
 
-from tracker.store.tables import CityPackage, RecommendationRow, SubmissionVersion
+from tracker.store.tables import CityPackage, Claim, RecommendationRow, SubmissionVersion
 
 
 def test_clean_direct_submission_gets_a_reference_and_an_acknowledgement(tmp_path, db_url):
@@ -212,3 +212,30 @@ def test_messages_json_names_the_references_a_mail_created(tmp_path, db_url):
     assert set(row) == {"message_id", "from", "received_at", "intent", "state", "error", "references", "subject"}
     assert (row["state"], row["intent"], row["references"]) == ("processed", "submission", ["JB2025-0001"])
     assert row["received_at"] == "2025-01-08T10:00:40+08:00"  # the top Received: stamp, in Asia/Shanghai
+
+
+def test_a_replayed_or_older_package_changes_no_ranks(tmp_path, db_url):
+    app = make_app(tmp_path, db_url)
+    a, b, c = "济南云泺信息技术有限公司", "山东历城数智科技股份有限公司", "济南泉城数据服务有限公司"
+    first = city_package(rows=[(1, 6, a, "甲"), (2, 6, b, "乙")],
+                         forms=[_jinan_form(a, "91370102MA3CY1L5N"), _jinan_form(b, "91370112MA3DL2W6P")])
+    deliver(app, first)
+    deliver(app, city_package(rows=[(1, 6, c, "丙"), (2, 6, a, "甲")], forms=[_jinan_form(c, "91370103MA3EE3X7R")],
+                              when=T0 + timedelta(days=10)))
+
+    def ranks() -> list[tuple[int, str]]:
+        with Session(app.engine) as s:
+            rows = s.exec(select(RecommendationRow).where(RecommendationRow.current == True)).all()  # noqa: E712
+            return sorted((r.rank, r.unit) for r in rows)
+
+    assert ranks() == [(1, c), (2, a)]
+    # the first package again, one unsigned header added: other bytes, the same Message-ID
+    deliver(app, b"X-Relay: again\r\n" + first)
+    # an older package under a new Message-ID (a relay's delayed copy, or a forged replay)
+    deliver(app, city_package(rows=[(1, 6, b, "乙")], forms=[], when=T0 + timedelta(days=9)))
+    assert ranks() == [(1, c), (2, a)]
+    with Session(app.engine) as s:
+        held = s.exec(select(Claim).where(Claim.kind == "package")).all()
+        packages = s.exec(select(CityPackage)).all()
+    assert len(held) == 2 and len(packages) == 2
+    assert "重放" in held[0].reason and "早于" in held[1].reason

@@ -26,7 +26,7 @@ from support.records import (
 from notifier.models import OutboxMail
 from tracker.app import App
 from tracker.records import claims as claim_records
-from tracker.store.tables import Claim, RecommendationRow, Submission
+from tracker.store.tables import Claim, Event, RecommendationRow, Submission
 
 VICTIM = "wangxm@quanhe.example.cn"
 STRANGER = "grabber@stranger.example.net"
@@ -160,3 +160,95 @@ def test_first_contacts_over_the_hourly_budget_are_held_for_staff(tmp_path, db_u
     held = next(m for m in outbox(app) if m.state == "held")
     proc = jiebang("resend", str(held.id), config=app.settings.base_dir / "config.yaml")
     assert proc.returncode == 0, proc.stderr.decode()
+
+
+# --- identity as our server verified it (second round) ------------------------------------------
+def _with_from(raw: bytes, *lines: bytes) -> bytes:
+    """*raw* with its From field replaced by *lines* (one From header each)."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    kept = [h for h in head.split(b"\r\n") if not h.lower().startswith(b"from:")]
+    return b"\r\n".join([*kept, *(b"From: " + line for line in lines)]) + b"\r\n\r\n" + body
+
+
+def test_a_mail_our_server_says_is_forged_never_changes_the_victims_record(tmp_path, db_url) -> None:
+    app = make_app(tmp_path, db_url, processing={"workers": 0}, mailbox={"trusted_authserv_ids": ["mx.shandong.cn"]})
+    deliver(app, f"Authentication-Results: {AUTH_OK.format(d='quanhe.example.cn')}\r\n".encode()
+            + application_mail(sender=VICTIM))
+    [sub] = submissions(app)
+    before, mails = _snapshot(app, sub.reference), len(outbox(app))
+    forged = f"Authentication-Results: {AUTH_FAIL.format(d='quanhe.example.cn')}\r\n".encode() + application_mail(
+        sender=VICTIM, when=T0 + timedelta(days=1), unit="山东省泉河数字经济研究院", direction=2)
+    deliver(app, forged.replace("揭榜任务".encode(), "被篡改的任务".encode()))
+    assert _snapshot(app, sub.reference) == before
+    assert len(outbox(app)) == mails  # nobody is answered: the From is not who sent it
+    assert [c.kind for c in _claims(app)] == ["sender"]
+
+
+def test_a_forged_sender_is_never_put_on_file(tmp_path, db_url) -> None:
+    app = make_app(tmp_path, db_url, processing={"workers": 0}, mailbox={"trusted_authserv_ids": ["mx.shandong.cn"]})
+    deliver(app, f"Authentication-Results: {AUTH_FAIL.format(d='innocent.example.cn')}\r\n".encode()
+            + application_mail(sender=BYSTANDER, unit="山东测试新单位科技有限公司", code17="91370102MA3C0099X"))
+    assert submissions(app) == [] and [c.kind for c in _claims(app)] == ["sender"]
+    assert _to(app, BYSTANDER) == []
+
+
+@pytest.mark.parametrize("lines", [
+    [b"victim@quanhe.example.cn <x@evil.example>".replace(b"victim", b"wangxm")],
+    [b'"wangxm@quanhe.example.cn"@evil.example'],
+    [b"wangxm@quanhe.example.cn, x@evil.example"],
+    [b"=?utf-8?b?d2FuZ3htQHF1YW5oZS5leGFtcGxlLmNu?= <x@evil.example>"],  # the name decodes to the victim
+    [b"<x@evil.example>", b"<wangxm@quanhe.example.cn>"],  # two From fields
+])
+def test_a_from_field_naming_the_victim_beside_another_mailbox_is_no_sender(victim, lines) -> None:
+    app, ref = victim
+    before, mails = _snapshot(app, ref), len(_to(app, VICTIM))
+    raw = application_mail(sender="x@evil.example", when=T0 + timedelta(days=1))
+    deliver(app, _with_from(raw, *lines))
+    assert _snapshot(app, ref) == before
+    assert len(_to(app, VICTIM)) == mails  # no ack, no notice to the victim
+    assert "sender" in [c.kind for c in _claims(app)]
+
+
+def test_staff_transfer_a_squatted_record_to_the_real_applicant(tmp_path, db_url) -> None:
+    app = make_app(tmp_path, db_url, processing={"workers": 0})
+    deliver(app, application_mail(sender=STRANGER))  # the squatter files the unit's form first
+    [sub] = submissions(app)
+    deliver(app, application_mail(sender=VICTIM, when=T0 + timedelta(hours=2)))  # the real applicant
+    [claim] = _claims(app)
+    config = app.settings.base_dir / "config.yaml"
+    done = jiebang("claim", "confirm", str(claim.id), "--transfer", "--note", "单位来函确认", config=config)
+    assert done.returncode == 0, done.stderr.decode()
+    assert _snapshot(app, sub.reference)[5] == (VICTIM,)
+    # the squatter can no longer change it: its next version is a claim like any stranger's
+    before = _snapshot(app, sub.reference)
+    deliver(app, application_mail(sender=STRANGER, when=T0 + timedelta(days=1)).replace(
+        "揭榜任务".encode(), "被改的任务".encode()))
+    assert _snapshot(app, sub.reference) == before and len(_claims(app)) == 2
+    with Session(app.engine) as s:
+        [event] = s.exec(select(Event).where(Event.kind == "ownership_transferred")).all()
+    assert STRANGER in event.detail and "单位来函确认" in event.detail
+
+
+def test_staff_remove_a_contact(victim) -> None:
+    app, ref = victim
+    config = app.settings.base_dir / "config.yaml"
+    assert jiebang("contact", "remove", ref, "nobody@x.example.cn", config=config).returncode == 1
+    done = jiebang("contact", "remove", ref, VICTIM, "--note", "地址已停用", config=config)
+    assert done.returncode == 0, done.stderr.decode()
+    assert _snapshot(app, ref)[5] == ()
+
+
+def test_a_flood_of_claims_sends_one_notice_and_spends_none_of_the_applicants_answers(victim) -> None:
+    app, ref = victim
+    strangers = [application_mail(sender=f"copy{i}@stranger{i}.example.net", when=T0 + timedelta(minutes=10 + i))
+                 for i in range(22)]
+    deliver(app, *strangers)
+    assert len(_claims(app)) == 22
+    notices = [m for m in _to(app, VICTIM) if m.kind == "claim_notice"]
+    assert len(notices) == 1
+    # the applicant's own resubmission and question are still answered the same day
+    deliver(app, application_mail(sender=VICTIM, when=T0 + timedelta(hours=3)),
+            application_mail(sender=VICTIM, subject=f"Re: [{ref}] 请问审核进度", attachments=[],
+                             body="您好，请问我单位申报材料的审核进度如何？", when=T0 + timedelta(hours=4)))
+    kinds = [m.kind for m in _to(app, VICTIM)]
+    assert kinds.count("ack") + kinds.count("deficiency") >= 2 and "status" in kinds

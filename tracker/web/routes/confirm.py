@@ -39,7 +39,8 @@ async def decide(request: Request) -> Response:
         try:
             held = claim_records.get(session, claim_id)
             if action == "confirm":  # as `jiebang claim confirm`
-                touched = app.applier.confirm(session, held, actor=auth.actor(user), note=note)
+                touched = app.applier.confirm(session, held, actor=auth.actor(user), note=note,
+                                              transfer=form.get("transfer") == "1")
                 done = f"#{claim_id} 已确认：" + ("、".join(s.reference for s, _, _ in touched.versions) or "无新增版本")
             else:
                 app.applier.reject(session, held, actor=auth.actor(user), note=note)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from campaign import CODES
 from notifier.models import OutboxMail
 from tracker.outreach.corrections import queue_corrected_notice
-from tracker.records import overrides
+from tracker.records import contacts, overrides
 from tracker.records.decisions import decide
 from tracker.records.events import record
 from tracker.records.queries import find_submission, submission_rows
@@ -146,6 +146,23 @@ async def correct(request: Request) -> Response:
     return _back(sub.reference, note)
 
 
+async def remove_contact(request: Request) -> Response:
+    auth.require_province(request)  # who owns a record is the province's decision
+    user, form = await auth.posted(request)
+    reference = request.path_params["reference"]
+    app = auth.jb(request)
+    address = str(form.get("address") or "")[:320]
+    with Session(app.engine, expire_on_commit=False) as session, records_lock(session):
+        sub = _visible(request, session, reference)
+        try:  # as `jiebang contact remove`
+            contacts.remove_contact(session, sub, address, actor=auth.actor(user), note=str(form.get("note") or "")[:500])
+        except contacts.ContactError:
+            session.rollback()
+            return _detail(request, reference, error=f"此申报没有联系邮箱 {address}", status_code=400)
+        session.commit()
+    return _back(sub.reference, f"已移除联系邮箱 {address}")
+
+
 async def set_status(request: Request) -> Response:
     auth.require_province(request)  # selecting is the province's decision, not a city's
     user, form = await auth.posted(request)
@@ -217,6 +234,7 @@ ROUTES = [
     Route("/submissions/{reference}", detail, methods=["GET"]),
     Route("/submissions/{reference}/correct", correct, methods=["POST"]),
     Route("/submissions/{reference}/status", set_status, methods=["POST"]),
+    Route("/submissions/{reference}/contacts/remove", remove_contact, methods=["POST"]),
     Route("/export/submissions.{fmt}", export_submissions, methods=["GET"]),
     Route("/export/recommendation.{fmt}", export_recommendation, methods=["GET"]),
 ]
