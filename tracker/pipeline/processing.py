@@ -29,6 +29,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -67,8 +68,13 @@ _MESSAGES: Table = StoredMessage.__table__  # type: ignore[attr-defined]
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
 # results waiting for an earlier message's before they are applied: beyond this many, no
-# more mail is handed out until the earlier one is answered (memory stays bounded)
-_MAX_WAITING = 64
+# more mail is handed out until the earlier one is answered (memory stays bounded: an
+# understood sample mail is 15 KB on average, 46 KB at most, so ~10-25 MB). Large enough
+# that the other workers keep reading quick mail for minutes while one reads a long scan
+_MAX_WAITING = 500
+# how long answers wait for an earlier mail still being read (a long scan, a hostile mail
+# using its whole budget): good mail behind it is answered within a minute
+ORDER_WAIT = 30.0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Arrival = tuple[datetime, int]  # (when it reached our server, else when it was stored; row id)
@@ -183,6 +189,7 @@ class _Claimed:
     task: Task
     attempts: int  # the value this claim set: only this claim may finish the message
     arrival: Arrival = (_EPOCH, 0)
+    at: float = field(default_factory=time.monotonic)  # when it was claimed (handed out)
 
 
 class _InOrder:
@@ -192,8 +199,9 @@ class _InOrder:
     read (claimed, no outcome yet); then both are applied, the earlier first. So mail 01
     of 8 January is JB2025-0001 even when mail 02 of 9 January finished first, and a
     form's second version is version 2. Outcomes that record nothing (a worker died, a
-    task never started) never wait. The wait is bounded by the earlier message's own
-    time budget (``seconds_per_message``): its worker answers or is killed by then.
+    task never started) never wait. The wait is bounded: a mail still being read
+    :data:`ORDER_WAIT` after it was handed out holds nothing back any more (the mail behind
+    it is answered, and numbered, before it).
     """
 
     def __init__(self, outstanding: dict[int, _Claimed]) -> None:
@@ -208,7 +216,10 @@ class _InOrder:
         return self.due()
 
     def due(self) -> list[tuple[_Claimed, Outcome]]:
-        first_open = min((c.arrival for c in self.outstanding.values()), default=None)
+        # a mail read longer than ORDER_WAIT holds nobody back any more: one slow (or
+        # hostile) scan must not keep every answer behind it waiting for its whole budget
+        fresh = time.monotonic() - ORDER_WAIT
+        first_open = min((c.arrival for c in self.outstanding.values() if c.at > fresh), default=None)
         ready = sorted((item for item in self.waiting.values()
                         if first_open is None or item[0].arrival < first_open), key=lambda i: i[0].arrival)
         for claimed, _ in ready:
@@ -273,9 +284,9 @@ class _Queue:
 
     def __init__(self, engine: Engine, blobs: BlobStore, limit: int, max_attempts: int,
                  report: ProcessReport, *, feed: Feed | None = None,
-                 paused: Callable[[], bool] = lambda: False) -> None:
+                 paused: Callable[[], bool] = lambda: False, tick: Callable[[], None] = lambda: None) -> None:
         self.engine, self.blobs, self.limit, self.max_attempts = engine, blobs, limit, max_attempts
-        self.report, self.feed, self.paused = report, feed, paused
+        self.report, self.feed, self.paused, self.tick = report, feed, paused, tick
         self.claims: dict[int, _Claimed] = {}
         self.me = claimant()
         self._ahead: deque[_Row] = deque()  # read, not yet claimed (oldest first)
@@ -295,6 +306,7 @@ class _Queue:
         """Claim the next free message each time a worker asks for one."""
         handed = 0
         while handed < self.limit:
+            self.tick()  # answers whose wait for an earlier mail is over are applied now
             if self.paused():
                 yield None  # answers wait for an earlier message's: collect, then ask again
                 continue
@@ -411,13 +423,19 @@ def process_pending(
     for _ in range(max_attempts + 1):
         retried = report.retried
         order = _InOrder({})
-        queue = _Queue(engine, blobs, limit, max_attempts, report, feed=feed, paused=order.full)
+
+        def settle(ready: list[tuple[_Claimed, Outcome]]) -> None:
+            for claimed, result in ready:
+                _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
+
+        # the queue is asked for mail between outcomes too: answers whose wait is over go then
+        queue = _Queue(engine, blobs, limit, max_attempts, report, feed=feed, paused=order.full,
+                       tick=lambda: settle(order.due()) if order.waiting else None)  # noqa: B023
         order.outstanding = queue.claims
         if not queue.has_work():
             break  # nothing stored, none coming: no worker is started for it
         for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
-            for claimed, result in order.add(queue.claims.pop(task.pk), outcome):
-                _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
+            settle(order.add(queue.claims.pop(task.pk), outcome))
         for claimed, result in order.rest():
             _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
         if report.retried == retried or stopping():

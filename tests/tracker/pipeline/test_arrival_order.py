@@ -13,7 +13,7 @@ from support.records import T0, application_mail, make_app, submissions
 
 from intake.model import Understanding
 from tracker.pipeline.ingest import store_raw
-from tracker.pipeline.processing import InProcess, _Claimed, _InOrder, process_pending
+from tracker.pipeline.processing import ORDER_WAIT, InProcess, _Claimed, _InOrder, process_pending
 from tracker.pipeline.workers import Died, Outcome, Task, Understood
 from tracker.store.tables import StoredMessage, SubmissionVersion
 
@@ -94,3 +94,13 @@ def test_a_result_waits_only_for_earlier_mail_still_being_read() -> None:
     del outstanding[1]
     assert [c.task.pk for c, _ in order.add(early, answer)] == [1, 3]
     assert order.rest() == []
+
+
+def test_a_mail_read_too_long_holds_nothing_back() -> None:
+    # a hostile or very long scan uses its whole budget: the answers behind it go after ORDER_WAIT
+    slow, quick = _claimed(1, 0), _claimed(2, 1)
+    order = _InOrder({1: slow})
+    answer = Understood(Understanding(message_id=None, from_addr=None, subject="", received_at=None))
+    assert order.add(quick, answer) == []
+    slow.at -= ORDER_WAIT + 1
+    assert [c.task.pk for c, _ in order.due()] == [2]
