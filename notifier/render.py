@@ -171,14 +171,20 @@ def _bracket_dots(original: str, folded: str) -> str:
 
 def defang(text: str) -> str:
     """URLs, ``//host`` and ``www.`` hosts (and bare domains under common TLDs) made inert:
-    ``http://evil.example/x`` → ``hxxp://evil[.]example/x``; e-mail addresses are kept."""
+    ``http://evil.example/x`` → ``hxxp://evil[.]example/x``; an e-mail address keeps its
+    local part and loses its link: ``evil@phish[.]example`` (a "unit name" that is an
+    address, echoed in an official answer, must not become a mailto link)."""
     folded = _fold(text)
     out: list[str] = []
     done = 0
     for m in _LINKISH.finditer(folded):
-        if m.group("email"):
-            continue
         start, end = m.start(), m.end()
+        if m.group("email"):
+            at = folded.find("@", start, end) + 1
+            out.append(text[done:at])
+            out.append(_defang_span(text[at:end], folded[at:end]))
+            done = end
+            continue
         while end > start and folded[end - 1] in _TRAILING:
             end -= 1
         out.append(text[done:start])

@@ -311,6 +311,9 @@ def test_templates_filter_what_they_echo() -> None:
     ("访问 evil。example。com", "访问 evil[.]example[.]com"),
     # already defanged: unchanged
     ("hxxp://evil[.]example/x", "hxxp://evil[.]example/x"),
+    # an address typed as a unit name: no mailto link in our answer
+    ("请联系evil@phish.example补充", "请联系evil@phish[.]example补充"),
+    ("联系 wang@quanhe.example.cn 或 li.si@qq.com", "联系 wang@quanhe[.]example[.]cn 或 li.si@qq[.]com"),
 ])
 def test_data_defangs_links(raw: str, shown: str) -> None:
     assert data(raw) == shown == defang(raw)
@@ -321,7 +324,6 @@ def test_data_defangs_links(raw: str, shown: str) -> None:
     "揭榜挂帅申报书-山东数据交易.docx",
     "申报书（盖章）.pdf",
     "report.v1.2.docx",
-    "联系 wang@quanhe.example.cn 或 li.si@qq.com",
     "申报书（山东数据交易有限公司）缺少 Word 版（.doc/.docx/.wps），请补发。",
     "揭榜单位统一社会信用代码 91370100MA3C5X8Y2K 校验位不正确。",
     "日期//备注",
@@ -335,7 +337,7 @@ def test_data_keeps_ordinary_text(kept: str) -> None:
     ("a\u202eb\u202ac\u202bd\u202ce\u202df", "abcdef"),
     ("a\u2066b\u2067c\u2068d\u2069e\u200e\u200f", "abcde"),
     ("ht\u200btp://evil.com", "hxxp://evil[.]com"),  # joined first, then defanged
-    ("某公司\r\nBcc: x@y.cn", "某公司 Bcc: x@y.cn"),
+    ("某公司\r\nBcc: x@y.cn", "某公司 Bcc: x@y[.]cn"),
     ("a\x00b\x1bc\x7fd", "abcd"),
     ("  a\t\tb\u2028c\u2029d\u0085e  ", "a b c d e"),
 ])
