@@ -25,7 +25,7 @@ from intake.documents.docx import WordContent, read_docx
 from intake.documents.errors import DocumentError, Encrypted, LimitExceeded, Unreadable
 from intake.documents.htmltext import html_to_text
 from intake.documents.limits import Budget, Deadline, Limits, MiB
-from intake.documents.ocr import MAX_SIDE, ocr_image
+from intake.documents.ocr import MAX_SIDE, OcrUnavailable, ocr_image
 from intake.documents.pdf import PdfContent, read_pdf
 from intake.documents.sheets import SheetContent, read_xls, read_xlsx
 from intake.documents.sniff import OLE_MAGIC, extension, ole_encrypted, ole_streams, sniff
@@ -36,6 +36,8 @@ from intake.model import Document
 log = logging.getLogger(__name__)
 
 _TEXT_EXTENSIONS = {"txt", "csv", "htm", "html"}
+# the note on a picture (readable, a scan) that OCR could not read for want of memory
+OCR_SHORT_OF_MEMORY = "扫描件未能识别（系统内存不足），需人工核对"
 _OFFICE_OTHER = {"odt": "docx", "ott": "docx", "rtf": "docx", "ods": "xlsx"}
 
 
@@ -159,6 +161,12 @@ class _Opener:
             raise LimitExceeded("图片尺寸异常巨大，未读取") from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise Unreadable("图片已损坏或格式无法识别") from exc
+        except (OcrUnavailable, MemoryError) as exc:
+            # within the pixel limit, memory ran short for decoding or OCR: ours, not the
+            # sender's. The picture stays readable, a scan nobody read (staff look at it:
+            # OCR_USED); the note says why (understand takes it as the form if there is none)
+            log.warning("image %r left unread: %s", doc.name, type(exc).__name__)
+            doc.text, doc.error = "", OCR_SHORT_OF_MEMORY
 
     def _read_archive(self, doc: Document, item: _Item, deadline: Deadline) -> None:
         if item.depth >= self.limits.max_depth:

@@ -99,6 +99,21 @@ def _open(attachments: list[Attachment]) -> list[Document]:
         ]
 
 
+def _unread_picture_as_form(docs: list[Document]) -> None:
+    """A picture OCR could not read for want of memory, in a submission with no form: it
+    is taken as the form (as a scanned PDF is, see ``promote_scanned_forms``), so the
+    application is on record and staff read it (OCR_USED); our shortage of memory must
+    not tell the sender that the form is missing."""
+    from intake.attachments import OCR_SHORT_OF_MEMORY
+
+    if any(d.role in ("application_form", "recommendation_table") for d in docs):
+        return
+    for doc in docs:
+        if doc.format == "image" and doc.readable and doc.error == OCR_SHORT_OF_MEMORY:
+            doc.role = "application_form"
+            return
+
+
 def _arrival(given: datetime | None, env: Envelope, policy: RoundPolicy) -> datetime | None:
     """Server arrival time; a naive time is taken as UTC (how the store keeps them)."""
     when = given or env.received_at or env.date
@@ -286,6 +301,7 @@ def _run(
     if result.intent != "submission":
         return
     promote_scanned_forms(docs)
+    _unread_picture_as_form(docs)
     table = _table(docs)
     forms, unpaired = _forms(docs, table)
     channel, city, sender_city = _channel(policy, env, docs, table, forms)

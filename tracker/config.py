@@ -215,7 +215,10 @@ class Processing(_Section):
     """Understanding mail: in worker processes, each under hard limits."""
 
     workers: int | None = Field(None, ge=0, le=256)  # default: the CPU count; 0 = in this process
-    worker_memory_mb: int = Field(1024, ge=128)  # resident memory of one worker
+    # resident memory of one worker (its address space may grow as much beyond its start,
+    # plus what loading the OCR engine maps); OCR needs ~1100 MB at its peak (a photo
+    # read at 2000 px): tracker/pipeline/workers.py gives the measurements
+    worker_memory_mb: int = Field(1536, ge=128)
     worker_cpu_seconds: int = Field(300, ge=1)  # CPU time for one message
     seconds_per_message: float = Field(300, gt=0)  # wall-clock time for one message
     max_attempts: int = Field(3, ge=1, le=20)  # worker deaths on one message before quarantine

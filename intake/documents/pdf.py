@@ -16,7 +16,7 @@ from pdfplumber.utils.geometry import filter_edges
 
 from intake.documents.errors import Encrypted, LimitExceeded, Unreadable
 from intake.documents.limits import Budget, Deadline
-from intake.documents.ocr import ocr_image
+from intake.documents.ocr import OcrUnavailable, ocr_image
 from intake.documents.pdfstreams import measure
 
 _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
@@ -261,15 +261,21 @@ def _wants_ocr(index: int, first: int, form: bool, basic: bool) -> bool:
 
 
 def _ocr_page(pdf: pdfium.PdfDocument, index: int, dpi: int) -> str:
+    """The page's text by OCR; "" when it cannot be had (the page stays a scan nobody
+    read: staff look at it, OCR_USED). Running short of memory for the bitmap or for
+    OCR is no fault of the file: it never makes the PDF unreadable."""
     try:
         page = pdf[index]
         longest = max(*page.get_size(), 1)
         # A poster-sized page at 200 dpi would be a huge bitmap: cap the longer side.
         scale = min(dpi / 72, MAX_RENDER_SIDE / longest)
         image = page.render(scale=scale).to_pil()
-    except pdfium.PdfiumError:
+    except (pdfium.PdfiumError, MemoryError):
         return ""
-    return ocr_image(image, detect_side=max(round(longest / 72 * _DETECT_DPI), 32))
+    try:
+        return ocr_image(image, detect_side=max(round(longest / 72 * _DETECT_DPI), 32))
+    except OcrUnavailable:
+        return ""
 
 
 # -- tables ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@ forever or a library that aborts kills one worker, never the service. Each worke
   the parent runs scheduler and IMAP threads);
 - caps its address space at what it uses plus ``memory_mb`` (RLIMIT_AS: an
   allocation beyond it fails inside the worker); the OCR engine is loaded on the first
-  scan, and the cap grows by what loading it reserved;
+  scan, and the cap grows by what loading it reserved (its libraries included);
+- keeps malloc to two arenas (see :func:`_two_malloc_arenas`);
 - gets a CPU-time budget per message (RLIMIT_CPU: SIGXCPU ends a runaway loop);
 - is watched by the parent: resident memory above ``memory_mb`` or a message over
   ``seconds`` of wall time gets it SIGKILLed, and a new worker takes its place;
@@ -23,6 +24,7 @@ while the parent records the answer). It yields what happened to each:
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -53,9 +55,22 @@ WORKER_NICENESS = 10  # below the service (and LibreOffice, which a worker start
 END = object()  # a task iterator is exhausted (None only means: nothing yet)
 
 
+# What a worker needs for OCR, measured (RapidOCR 1.4.4, onnxruntime 1.32, 2 threads, with
+# the two malloc arenas below): loading the engine maps ~550 MB of address space (the
+# import of OpenCV and onnxruntime ~440 MB, the sessions ~110 MB; ~160 MB of it resident);
+# reading one page then adds, at its peak, ~300-370 MB resident (~360-400 MB of address
+# space) for an A4 scan (detection at 100 dpi) and ~550-810 MB (as much) for a photo
+# (detection at up to 2000 px, RapidOCR's own size; a square one costs the most). Before
+# each message a worker holds ~300-340 MB once it has read a scan. Reading scans, photos
+# of forms, signature strips and 4000x3000 phone pictures in turn, one peaked at ~1070 MB
+# resident and ~970 MB of address space beyond the loaded engine: at 1024 MB the parent's
+# watch would kill it on a photo; the default leaves ~470 MB above that peak.
+DEFAULT_MEMORY_MB = 1536
+
+
 @dataclass(frozen=True)
 class WorkerLimits:
-    memory_mb: int = 1024  # resident memory (and address space beyond the warm baseline)
+    memory_mb: int = DEFAULT_MEMORY_MB  # resident memory (and address space beyond the warm baseline)
     cpu_seconds: int = 300  # CPU time for one message
     seconds: float = 300.0  # wall-clock time for one message
     ocr_threads: int = 2
@@ -98,12 +113,13 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
     # compete for two cores it must win, or workers wait for it with their answers ready
     # (measured: each worker idled ~30% of a run of 600; with this, runs are ~10% faster)
     os.nice(WORKER_NICENESS)
+    _two_malloc_arenas()
     from intake.documents import ocr
     from intake.understand import understand
 
     space = _AddressSpace(limits.memory_mb * MiB)
-    # most mail has no scan: the OCR engine (~0.2 s, ~100 MB resident) is loaded on the
-    # first page that needs it, with the cap widened by what loading it reserves
+    # most mail has no scan: the OCR engine (~0.2 s, ~160 MB resident) is imported and
+    # loaded on the first page that needs it, with the cap widened by what that reserves
     ocr.configure(threads=limits.ocr_threads, loading=space.widened)
     space.cap()
     try:
@@ -134,6 +150,25 @@ def _worker_main(conn: Connection, policy: RoundPolicy, limits: WorkerLimits) ->
             os._exit(70)
         except Exception as exc:  # understand() itself never raises; reading the blob may
             conn.send(("error", task.pk, f"{exc.__class__.__name__}: {exc}"))
+
+
+_M_ARENA_MAX = -8  # glibc's mallopt() parameter (malloc.h)
+
+
+def _two_malloc_arenas() -> None:
+    """At most two malloc arenas in this worker (glibc makes up to 8 per core).
+
+    Each thread that allocates while another holds the main arena gets an arena of its
+    own, and each new arena reserves 64 MB of address space it mostly never touches:
+    onnxruntime's and OpenCV's threads took six, which counts against the address-space
+    cap. Measured on one page: with two arenas the engine's sessions reserve 130 MB
+    instead of 260 MB, and a photo's inference peaks at ~730 MB of address space instead
+    of ~1030 MB, at the same speed (a worker has two OCR threads and one reader).
+    """
+    try:
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 2)
+    except (OSError, AttributeError):  # not glibc: its allocator, its own way
+        pass
 
 
 class _AddressSpace:
