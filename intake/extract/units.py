@@ -39,15 +39,23 @@ _GENERIC = {"有限公司", "股份有限公司", "有限责任公司", "分公�
 
 # what a blank form prints where a name goes: signature lines, stamp notes, instructions,
 # the date line, tick boxes ("法定代表人（签字）" is no unit, and every blank form has it)
-_FORM_TEXT = re.compile(
-    r"签字|签名|签章|盖章|公章|手写|填写|填报|请[在填选勾写按]|年\s*月\s*日|法定代表人|负责人|联系人|"
-    r"[□☐■☑✓√]|^[\s_＿.…·-]*$"
+_FORM_WORDS = re.compile(
+    r"签字|签名|签章|盖章|公章|手写|请[在填选勾写按][^\s,，。;；]{0,10}|填写|填报|年\s*月\s*日|法定代表人|负责人|"
+    r"联系人|[□☐■☑✓√]"
 )
+# what such text says around those words, and the marks a seal leaves in OCR
+_FORM_FILLER = re.compile(r"[\s()（）\[\]【】<>《》:：_＿.。…·\-—,，、/☆★*○◎]+|单位|牵头|联合|名称|全称|日期|姓名|职务|是|否")
 
 
 def form_text(name: str) -> bool:
-    """Is *name* a blank form's printed text rather than an organisation's name?"""
-    return bool(_FORM_TEXT.search(nfkc(name)))
+    """Is *name* a blank form's printed text rather than an organisation's name?
+
+    Only when its printed words, and the generic words around them, leave (almost)
+    nothing: a sealed scan's "山东某某有限公☆公章" still names an organisation."""
+    text = nfkc(name)
+    if not _FORM_WORDS.search(text):
+        return False
+    return len(_FORM_FILLER.sub("", _FORM_WORDS.sub("", text))) < 3
 
 
 def lead_unit(view: FormView) -> str | None:
