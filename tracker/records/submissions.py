@@ -263,6 +263,14 @@ def _apply_application(session: Session, msg: StoredMessage, result: Understandi
             touched.claims.append(claims.hold(session, msg, result, kind=kind, reason=reason, round_code=policy.code,
                                               submission=held, application=index, city=result.city))
             return
+        if held is not None and policy.trusted_authserv_ids and not (city_verified or result.sender_auth.verified):
+            # the address on file, as the From header says; with our server's verdicts
+            # configured, a record changes only for a sender it verified (a From without
+            # SPF, DKIM or DMARC is anyone's): staff decide
+            touched.claims.append(claims.hold(
+                session, msg, result, kind="sender", round_code=policy.code, submission=held, application=index,
+                city=result.city, reason=f"发件人未通过本局邮件服务器的身份验证，不能更改已有申报（{result.sender_auth.summary()}）"))
+            return
     if sub is None:
         sub = Submission(round_code=policy.code, reference=next_reference(session, policy.code), lead_key=key,
                          direction=app.direction or 0)

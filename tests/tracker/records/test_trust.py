@@ -252,3 +252,21 @@ def test_a_flood_of_claims_sends_one_notice_and_spends_none_of_the_applicants_an
                              body="您好，请问我单位申报材料的审核进度如何？", when=T0 + timedelta(hours=4)))
     kinds = [m.kind for m in _to(app, VICTIM)]
     assert kinds.count("ack") + kinds.count("deficiency") >= 2 and "status" in kinds
+
+
+def test_with_our_verdicts_configured_an_unverified_mail_never_changes_an_existing_record(tmp_path, db_url) -> None:
+    app = make_app(tmp_path, db_url, processing={"workers": 0}, mailbox={"trusted_authserv_ids": ["mx.shandong.cn"]})
+    deliver(app, f"Authentication-Results: {AUTH_OK.format(d='quanhe.example.cn')}\r\n".encode()
+            + application_mail(sender=VICTIM))
+    [sub] = submissions(app)
+    before = _snapshot(app, sub.reference)
+    # the victim's From, no verdict at all (a domain without SPF, DKIM or DMARC records)
+    spoofed = (b"Authentication-Results: mx.shandong.cn; spf=none; dkim=none; dmarc=none\r\n"
+               + application_mail(sender=VICTIM, when=T0 + timedelta(days=1)))
+    deliver(app, spoofed.replace("揭榜任务".encode(), "被篡改的任务".encode()))
+    assert _snapshot(app, sub.reference) == before
+    assert [c.kind for c in _claims(app)] == ["sender"]
+    # a verified version still goes through
+    deliver(app, f"Authentication-Results: {AUTH_OK.format(d='quanhe.example.cn')}\r\n".encode()
+            + application_mail(sender=VICTIM, when=T0 + timedelta(days=2)))
+    assert _snapshot(app, sub.reference)[3] == 2
