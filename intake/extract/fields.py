@@ -238,7 +238,9 @@ def _option_words() -> tuple[str, ...]:
     return tuple(sorted(set(words), key=len, reverse=True))
 
 
-_SEAL_TAIL = re.compile(r"[\s★☆*○◎·]*(?:[(（]?(?:单位公章|公章|盖章|印章|签章)[)）]?)?[\s★☆*○◎·]*$")
+# the lookbehind starts a match only where a run of marks begins: a long run not at the end
+# is scanned once, not once from each of its characters
+_SEAL_TAIL = re.compile(r"(?<![\s★☆*○◎·])[\s★☆*○◎·]*(?:[(（]?(?:单位公章|公章|盖章|印章|签章)[)）]?)?[\s★☆*○◎·]*$")
 _CUT_SUFFIX = re.compile(r"(有限|股份有限|有限责任)公$")
 
 
