@@ -84,3 +84,18 @@ def test_run_once_gives_the_rounds_reference_and_names_it_in_the_ack(config: Pat
     text = mail.get_body(("plain",)).get_content()
     assert "JB2026-0001" in str(mail["Subject"])
     assert "2026年全省数据要素市场化配置改革揭榜挂帅" in text and "数据资产入表" in text
+
+
+def test_a_five_direction_rounds_digest_shows_its_five_directions(config: Path, tmp_path: Path) -> None:
+    inbox = tmp_path / "var" / "inbox"
+    for sub in ("tmp", "new", "cur"):
+        (inbox / sub).mkdir(parents=True, exist_ok=True)
+    (inbox / "new" / "1.round2026.eml").write_bytes(_mail("（五）数据跨境流动"))
+    assert jiebang("run", "--once", config=config).returncode == 0
+    out = tmp_path / "digest.html"
+    proc = jiebang("digest", "--to-file", str(out), config=config)
+    assert proc.returncode == 0, proc.stderr.decode()
+    html = out.read_text(encoding="utf-8")
+    names = [d["name"] for d in ROUND_2026["directions"]]
+    assert all(name in html for name in names)
+    assert "未识别" not in html and "数据治理" not in html  # no phantom row, no 2025 direction

@@ -73,14 +73,18 @@ def _live(session: Session, policy: RoundPolicy) -> list[Submission]:
                              .order_by(Submission.reference)).all())
 
 
-def _directions(subs: list[Submission]) -> tuple[tuple[DirectionCount, ...], DirectionCount]:
-    cells: Counter[tuple[int, str | None]] = Counter((s.direction or 0, s.channel) for s in subs)
+def _directions(subs: list[Submission], policy: RoundPolicy) -> tuple[tuple[DirectionCount, ...], DirectionCount]:
+    """A row per direction of the round (its catalogue's, however many), then 未识别 if any:
+    a direction number the round does not have counts there too, so rows add up to the total."""
+    known = range(1, len(policy.catalogue.directions) + 1)
+    cells: Counter[tuple[int, str | None]] = Counter(
+        ((s.direction if s.direction in known else 0), s.channel) for s in subs)
     rows = []
-    for d in [*range(1, 9), 0]:
+    for d in [*known, 0]:
         direct, via = cells[(d, "direct")], cells[(d, "via_city")]
         total = sum(n for (dd, _), n in cells.items() if dd == d)
         if d or total:  # "未识别" only when there is one
-            rows.append(DirectionCount(d, direction_label(d), direct, via, total))
+            rows.append(DirectionCount(d, policy.catalogue.direction_label(d, "未识别"), direct, via, total))
     total = DirectionCount(-1, "合计", sum(r.direct for r in rows), sum(r.via_city for r in rows), len(subs))
     return tuple(rows), total
 
@@ -228,7 +232,7 @@ def gather(session: Session, policy: RoundPolicy, *, now: datetime, today: date 
     """Everything the digest shows, as of *now* (aware); *today* overrides the deadline date."""
     since = last_digest_at(session)
     subs = _live(session, policy)
-    directions, direction_total = _directions(subs)
+    directions, direction_total = _directions(subs, policy)
     new_subs, new_versions = _new(session, policy, since)
     errors, warnings = _deficiencies(session)
     messages_since, intents = _intents(session, since)
