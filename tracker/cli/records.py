@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
+from campaign import CODES
 from notifier.outbox import HeldFilter, InvalidTransition, MailNotFound, held_mail, outbox_rows
 from notifier.outbox import resend as resend_mail
 from notifier.render import render
@@ -37,6 +38,7 @@ from tracker.records.queries import find_submission, submission_detail, submissi
 from tracker.records.status import StatusError
 from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name
 from tracker.service import Service
+from tracker.store.tables import SubmissionStatus
 
 
 def _dump(value: Any) -> None:
@@ -55,6 +57,7 @@ def list_(
 ) -> None:
     """Submissions, filtered; `--json` per SPEC §4."""
     a = migrated_app(config)
+    _check_filters(a, direction=direction, city=city, channel=channel, status=status, has_deficiency=has_deficiency)
     rows = submission_rows(a.engine, direction=direction, city=city, channel=channel, status=status,
                            has_deficiency=has_deficiency, late=late)
     if as_json:
@@ -69,6 +72,21 @@ def list_(
                       CHANNEL_LABELS.get(r["channel"] or "", "—"), r["city"] or "—", STATUS_LABELS.get(r["status"], r["status"]),
                       str(r["versions"]), "是" if r["late"] else "", " ".join(r["deficiencies"]))
     out.print(table)
+
+
+def _check_filters(a: Any, *, direction: int | None, city: str | None, channel: str | None, status: str | None,
+                   has_deficiency: str | None) -> None:
+    """A filter value the round does not have is a mistake, not "0 submissions": exit 2 naming
+    the values allowed."""
+    def allowed(option: str, value: object, values: list[str]) -> None:
+        if value is not None and str(value) not in values:
+            raise fail(f"{option} {value}: not one of {', '.join(values)}", EXIT_CONFIG)
+
+    allowed("--direction", direction, [str(n) for n in range(1, len(a.policy.catalogue.directions) + 1)])
+    allowed("--city", city, list(a.policy.cities) or list(a.policy.catalogue.cities))
+    allowed("--channel", channel, ["direct", "via_city"])
+    allowed("--status", status, [str(v) for v in SubmissionStatus])
+    allowed("--has-deficiency", has_deficiency, ["any", *sorted(CODES)])
 
 
 def show(reference: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:

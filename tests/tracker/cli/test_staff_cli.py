@@ -153,3 +153,18 @@ def test_every_staff_command_runs_on_the_seeded_database(seeded: Seeded) -> None
     help_text = jiebang("--help").stdout.decode()
     for name in ("digest", "export", "stats", "reprocess", "recommend"):
         assert name in help_text
+
+
+@pytest.mark.parametrize(("option", "value", "named"), [
+    ("--direction", "99", "8"), ("--status", "nope", "under_review"), ("--city", "济南", "济南市"),
+    ("--channel", "post", "via_city"), ("--has-deficiency", "NOT_A_CODE", "LATE"),
+])
+def test_a_filter_value_the_round_does_not_have_exits_2_naming_the_allowed(
+        tmp_path: Path, option: str, value: str, named: str) -> None:
+    from support.helpers import write_config
+
+    config = write_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'jiebang.db'}")
+    proc = jiebang("list", option, value, config=config)
+    assert proc.returncode == 2
+    error = proc.stderr.decode()
+    assert option in error and value in error and named in error
