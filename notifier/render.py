@@ -171,14 +171,17 @@ def _bracket_dots(original: str, folded: str) -> str:
 
 def defang(text: str) -> str:
     """URLs, ``//host`` and ``www.`` hosts (and bare domains under common TLDs) made inert:
-    ``http://evil.example/x`` → ``hxxp://evil[.]example/x``; an e-mail address keeps its
-    local part and loses its link: ``evil@phish[.]example`` (a "unit name" that is an
-    address, echoed in an official answer, must not become a mailto link)."""
+    ``http://evil.example/x`` → ``hxxp://evil[.]example/x``; an e-mail address in text keeps
+    its local part and loses its link: ``evil@phish[.]example`` (a "unit name" that is an
+    address, echoed in an official answer, must not become a mailto link). A value that is
+    one address and nothing else (a sender shown to staff) stays as it is."""
     folded = _fold(text)
     out: list[str] = []
     done = 0
     for m in _LINKISH.finditer(folded):
         start, end = m.start(), m.end()
+        if m.group("email") and not folded[:start].strip() and not folded[end:].strip():
+            continue  # the value is an address and nothing else (a sender, for staff): as it is
         if m.group("email"):
             at = folded.find("@", start, end) + 1
             out.append(text[done:at])
