@@ -153,10 +153,6 @@ class Catalogue:
     def task_type(self, key: str) -> TaskType | None:
         return next((t for t in self.task_types if t.key == key), None)
 
-    def task_label(self, key: str) -> str:
-        found = self.task_type(key)
-        return found.label if found else key
-
     @property
     def task_labels(self) -> dict[str, str]:
         return {t.key: t.label for t in self.task_types}

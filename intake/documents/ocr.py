@@ -232,7 +232,3 @@ def _lines(result: list[list[Any]]) -> str:  # RapidOCR's [box, text, score] per
             line_bottom = bottom
     return "\n".join(" ".join(t for _, t in sorted(line)) for line in lines)
 
-
-def warm_up() -> None:
-    """Load the OCR engine now (a benchmark's warm start; workers load it when needed)."""
-    _engine()

@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from campaign import CODES
+from notifier.models import OutboxMail
 from notifier.outbox import HeldFilter, InvalidTransition, MailNotFound, held_mail, outbox_rows
 from notifier.outbox import resend as resend_mail
 from notifier.render import render
@@ -182,9 +183,20 @@ def correct(
               + (f"; opened {' '.join(done.opened)}" if done.opened else ""), markup=False)
 
 
-def outbox(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Outgoing mail and its delivery state; `--json` per SPEC §4."""
+def outbox(config: ConfigOpt = None, as_json: JsonOpt = False,
+           show: Annotated[int | None, typer.Option("--show", help="print this mail as its recipient reads it")] = None,
+           ) -> None:
+    """Outgoing mail and its delivery state; `--json` per SPEC §4; `--show ID` one mail's text."""
     a = migrated_app(config)
+    if show is not None:
+        with Session(a.engine) as session:
+            mail = session.get(OutboxMail, show)
+            if mail is None:
+                raise fail(f"no outbox mail #{show}", EXIT_FAILURE)
+            out.print(f"#{mail.id} {mail.kind} · {mail.state} · {local_time(mail.created_at)}\n"
+                      f"收件人：{', '.join(mail.to_addrs)}\n主题：{mail.subject}\n", markup=False, highlight=False)
+            out.print(mail.text_body, markup=False, highlight=False)
+        return
     with Session(a.engine) as session:
         rows = outbox_rows(session)
     if as_json:

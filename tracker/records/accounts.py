@@ -63,10 +63,6 @@ class SignedIn:
     def may_change(self) -> bool:
         return self.role != StaffRole.viewer
 
-    @property
-    def is_province(self) -> bool:
-        return self.role == StaffRole.province
-
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
@@ -425,7 +424,3 @@ def _link_rows(session: Session, package: CityPackage, sub: Submission) -> None:
         if row.submission_id is None and sub.unit and unit_key(row.unit) == unit_key(sub.unit):
             row.submission_id = sub.id
             session.add(row)
-
-
-def received_local(value: datetime | None, policy: RoundPolicy) -> datetime | None:
-    return value.astimezone(policy.tz) if value else None

@@ -91,8 +91,7 @@ def _directions(subs: list[Submission], policy: RoundPolicy) -> tuple[tuple[Dire
 
 def _current_rows(session: Session, package_ids: list[int]) -> list[RecommendationRow]:
     stmt = select(RecommendationRow).where(col(RecommendationRow.package_id).in_(package_ids or [-1]))
-    if hasattr(RecommendationRow, "current"):  # rows superseded by a newer table of the same city
-        stmt = stmt.where(col(RecommendationRow.current).is_(True))
+    stmt = stmt.where(col(RecommendationRow.current).is_(True))  # rows a newer table of the city superseded: out
     return list(session.exec(stmt).all())
 
 

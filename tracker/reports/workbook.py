@@ -238,8 +238,7 @@ def province_tables(session: Session, policy: RoundPolicy) -> dict[str, list[Tab
                             .order_by(CityPackage.city, CityPackage.version)).all()
     city_of = {p.id: p.city for p in packages}
     stmt = select(RecommendationRow).where(col(RecommendationRow.package_id).in_(list(city_of) or [-1]))
-    if hasattr(RecommendationRow, "current"):
-        stmt = stmt.where(col(RecommendationRow.current).is_(True))
+    stmt = stmt.where(col(RecommendationRow.current).is_(True))
     subs = {s.id: s for s in session.exec(select(Submission)).all()}
     out: dict[str, list[TableRow]] = {p.city: [] for p in packages if p.has_table}
     for r in session.exec(stmt.order_by(RecommendationRow.id)).all():

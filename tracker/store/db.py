@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from tracker.store.locks import lock_migrations, migration_lock
 
@@ -80,9 +78,3 @@ def upgrade(engine: Engine) -> None:
             command.upgrade(cfg, "head")
     except OperationalError as exc:
         raise DatabaseUnavailable(str(exc.orig).strip().splitlines()[0]) from exc
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session

@@ -168,3 +168,14 @@ def test_a_filter_value_the_round_does_not_have_exits_2_naming_the_allowed(
     assert proc.returncode == 2
     error = proc.stderr.decode()
     assert option in error and value in error and named in error
+
+
+def test_outbox_show_prints_a_sent_answer_as_its_recipient_reads_it(seeded: Seeded) -> None:
+    with Session(seeded.app.engine) as s:
+        mail = s.exec(select(OutboxMail).where(OutboxMail.kind == "ack")).first()
+        assert mail is not None
+        mail_id, subject, first_line = mail.id, mail.subject, mail.text_body.strip().splitlines()[0]
+    shown = _ok("outbox", "--show", str(mail_id), config=seeded.config)
+    assert subject in shown and first_line in shown and ", ".join(mail.to_addrs) in shown
+    missing = jiebang("outbox", "--show", "999999", config=seeded.config)
+    assert missing.returncode == 1 and "999999" in missing.stderr.decode()
