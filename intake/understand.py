@@ -15,7 +15,6 @@ from email.message import Message
 from typing import TYPE_CHECKING
 
 from campaign import RoundPolicy, using
-from intake import authres
 from intake.checks import Facts, run_checks
 from intake.classify import (
     classify_documents,
@@ -25,13 +24,13 @@ from intake.classify import (
     is_bounce,
     own_text,
     promote_scanned_forms,
-    reply_guard,
 )
 from intake.extract.directions import direction_hint, directions_in
 from intake.extract.fields import FormReading, read_form
 from intake.extract.merge import pair_readings
 from intake.extract.table import RecommendationTable, combine_tables, read_recommendations
 from intake.extract.units import city_in, same_unit
+from intake.glance import answer_facts
 from intake.model import Channel, Document, Envelope, Understanding
 
 if TYPE_CHECKING:  # imported lazily at run time (see _parse)
@@ -235,18 +234,6 @@ def _original_ids(raw: bytes, own_id: str | None) -> list[str]:
     return [m for m in dict.fromkeys(found) if m != own_id][:MAX_BOUNCED_IDS]
 
 
-def _no_reply_reason(intent: str, headers: Message | None, env: Envelope, policy: RoundPolicy) -> str | None:
-    return reply_guard(intent, headers, env, frozenset(policy.own_addresses))
-
-
-def _all_values(headers: Message | None, name: str) -> list[str]:
-    """Every value of header *name*, topmost first ([] when the headers could not be read)."""
-    try:
-        return [str(v) for v in (headers.get_all(name) or [])] if headers is not None else []
-    except Exception:  # a hostile header must not stop understanding
-        return []
-
-
 def understand(
     raw: bytes, policy: RoundPolicy, received_at: datetime | None = None, *, as_city: str | None = None
 ) -> Understanding:
@@ -290,10 +277,7 @@ def _run(
         has_cloud_link=bool(cloud),
         own=frozenset(a.lower() for a in policy.own_addresses),
     )
-    result.thread_ids = list(dict.fromkeys(x for x in (env.in_reply_to, *env.references) if x))
-    result.no_reply_reason = _no_reply_reason(result.intent, mail.headers, env, policy)
-    result.sender_auth = authres.parse(
-        _all_values(mail.headers, "Authentication-Results"), policy.trusted_authserv_ids, env.from_addr)
+    answer_facts(result, mail.headers, env, policy, intent=result.intent)
     if as_city:
         result.intent, result.vouched = "submission", True
     if result.intent == "bounce":

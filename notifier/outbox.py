@@ -304,16 +304,23 @@ class HeldFilter:
     before: datetime | None = None  # written before this moment
     limit: int | None = None
 
-    def query(self) -> Any:
-        query = select(OutboxMail).where(col(OutboxMail.state) == OutboxState.held)
+    def _where(self, query: Any) -> Any:
+        query = query.where(col(OutboxMail.state) == OutboxState.held)
         if self.kind:
             query = query.where(col(OutboxMail.kind) == self.kind)
         if self.domain:
             query = query.where(col(OutboxMail.recipient_key).like(f"%@{self.domain.strip().lower().lstrip('@')}"))
         if self.before is not None:
             query = query.where(col(OutboxMail.created_at) < as_utc(self.before))
-        query = query.order_by(col(OutboxMail.created_at), col(OutboxMail.id))
+        return query
+
+    def query(self) -> Any:
+        query = self._where(select(OutboxMail)).order_by(col(OutboxMail.created_at), col(OutboxMail.id))
         return query.limit(self.limit) if self.limit else query
+
+    def count(self) -> Any:
+        """How many it matches (its limit aside)."""
+        return self._where(select(func.count()).select_from(OutboxMail))
 
 
 def held_mail(session: Session, which: HeldFilter = HeldFilter()) -> list[OutboxMail]:
@@ -321,9 +328,9 @@ def held_mail(session: Session, which: HeldFilter = HeldFilter()) -> list[Outbox
     return list(session.execute(which.query()).scalars())
 
 
-def held_count(session: Session) -> int:
-    query = select(func.count()).select_from(OutboxMail).where(col(OutboxMail.state) == OutboxState.held)
-    return int(session.execute(query).scalar_one())
+def held_count(session: Session, which: HeldFilter = HeldFilter()) -> int:
+    """Held mails *which* matches (all held mails by default)."""
+    return int(session.execute(which.count()).scalar_one())
 
 
 def release_held(session: Session, which: HeldFilter = HeldFilter(), *, now: datetime | None = None

@@ -17,6 +17,7 @@ from notifier.models import OutboxMail
 from notifier.outbox import HeldFilter, InvalidTransition, MailNotFound, held_mail, outbox_rows
 from notifier.outbox import resend as resend_mail
 from notifier.render import render
+from tracker.app import App
 from tracker.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -75,7 +76,7 @@ def list_(
     out.print(table)
 
 
-def _check_filters(a: Any, *, direction: int | None, city: str | None, channel: str | None, status: str | None,
+def _check_filters(a: App, *, direction: int | None, city: str | None, channel: str | None, status: str | None,
                    has_deficiency: str | None) -> None:
     """A filter value the round does not have is a mistake, not "0 submissions": exit 2 naming
     the values allowed."""

@@ -14,13 +14,14 @@ from sqlmodel import Session
 from notifier.models import OutboxMail
 from notifier.outbox import HeldFilter, release_held
 from tracker.records.events import record
+from tracker.reports.labels import MAIL_KIND_LABELS
 
 
 def describe(which: HeldFilter) -> str:
     """The filter in words for the event log (staff read it)."""
     parts = []
     if which.kind:
-        parts.append(f"类型 {which.kind}")
+        parts.append(MAIL_KIND_LABELS.get(which.kind, "其他"))
     if which.domain:
         parts.append(f"收件域 {which.domain}")
     if which.before is not None:

@@ -13,7 +13,7 @@ if that is unknown):
    :func:`~tracker.store.locks.records_lock`, so two processes never number two
    submissions alike. Answers are applied in order of arrival, whatever order the
    workers finish in: a reference number or a version number follows when the mail
-   arrived (the earlier mail's result is waited for; see :class:`_InOrder`).
+   arrived (the earlier mail's result is waited for; see :class:`~tracker.pipeline.order.InOrder`).
 
 A worker that dies releases the message for another try; after ``max_attempts``
 deaths the message is quarantined with the cause. An exception while understanding
@@ -29,7 +29,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from intake.model import Understanding
+from tracker.pipeline.order import EPOCH, Arrival, Claimed, InOrder
 from tracker.pipeline.workers import END, Died, Outcome, Task, Understood, Unstarted
 from tracker.store.blobs import BlobMissing, BlobStore
 from tracker.store.locks import records_lock
@@ -67,17 +67,6 @@ _WINDOW = 16
 _MESSAGES: Table = StoredMessage.__table__  # type: ignore[attr-defined]
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
-# results waiting for an earlier message's before they are applied: beyond this many, no
-# more mail is handed out until the earlier one is answered (memory stays bounded: an
-# understood sample mail is 15 KB on average, 46 KB at most, so ~10-25 MB). Large enough
-# that the other workers keep reading quick mail for minutes while one reads a long scan
-_MAX_WAITING = 500
-# how long answers wait for an earlier mail still being read (a long scan, a hostile mail
-# using its whole budget): good mail behind it is answered within a minute
-ORDER_WAIT = 30.0
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-Arrival = tuple[datetime, int]  # (when it reached our server, else when it was stored; row id)
 
 
 class Understander(Protocol):
@@ -180,60 +169,8 @@ class _Row:
 
     @property
     def arrival(self) -> Arrival:
-        when = self.arrived or _EPOCH
+        when = self.arrived or EPOCH
         return (when if when.tzinfo else when.replace(tzinfo=UTC), self.id)
-
-
-@dataclass
-class _Claimed:
-    task: Task
-    attempts: int  # the value this claim set: only this claim may finish the message
-    arrival: Arrival = (_EPOCH, 0)
-    at: float = field(default_factory=time.monotonic)  # when it was claimed (handed out)
-
-
-class _InOrder:
-    """Results applied in order of arrival, whatever order the workers finish in.
-
-    An understood message waits while a message that arrived before it is still being
-    read (claimed, no outcome yet); then both are applied, the earlier first. So mail 01
-    of 8 January is JB2025-0001 even when mail 02 of 9 January finished first, and a
-    form's second version is version 2. Outcomes that record nothing (a worker died, a
-    task never started) never wait. The wait is bounded: a mail still being read
-    :data:`ORDER_WAIT` after it was handed out holds nothing back any more (the mail behind
-    it is answered, and numbered, before it).
-    """
-
-    def __init__(self, outstanding: dict[int, _Claimed]) -> None:
-        self.outstanding = outstanding  # claimed and handed out, no outcome yet (the queue's claims)
-        self.waiting: dict[int, tuple[_Claimed, Outcome]] = {}
-
-    def add(self, claimed: _Claimed, outcome: Outcome) -> list[tuple[_Claimed, Outcome]]:
-        """What may be applied now that *claimed* has its *outcome*, earliest first."""
-        if not isinstance(outcome, Understood):
-            return [(claimed, outcome), *self.due()]
-        self.waiting[claimed.task.pk] = (claimed, outcome)
-        return self.due()
-
-    def due(self) -> list[tuple[_Claimed, Outcome]]:
-        # a mail read longer than ORDER_WAIT holds nobody back any more: one slow (or
-        # hostile) scan must not keep every answer behind it waiting for its whole budget
-        fresh = time.monotonic() - ORDER_WAIT
-        first_open = min((c.arrival for c in self.outstanding.values() if c.at > fresh), default=None)
-        ready = sorted((item for item in self.waiting.values()
-                        if first_open is None or item[0].arrival < first_open), key=lambda i: i[0].arrival)
-        for claimed, _ in ready:
-            del self.waiting[claimed.task.pk]
-        return ready
-
-    def rest(self) -> list[tuple[_Claimed, Outcome]]:
-        """Everything still waiting (the run is over: nothing earlier will come)."""
-        ready = sorted(self.waiting.values(), key=lambda i: i[0].arrival)
-        self.waiting.clear()
-        return ready
-
-    def full(self) -> bool:
-        return len(self.waiting) >= _MAX_WAITING
 
 
 class Feed:
@@ -287,7 +224,7 @@ class _Queue:
                  paused: Callable[[], bool] = lambda: False, tick: Callable[[], None] = lambda: None) -> None:
         self.engine, self.blobs, self.limit, self.max_attempts = engine, blobs, limit, max_attempts
         self.report, self.feed, self.paused, self.tick = report, feed, paused, tick
-        self.claims: dict[int, _Claimed] = {}
+        self.claims: dict[int, Claimed] = {}
         self.me = claimant()
         self._ahead: deque[_Row] = deque()  # read, not yet claimed (oldest first)
 
@@ -352,7 +289,7 @@ class _Queue:
                 return
             after = rows[-1]
 
-    def _claim_next(self) -> _Claimed | None:
+    def _claim_next(self) -> Claimed | None:
         while True:
             # the candidates of the last read are tried first: a claim is a conditional
             # update, so one taken, settled or released meanwhile simply fails to claim
@@ -364,7 +301,7 @@ class _Queue:
             if not self._ahead:
                 return None
 
-    def _claim_row(self, row: _Row) -> _Claimed | None:
+    def _claim_row(self, row: _Row) -> Claimed | None:
         """Claim *row* (one commit); None if another claimant changed it meanwhile, or it is
         worn out or its bytes are gone (then it is quarantined)."""
         if row.deaths >= self.max_attempts or row.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS:
@@ -384,9 +321,9 @@ class _Queue:
             _quarantine(self.engine, row.id, row.attempts + 1, BlobMissing(row.raw_sha256 or "no raw bytes"))
             self.report.quarantined += 1
             return None
-        return _Claimed(Task(row.id, blob, row.received_at, row.as_city), row.attempts + 1, row.arrival)
+        return Claimed(Task(row.id, blob, row.received_at, row.as_city), row.attempts + 1, row.arrival)
 
-    def _claim(self, pk: int, seen: int) -> _Claimed | None:
+    def _claim(self, pk: int, seen: int) -> Claimed | None:
         """Claim one given message (`jiebang ingest`)."""
         with Session(self.engine, expire_on_commit=False) as session:
             msg = session.get(StoredMessage, pk)
@@ -422,9 +359,9 @@ def process_pending(
     # number of times, so one cycle leaves nothing pending that it could settle
     for _ in range(max_attempts + 1):
         retried = report.retried
-        order = _InOrder({})
+        order = InOrder({})
 
-        def settle(ready: list[tuple[_Claimed, Outcome]]) -> None:
+        def settle(ready: list[tuple[Claimed, Outcome]]) -> None:
             for claimed, result in ready:
                 _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
 
@@ -474,7 +411,7 @@ def process_one(engine: Engine, blobs: BlobStore, pk: int, understander: Underst
     return None
 
 
-def _settle(engine: Engine, claimed: _Claimed, outcome: Outcome, apply: Applier, max_attempts: int) -> str | None:
+def _settle(engine: Engine, claimed: Claimed, outcome: Outcome, apply: Applier, max_attempts: int) -> str | None:
     pk = claimed.task.pk
     if isinstance(outcome, Unstarted):
         return _give_back(engine, pk, claimed.attempts)

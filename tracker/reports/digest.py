@@ -241,20 +241,20 @@ def gather(session: Session, policy: RoundPolicy, *, now: datetime, today: date 
     quarantined = tuple(_message(m, policy) for m in session.exec(
         select(StoredMessage).where(StoredMessage.state == MessageState.quarantined).order_by(StoredMessage.id)).all())
     mail_problems, questions = _mail_problems(session), unanswered(session, policy)
-    held = held_mail(session, HeldFilter(limit=1))
+    oldest_held, held = held_mail(session, HeldFilter(limit=1)), held_count(session)
     return Digest(
         owner=f"{policy.city}大数据局" if policy.role == "city" and policy.city else "山东省大数据局",
         role=policy.role, city=policy.city, round_code=policy.code, generated_at=local_now,
         today=today or local_now.date(), since=_local(since, policy), submissions=len(subs),
         incomplete=statuses[SubmissionStatus.incomplete.value],
-        needs_attention=len(quarantined) + len(mail_problems) + len(questions) + held_count(session),
+        needs_attention=len(quarantined) + len(mail_problems) + len(questions) + held,
         statuses=tuple(Count(s.value, STATUS_LABELS[s.value], statuses[s.value]) for s in SubmissionStatus),
         directions=directions, direction_total=direction_total,
         cities=_cities(session, policy, subs) if policy.role == "province" else (),
         messages_since=messages_since, intents_since=intents,
         new_submissions=new_subs, new_versions=new_versions, errors=errors, warnings=warnings,
         late=_late(session, policy), quarantined=quarantined, mail_problems=mail_problems, unanswered=questions,
-        held=held_count(session), held_oldest=_local(held[0].created_at, policy) if held else None,
+        held=held, held_oldest=_local(oldest_held[0].created_at, policy) if oldest_held else None,
         deadlines=_deadlines(policy, today or local_now.date()), daily=_daily(session, policy, subs),
         recommendations=ranked_items(session, policy) if policy.role == "city" else (),
     )

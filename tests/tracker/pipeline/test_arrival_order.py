@@ -13,7 +13,8 @@ from support.records import T0, application_mail, make_app, submissions
 
 from intake.model import Understanding
 from tracker.pipeline.ingest import store_raw
-from tracker.pipeline.processing import ORDER_WAIT, InProcess, _Claimed, _InOrder, process_pending
+from tracker.pipeline.order import ORDER_WAIT, Claimed, InOrder
+from tracker.pipeline.processing import InProcess, process_pending
 from tracker.pipeline.workers import Died, Outcome, Task, Understood
 from tracker.store.tables import StoredMessage, SubmissionVersion
 
@@ -77,14 +78,14 @@ def test_versions_follow_arrival(tmp_path, db_url) -> None:
     assert [messages[v.message_pk] for v in versions] == ["揭榜挂帅申报书", "揭榜挂帅申报书（修改稿）"]
 
 
-def _claimed(pk: int, minutes: int) -> _Claimed:
-    return _Claimed(Task(pk, Path("/nonexistent"), None), 1, (T0 + timedelta(minutes=minutes), pk))
+def _claimed(pk: int, minutes: int) -> Claimed:
+    return Claimed(Task(pk, Path("/nonexistent"), None), 1, (T0 + timedelta(minutes=minutes), pk))
 
 
 def test_a_result_waits_only_for_earlier_mail_still_being_read() -> None:
     early, late, later = _claimed(1, 0), _claimed(2, 1), _claimed(3, 2)
     outstanding = {1: early, 2: late, 3: later}
-    order = _InOrder(outstanding)
+    order = InOrder(outstanding)
     answer = Understood(Understanding(message_id=None, from_addr=None, subject="", received_at=None))
     del outstanding[3]
     assert order.add(later, answer) == []  # 1 and 2 arrived earlier and are still being read
@@ -99,7 +100,7 @@ def test_a_result_waits_only_for_earlier_mail_still_being_read() -> None:
 def test_a_mail_read_too_long_holds_nothing_back() -> None:
     # a hostile or very long scan uses its whole budget: the answers behind it go after ORDER_WAIT
     slow, quick = _claimed(1, 0), _claimed(2, 1)
-    order = _InOrder({1: slow})
+    order = InOrder({1: slow})
     answer = Understood(Understanding(message_id=None, from_addr=None, subject="", received_at=None))
     assert order.add(quick, answer) == []
     slow.at -= ORDER_WAIT + 1

@@ -34,7 +34,7 @@ def overview(request: Request) -> Response:
         review = unanswered(session, app.policy)
         which = _held_filter(request.query_params)
         held = held_mail(session, HeldFilter(kind=which.kind, domain=which.domain, limit=HELD_SHOWN))
-        held_total, held_matching = held_count(session), len(held_mail(session, which))
+        held_total, held_matching = held_count(session), held_count(session, which)
     return pages.render(request, "mail.html", quarantined=quarantined, outbox=outbox, review=review,
                         held=held, held_total=held_total, held_matching=held_matching, held_filter=which,
                         kinds=sorted(MailKind), held_shown=HELD_SHOWN,
