@@ -5,12 +5,14 @@ Modules
                channels, cities; ``SHANDONG_2025`` is the default round
     codes      every deficiency code: severity, scope, title, fix (declared once)
     policy     ``RoundPolicy``: the catalogue plus this deployment's role, cities, addresses
-    active     the catalogue in force (``current``, ``using``, ``activate``)
+    active     the catalogue in force (``current``; ``using`` scopes one piece of work)
+    clock      the one clock and time formatter (UTC stored, the round's zone shown)
+    labels     every Chinese label for our codes (states, kinds, channels, directions)
 
 intake, notifier and tracker all read it; it reads none of them.
 """
 
-from campaign.active import activate, current, using
+from campaign.active import current, using
 from campaign.catalogue import (
     CHANNELS,
     DEADLINE_KEYS,
@@ -26,6 +28,6 @@ from campaign.policy import CityBureau, RoundPolicy
 
 __all__ = [
     "CHANNELS", "CODES", "DEADLINE_KEYS", "SHANDONG_2025", "SHANDONG_CITIES", "Catalogue", "CityBureau",
-    "DeficiencyCode", "Direction", "RoundPolicy", "TaskType", "activate", "cn_number", "code", "codes_in",
+    "DeficiencyCode", "Direction", "RoundPolicy", "TaskType", "cn_number", "code", "codes_in",
     "current", "using",
 ]

@@ -1,9 +1,11 @@
 """Which catalogue is in force while a piece of code runs.
 
 Extraction reads direction names deep inside helpers that have no policy at hand, so
-the catalogue travels in a context variable: ``understand()`` runs under
-``using(policy.catalogue)``, and a process that loaded config.yaml calls ``activate``
-once. Without either, the 2025 Shandong round applies.
+the catalogue travels in a context variable, set for the length of one piece of work and
+never for the whole process: ``understand()`` runs under ``using(policy.catalogue)``, and
+so does each command, each request of the workspace and each job of the service
+(``App.round()``). Two rounds can be served by one process side by side. Outside any
+scope the 2025 Shandong round applies.
 """
 
 from __future__ import annotations
@@ -14,17 +16,11 @@ from contextvars import ContextVar
 
 from campaign.catalogue import SHANDONG_2025, Catalogue
 
-_process_default: list[Catalogue] = [SHANDONG_2025]
 _scoped: ContextVar[Catalogue | None] = ContextVar("jiebang_catalogue", default=None)
 
 
 def current() -> Catalogue:
-    return _scoped.get() or _process_default[0]
-
-
-def activate(catalogue: Catalogue) -> None:
-    """Make *catalogue* this process's round (called once the config is loaded)."""
-    _process_default[0] = catalogue
+    return _scoped.get() or SHANDONG_2025
 
 
 @contextmanager

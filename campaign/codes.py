@@ -1,4 +1,5 @@
-"""Every deficiency code (SPEC §3), declared once: severity, scope, title and fix.
+"""Every deficiency code, declared once: severity, scope, title and fix (what each means:
+docs/rules.md; the contract: docs/contracts.md, "Deficiency codes").
 
 ``scope`` says what a finding is about, and so where the tracker hangs it:
 
@@ -6,7 +7,7 @@
     application  one application (or every application of the mail)
     package      a city bureau's package as a whole
     cross        found only across messages (tracker's cross rules open and resolve it)
-    acceptance   an acceptance request of a selected application (SPEC §7); it never
+    acceptance   an acceptance request of a selected application (the acceptance phase); it never
                  changes the application's completeness
 
 Titles and fixes are what an applicant reads; ``{placeholders}`` are filled from the

@@ -1,4 +1,4 @@
-"""Per-message rules: one small named rule per SPEC §3 code, run in the order of ``RULES``.
+"""Per-message rules: one small named rule per deficiency code (docs/rules.md), run in the order of ``RULES``.
 
 Each rule reads the facts gathered about one message and returns the plain-Chinese
 messages it has to say (none = no deficiency). Checks that need other messages
@@ -13,10 +13,12 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
-from campaign import DeficiencyCode, cn_number, code, current
+from campaign import DeficiencyCode, cn_number, code
+from campaign.clock import cn_date
 from campaign.codes import quota_exceeded_message
+from campaign.labels import direction_label
 from campaign.policy import RoundPolicy
 from intake.extract import uscc as uscc_mod
 from intake.extract.fields import FormReading
@@ -81,16 +83,8 @@ class CheckReport:
     raised: list[str] = field(default_factory=list)  # codes whose rule raised: staff must look
 
 
-def direction_label(n: int | None) -> str:
-    return current().direction_label(n, "未识别方向")
-
-
 def _who(form: FormReading) -> str:
     return form.application.unit or f"文件“{form.name}”"
-
-
-def _date_cn(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _files(facts: Facts) -> list[Document]:
@@ -254,7 +248,7 @@ def consortium_too_large(f: Facts) -> list[Finding]:
 @rule("NOT_IN_SHANDONG")
 def not_in_shandong(f: Facts) -> list[Finding]:
     return [
-        (i, f"揭榜单位（{_who(x)}）的注册地不在山东省（统一社会信用代码 {x.application.uscc or '未填写'}）。")
+        (i, f"揭榜单位（{_who(x)}）的注册地不在{f.policy.catalogue.province}（统一社会信用代码 {x.application.uscc or '未填写'}）。")
         for i, x in enumerate(f.forms)
         if x.in_shandong is False
         and (not _ocr_only(x) or uscc_mod.is_valid(x.application.uscc))
@@ -309,7 +303,7 @@ def late(f: Facts) -> list[Finding]:
     end = f.policy.deadline_end(f.policy.deadline_key(f.channel))
     assert end is not None  # is_late() is False when no deadline applies
     local = f.received_at.astimezone(f.policy.tz)
-    return [f"邮件于{_date_cn(local)} {local:%H:%M}到达，已超过截止时间（{_date_cn(end)}24时）。"]
+    return [f"邮件于{cn_date(local)} {local:%H:%M}到达，已超过截止时间（{cn_date(end)}24时）。"]
 
 
 @rule("CITY_QUOTA_EXCEEDED")

@@ -24,7 +24,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from typing import Any, cast
 
-from notifier.clock import local_zone, utcnow
+from campaign.clock import utcnow, zone
 from notifier.headers import clean_filename, clean_header
 from notifier.models import OutboxMail
 
@@ -71,7 +71,7 @@ def build_message(
     msg["From"] = _address(sender, sender_name)
     msg["To"] = [_address(a) for a in row.to_addrs]
     msg["Subject"] = clean_header(row.subject)
-    msg["Date"] = format_datetime((now or utcnow()).astimezone(local_zone()))
+    msg["Date"] = format_datetime((now or utcnow()).astimezone(zone()))
     msg["Message-ID"] = row.message_id
     if row.in_reply_to:
         msg["In-Reply-To"] = row.in_reply_to

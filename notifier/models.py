@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Column, Index, Text, false
 from sqlmodel import Field, SQLModel
 
-from notifier.clock import utcnow
+from campaign.clock import utcnow
 from notifier.dbtypes import UtcDateTime
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from notifier.clock import as_utc, local_day, utcnow
+from campaign.clock import as_utc, local_day, utcnow
 from notifier.headers import (
     address_domain,
     clean_filename,
@@ -37,7 +37,7 @@ _REFERENCE = re.compile(r"^[A-Z][A-Z0-9]{1,15}-[0-9]{1,8}$")
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
 _CID = re.compile(r"^[A-Za-z0-9._-]{1,100}(?:@[A-Za-z0-9.-]{1,100})?$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_LISTED_STATE = {OutboxState.sending: OutboxState.pending}  # SPEC §4 knows four states
+_LISTED_STATE = {OutboxState.sending: OutboxState.pending}  # the outbox --json contract (docs/contracts.md, "Listings") has no "sending"
 
 
 class OutboxError(Exception):
@@ -134,7 +134,7 @@ UNCAPPED = (MailKind.digest, MailKind.claim_notice)
 
 
 def sent_today(session: Session, recipient_key: str, now: datetime) -> int:
-    """Automatic mails written to *recipient_key* on *now*'s Asia/Shanghai day."""
+    """Automatic mails written to *recipient_key* on *now*'s day in the round's zone."""
     start, end = local_day(now)
     query = select(func.count()).select_from(OutboxMail).where(
         col(OutboxMail.recipient_key) == recipient_key,
@@ -355,7 +355,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def outbox_rows(session: Session) -> list[dict[str, Any]]:
-    """SPEC §4 ``jiebang outbox --json`` objects, oldest first (plus a few extra keys)."""
+    """``jiebang outbox --json`` objects (docs/contracts.md, "Listings"), oldest first (plus a few extra keys)."""
     rows = session.execute(select(OutboxMail).order_by(col(OutboxMail.id))).scalars()
     return [
         {

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,15 +24,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from campaign import current
-from notifier.clock import local_zone
+from campaign.clock import NaiveDatetime, cn_date, cn_datetime, day_end, zone
 from notifier.headers import clean_header, strip_controls, truncate
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "zh_CN"
 _CN_DIGITS = "零一二三四五六七八九十"
 
 
-class TemplateContextError(ValueError):
-    """A context value has the wrong shape (e.g. a naive datetime)."""
+# a context value of the wrong shape (a naive datetime: which moment?); raised by the clock
+TemplateContextError = NaiveDatetime
 
 
 @dataclass(frozen=True)
@@ -42,31 +42,16 @@ class Rendered:
     html: str
 
 
-def cst(value: datetime) -> str:
-    """``2025年1月14日 10:02`` in Asia/Shanghai; naive datetimes are refused."""
-    if value.tzinfo is None:
-        raise TemplateContextError(f"naive datetime {value!r}: pass an aware one")
-    local = value.astimezone(local_zone())
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def cn_date(value: date) -> str:
-    if isinstance(value, datetime):
-        value = value.astimezone(local_zone()).date() if value.tzinfo else value.date()
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
 def open_at(deadline: date, at: datetime) -> bool:
-    """*deadline* (a day, through its end in Asia/Shanghai) had not passed at *at*.
+    """*deadline* (a day, through its end in the round's zone) had not passed at *at*.
 
     ``{% if deadline|open_at(received_at) %}``: a notice names a deadline as one still to
     meet only when it had not passed when the mail it answers arrived."""
     if at.tzinfo is None:
-        raise TemplateContextError(f"naive datetime {at!r}: pass an aware one")
+        raise NaiveDatetime(f"naive datetime {at!r}: pass an aware one")
     if isinstance(deadline, datetime):
-        deadline = deadline.astimezone(local_zone()).date() if deadline.tzinfo else deadline.date()
-    end = datetime.combine(deadline + timedelta(days=1), time(0), tzinfo=local_zone())
-    return at < end
+        deadline = deadline.astimezone(zone()).date() if deadline.tzinfo else deadline.date()
+    return at < day_end(deadline)
 
 
 def situation(context: Mapping[str, Any]) -> str:
@@ -236,7 +221,7 @@ def environment(directory: Path = TEMPLATES_DIR) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(cst=cst, cn_date=cn_date, cn_num=cn_num, data=data, open_at=open_at)
+    env.filters.update(cst=cn_datetime, cn_date=cn_date, cn_num=cn_num, data=data, open_at=open_at)
     return env
 
 

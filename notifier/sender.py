@@ -22,7 +22,7 @@ from typing import cast
 from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
-from notifier.clock import as_utc, utcnow
+from campaign.clock import as_utc, utcnow
 from notifier.compose import DEFAULT_SENDER_NAME, BlobLoader, ComposeError, build_message
 from notifier.headers import truncate
 from notifier.models import OutboxMail, OutboxState

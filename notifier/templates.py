@@ -10,7 +10,7 @@ Rendering uses StrictUndefined: a missing key fails loudly. Strings may come fro
 applicants' documents; control characters are removed from every interpolated value
 and HTML is escaped, so no context value can add a header or markup.
 
-Types: datetimes must be timezone-aware (shown in Asia/Shanghai via the ``cst``
+Types: datetimes must be timezone-aware (shown in the round's zone via the ``cst``
 filter); dates are calendar dates (``cn_date``). Lists may be empty.
 
 ==================  ====================  ======================================
@@ -39,7 +39,7 @@ from typing import Any, NotRequired, TypedDict
 
 
 class DeficiencyItem(TypedDict):
-    code: str  # SPEC §3 code, e.g. "USCC_INVALID"
+    code: str  # a deficiency code (docs/rules.md), e.g. "USCC_INVALID"
     title: str  # short Chinese title (notifier.wording)
     message: str  # the specific finding, Chinese, from intake's checks
     fix: str  # how to fix it (notifier.wording)
@@ -55,10 +55,10 @@ class AckContext(TypedDict):
     reference: str  # "JB2025-0007"
     unit: str  # lead unit
     direction: int  # 1..8
-    direction_name: str  # "数据治理" (wording.DIRECTION_NAMES)
+    direction_name: str  # "数据治理" (campaign.labels.direction_name)
     task_name: str | None
-    task_types: list[str]  # labels: ["理论研究", "应用实践"] (wording.TASK_TYPE_LABELS)
-    channel_label: str  # "直报" | "设区市推荐" (wording.CHANNEL_LABELS)
+    task_types: list[str]  # labels: ["理论研究", "应用实践"] (campaign.labels.task_type_label)
+    channel_label: str  # "直报" | "设区市推荐" (campaign.labels.CHANNEL_LABELS)
     city: str | None  # recommending city for via_city, else None
     files: list[str]  # file names received in this mail
     received_at: datetime  # when the mail reached our server (aware)
@@ -86,7 +86,7 @@ class RedirectContext(TypedDict):
 class StatusContext(TypedDict):
     reference: str
     unit: str
-    status_label: str  # wording.STATUS_LABELS[status]
+    status_label: str  # campaign.labels.STATUS_LABELS[status]
     versions: int
     last_received_at: datetime
     items: list[DeficiencyItem]  # open errors, may be empty

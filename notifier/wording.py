@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from campaign import CHANNELS, CODES, SHANDONG_2025, Catalogue, current
+from campaign import CODES, Catalogue, current
+from campaign.clock import cn_date, cn_datetime
 from campaign.codes import FALLBACK, Severity
-from notifier.render import cn_date, cst
 from notifier.templates import DeficiencyItem
 
 log = logging.getLogger("jiebang.notifier")
@@ -48,12 +48,6 @@ def title_of(code: str) -> str:
     return wording(code).title if code in CODES else code
 
 
-TASK_TYPE_LABELS = SHANDONG_2025.task_labels
-CHANNEL_LABELS = dict(CHANNELS)
-STATUS_LABELS = {
-    "incomplete": "材料待补正", "complete": "材料齐全，待评审", "under_review": "评审中",
-    "selected": "已入选", "not_selected": "未入选", "withdrawn": "已撤回",
-}
 
 
 def _field(item: Any, name: str) -> str:
@@ -72,7 +66,7 @@ def late_version_item(late: Iterable[int], standing: int, received_at: datetime 
     sent in time, stands: which version arrived when, which one counts, and that nothing
     more can be done."""
     numbers = "、".join(str(n) for n in late)
-    when = f"于{cst(received_at)}" if received_at is not None else ""
+    when = f"于{cn_datetime(received_at)}" if received_at is not None else ""
     end = f"（{cn_date(deadline)}24时）" if deadline is not None else ""
     said = wording("LATE")
     return DeficiencyItem(code="LATE", title=said.title,

@@ -67,6 +67,7 @@ echo "== answers written to the file outbox: var/outbox/new/"
 if [ "${JIEBANG_DEMO_EXIT:-0}" = "1" ]; then
   exit 0
 fi
-echo "== jiebang is running. Send your own: swaks --server 127.0.0.1:2525 --to dsjjzcghc@shandong.cn --attach 申报书.docx"
+echo "== jiebang is running. Its command is $J (or: source .venv/bin/activate; jiebang --help)."
+echo "== Send your own form: swaks --server 127.0.0.1:2525 --to dsjjzcghc@shandong.cn --attach-type application/vnd.openxmlformats-officedocument.wordprocessingml.document --attach-name 申报书.docx --attach @申报书.docx"
 echo "== Ctrl-C stops it."
 wait $service

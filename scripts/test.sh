@@ -14,5 +14,8 @@ bash scripts/debs.sh "${DEBS[@]}"
 
 .venv/bin/ruff check .
 .venv/bin/lint-imports            # layers and no import cycles (pyproject: [tool.importlinter])
-.venv/bin/mypy                    # campaign, durable, intake, notifier (pyproject: [tool.mypy])
-exec .venv/bin/python -m pytest -q "$@"
+.venv/bin/mypy                    # every package, strict (pyproject: [tool.mypy])
+# Everything, slow and browser tests included: `-m ""` replaces the default selection in
+# pyproject.toml's addopts (-m "not slow and not browser"; the last -m wins), and a -m
+# among "$@" (after it) still narrows the run, e.g. `bash scripts/test.sh -m slow`.
+exec .venv/bin/python -m pytest -q -m "" "$@"

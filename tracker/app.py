@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy import URL, Engine
 from sqlalchemy.engine import make_url
 
-import campaign
+from campaign import Catalogue, using
 from campaign.policy import RoundPolicy
 from intake.model import Understanding
-from intake.sources import Mailbox, open_mailbox
+from intake.sources import Mailbox, open_mailbox, url_scheme
+from intake.sources.imap import SCHEMES as IMAP_SCHEMES
 from intake.sources.imap import parse_imap_url
 from notifier.sender import SendReport, deliver_pending
 from notifier.transports import Transport, open_transport
@@ -30,12 +32,20 @@ if TYPE_CHECKING:
     from tracker.outreach.receipts import ArrivalReceipts
 
 
+class _DeliverOptions(TypedDict, total=False):
+    now: Callable[[], datetime]  # absent: deliver_pending's own clock
+
+
 class App:
     def __init__(self, settings: Settings, *, secrets: Secrets | None = None) -> None:
         self.settings = settings
         self.secrets = secrets or Secrets()
-        # this process's round: labels, wording, the clock's zone and extraction all read it
-        campaign.activate(self.policy.catalogue)
+
+    def round(self) -> AbstractContextManager[Catalogue]:
+        """This app's round in force for one piece of work (a command, a request, a job):
+        labels, wording, the clock's zone and extraction read it. Never set for the process,
+        so two apps with two rounds can live side by side."""
+        return using(self.policy.catalogue)
 
     @property
     def database_url(self) -> URL:
@@ -71,7 +81,7 @@ class App:
     def new_mailbox(self) -> Mailbox:
         m = self.settings.mailbox
         options: dict[str, object] = {"max_message_bytes": m.max_message_bytes}
-        if not m.url.startswith("maildir:"):
+        if url_scheme(m.url) != "maildir":
             if m.ca_file:
                 options["ssl_context"] = ssl.create_default_context(cafile=str(self.settings.path(m.ca_file)))
             options.update(
@@ -84,7 +94,7 @@ class App:
     @property
     def folders(self) -> list[str]:
         m = self.settings.mailbox
-        if m.url.startswith("imap"):
+        if url_scheme(m.url) in IMAP_SCHEMES:
             in_url = parse_imap_url(m.url).folder
             if in_url and m.folders == ["INBOX"]:
                 return [in_url]
@@ -121,7 +131,7 @@ class App:
 
     def deliver(self, *, now: Callable[[], datetime] | None = None) -> SendReport:
         """Send what the outbox holds (one pass)."""
-        options = {"now": now} if now else {}
+        options: _DeliverOptions = {"now": now} if now else {}
         return deliver_pending(
             self.engine, self.transport(), sender=self.settings.smtp.from_, load=self.blobs.get,
             max_attempts=self.settings.notify.max_attempts, sender_name=self.settings.notify.sender_name,

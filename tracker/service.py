@@ -9,6 +9,7 @@ the run in progress, instead of waiting for a whole poll-then-process cycle to e
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -16,13 +17,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from typing import Any, TypeVar, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from intake.sources import Mailbox, MailboxUnavailable, SourceError
+from campaign.clock import local, local_today, utcnow
+from intake.sources import Mailbox, MailboxUnavailable, SourceError, url_scheme
+from intake.sources.imap import SCHEMES as IMAP_SCHEMES
 from intake.sources.receiver import LocalReceiver
 from notifier.sender import SendReport
 from tracker.app import App
@@ -36,6 +40,20 @@ log = logging.getLogger("jiebang.service")
 
 MAX_BACKOFF = 300.0
 ROLES = ("all", "poller", "worker")
+
+_Job = TypeVar("_Job", bound=Callable[..., Any])
+
+
+def in_round(job: _Job) -> _Job:
+    """Run a service job with its app's round in force (the scheduler's threads start with
+    none: the round is never set for the whole process)."""
+
+    @functools.wraps(job)
+    def run(self: Service, *args: Any, **kwargs: Any) -> Any:
+        with self.app.round():
+            return job(self, *args, **kwargs)
+
+    return cast(_Job, run)
 
 
 @dataclass
@@ -116,6 +134,7 @@ class Service:
         self._mailbox = mailbox
 
     # --- one cycle ----------------------------------------------------------
+    @in_round
     def cycle(self, *, understand: bool = True) -> CycleReport:
         with self._lock:
             try:
@@ -144,6 +163,7 @@ class Service:
                 if not self._serving:  # one-off cycles (run --once, tools) leave no workers or locks
                     self.close()
 
+    @in_round
     def process(self) -> ProcessReport:
         """Understand mail stored by other means (`ingest`, `requeue`, another process's poller)."""
         if not self.processes or not self._lock.acquire(blocking=False):
@@ -165,6 +185,7 @@ class Service:
                      report.retried)
         return report
 
+    @in_round
     def send(self) -> SendReport:
         """Deliver the outbox; a broken SMTP server only delays mail (rows stay pending)."""
         report = self.app.deliver()
@@ -172,6 +193,7 @@ class Service:
             log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retried, report.failed)
         return report
 
+    @in_round
     def receipts(self) -> int:
         """Receipts for mail still unanswered ``notify.receipt_after_seconds`` after arrival."""
         written = self.app.arrival_receipts.run()
@@ -179,8 +201,9 @@ class Service:
             self.wake("outbox")
         return written
 
+    @in_round
     def remind(self, today: date | None = None) -> int:
-        today = today or datetime.now(self.app.policy.tz).date()
+        today = today or local_today(self.app.policy.catalogue)
         with Session(self.app.engine) as session:
             report = queue_reminders(session, self.app.policy, today=today,
                                      days_before=self.app.settings.reminders.days_before,
@@ -190,6 +213,7 @@ class Service:
             log.info("reminder queued: %s", line)
         return len(report.queued)
 
+    @in_round
     def digest(self, today: date | None = None) -> bool:
         """Queue today's staff digest (at most once a day: the outbox's dedupe key)."""
         from tracker.outreach.digest import queue_digest  # heavy: matplotlib
@@ -268,11 +292,11 @@ class Service:
         self.scheduler = BackgroundScheduler(timezone=settings.campaign.timezone)
         self.scheduler.add_job(
             self._poll_job, "interval", seconds=settings.schedule.poll_seconds, id="poll",
-            max_instances=1, coalesce=True, next_run_time=datetime.now(self.app.policy.tz),
+            max_instances=1, coalesce=True, next_run_time=local(utcnow(), self.app.policy.catalogue),
         )
         self.scheduler.add_job(self._process_job, "interval", seconds=settings.schedule.process_seconds,
                                id="process", max_instances=1, coalesce=True,
-                               next_run_time=datetime.now(self.app.policy.tz))
+                               next_run_time=local(utcnow(), self.app.policy.catalogue))
         self.scheduler.add_job(self._send_job, "interval", seconds=settings.schedule.outbox_seconds,
                                id="outbox", max_instances=1, coalesce=True)
         if settings.notify.receipt_after_seconds and self.processes:
@@ -288,7 +312,7 @@ class Service:
             max_instances=1, coalesce=True)
         self.scheduler.start()
         watcher = None
-        if settings.mailbox.idle and settings.mailbox.url.startswith("imap"):
+        if settings.mailbox.idle and url_scheme(settings.mailbox.url) in IMAP_SCHEMES:
             watcher = threading.Thread(target=self._idle_watch, name="idle", daemon=True)
             watcher.start()
         log.info("jiebang running: mailbox %s, every %d s%s", self.app.new_mailbox().name,
@@ -355,7 +379,7 @@ class Service:
         if job == "outbox":
             self._send_again.set()
         if self.scheduler is not None and not self.stop.is_set() and self.scheduler.get_job(job):
-            self.scheduler.modify_job(job, next_run_time=datetime.now(self.app.policy.tz))
+            self.scheduler.modify_job(job, next_run_time=local(utcnow(), self.app.policy.catalogue))
 
     def _idle_watch(self) -> None:
         """Hold a second connection in IDLE on the first folder and wake the poll job."""

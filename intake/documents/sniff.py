@@ -38,7 +38,7 @@ def extension(name: str) -> str:
 
 
 def sniff(data: bytes, name: str = "", content_type: str = "") -> Format:
-    """The contract format of a file (SPEC §4 ``documents[].format``)."""
+    """The contract format of a file (docs/contracts.md, "jiebang inspect": ``documents[].format``)."""
     ext = extension(name)
     by_name = _BY_EXTENSION.get(ext)
     head = data[:16]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from campaign import SHANDONG_2025
+from campaign import current
 from campaign.catalogue import OUTCOME_WORDS
 from intake.extract import uscc as uscc_mod
 from intake.extract.checkboxes import grid_choices, has_marks, scan_marks, selected, ticked_anywhere
@@ -22,8 +22,13 @@ from intake.extract.units import (
 )
 from intake.model import Application, Document, Nature, TaskType
 
-# How forms write each 任务类别 and each kind of 预期成果 (the catalogue declares both).
-TASK_TYPES: dict[TaskType, tuple[str, ...]] = {t.key: t.words for t in SHANDONG_2025.task_types}  # type: ignore[misc]
+
+def task_types() -> dict[TaskType, tuple[str, ...]]:
+    """How forms write each 任务类别 in the round in force (read when a form is, not at import)."""
+    return {t.key: t.words for t in current().task_types}  # type: ignore[misc]
+
+
+# How forms write each kind of 预期成果 (the catalogue declares them).
 OUTCOMES: dict[str, tuple[str, ...]] = dict(OUTCOME_WORDS)
 # bounded parts and a boundary in front: linear on any input (the unbounded form took
 # 114 s on a line of 250,000 dots, every start position scanning to the end)
@@ -89,14 +94,14 @@ def _horizontal_pairs(view: FormView) -> None:
 
 def _task_types(view: FormView, tables: list[list[list[str]]]) -> set[TaskType]:
     for value in view.values("task_types"):
-        chosen, marked = selected(value, TASK_TYPES)
+        chosen, marked = selected(value, task_types())
         if chosen or marked:
             return chosen
     for table in tables:
-        grid = grid_choices(table, TASK_TYPES)
+        grid = grid_choices(table, task_types())
         if grid:
             return grid
-    return ticked_anywhere(view.lines, TASK_TYPES)
+    return ticked_anywhere(view.lines, task_types())
 
 
 def _outcomes(view: FormView) -> tuple[set[str], bool]:
@@ -234,7 +239,7 @@ def _scan_view(view: FormView) -> FormView:
 def _option_words() -> tuple[str, ...]:
     from intake.extract.nature import OPTIONS as NATURES
 
-    words = [w for group in (TASK_TYPES, OUTCOMES, aliases(), NATURES) for ws in group.values() for w in ws]
+    words = [w for group in (task_types(), OUTCOMES, aliases(), NATURES) for ws in group.values() for w in ws]
     return tuple(sorted(set(words), key=len, reverse=True))
 
 
@@ -305,7 +310,7 @@ def read_form(doc: Document, extra_text: str = "") -> FormReading:
         city=_city(view, code),
         direction=next(iter(directions)) if len(directions) == 1 else None,
         task_name=task_name.splitlines()[0][:200] if task_name else None,
-        task_types=[t for t in TASK_TYPES if t in _task_types(view, doc.tables)],
+        task_types=[t for t in task_types() if t in _task_types(view, doc.tables)],
         partners=partners,
         contact_email=emails[0] if emails else None,
         documents=[doc.name],

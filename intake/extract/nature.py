@@ -1,6 +1,6 @@
 """Unit nature: 中央驻鲁 (central) / 省属 (provincial) / other.
 
-It decides the channel (SPEC §2), so the form's own words or ticks come first; cues
+It decides the channel (docs/rules.md, "Who sends what, where, by when"), so the form's own words or ticks come first; cues
 from the name and the USCC's registration level are a fallback, and anything else
 stays unknown (a warning for staff, never a guess presented as fact).
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from campaign import current
 from intake.extract.checkboxes import normalise_marks, read_choices, selected
 from intake.extract.labels import nfkc, norm
 from intake.extract.uscc import NATIONAL, PROVINCIAL, region
@@ -132,20 +133,21 @@ def nature_from_cues(unit: str | None, uscc: str | None, words: str = "") -> Nat
     """Registration level and name: weak, used only when the form gives no level.
 
     ``words`` is what the form did say ("国有企业", "事业单位"): public-sector words
-    without a level take the level from the name's prefix (山东省… / 济南市…).
+    without a level take the level from the name's prefix (the round's province, 山东省…, or a city, 济南市…).
     """
     reg = region(uscc)
     name = norm(nfkc(unit or ""))
+    province = current().province
     if reg == NATIONAL:
         return "central"
     if name and _CENTRAL_NAME.match(name) and _BRANCH.search(name):
         return "central"
     if reg == PROVINCIAL:
         return "provincial"
-    if name.startswith("山东省") and _PUBLIC_BODY.search(name) and "公司" not in name:
+    if name.startswith(province) and _PUBLIC_BODY.search(name) and "公司" not in name:
         return "provincial"
     if _PUBLIC_WORDS.search(nfkc(words or "")):
-        if name.startswith("山东省"):
+        if name.startswith(province):
             return "provincial"
         if _CITY_PREFIX.match(name):
             return "other"  # a city's own state-owned or public body (市属)

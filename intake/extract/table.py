@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from intake.extract.checkboxes import selected
 from intake.extract.directions import direction_hint, directions_in
-from intake.extract.fields import TASK_TYPES
+from intake.extract.fields import task_types
 from intake.extract.labels import clean_value, match_label, nfkc, norm
 from intake.extract.pairs import ColumnTable, view_of
 from intake.extract.units import city_in
@@ -81,7 +81,7 @@ def _rows_from(ct: ColumnTable) -> list[TableRow]:
             for p in re.split(r"[、,，;；\n]", nfkc(partners_cell))
             if clean_value(p) not in ("", "无", "/")
         ]
-        types, _ = selected(_cell(row, ct.column("task_types")), TASK_TYPES)
+        types, _ = selected(_cell(row, ct.column("task_types")), task_types())
         out.append(
             TableRow(
                 Recommendation(
@@ -91,7 +91,7 @@ def _rows_from(ct: ColumnTable) -> list[TableRow]:
                     task_name=clean_value(_cell(row, ct.column("task_name"))) or None,
                 ),
                 partners=[clean_value(p) for p in partners],
-                task_types=[t for t in TASK_TYPES if t in types],
+                task_types=[t for t in task_types() if t in types],
             )
         )
     _fill_ranks(out)

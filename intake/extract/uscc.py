@@ -10,7 +10,7 @@ ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 
-# SPEC §2: the 3rd–6th characters name the city; 3712 is the former 莱芜, now 济南.
+# docs/rules.md: the 3rd–6th characters name the city; 3712 is the former 莱芜, now 济南.
 CITY_PREFIXES: dict[str, str] = {
     "3701": "济南市",
     "3712": "济南市",

@@ -15,9 +15,10 @@ from intake.sources.base import (
     SourceConfigError,
     SourceError,
 )
-from intake.sources.factory import open_mailbox
+from intake.sources.factory import SOURCES, SourceFactory, check_scheme, open_mailbox, url_scheme
 
 __all__ = [
+    "SOURCES",
     "AuthenticationFailed",
     "FetchedMessage",
     "FolderNotFound",
@@ -26,5 +27,8 @@ __all__ = [
     "MailboxUnavailable",
     "SourceConfigError",
     "SourceError",
+    "SourceFactory",
+    "check_scheme",
     "open_mailbox",
+    "url_scheme",
 ]

@@ -4,7 +4,6 @@ UID checkpoints, IDLE, bounded fetches, and the quirks of Chinese mail hosts.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import ssl
@@ -23,6 +22,7 @@ from imapclient.exceptions import (
     LoginError,
 )
 
+from durable.loopback import is_loopback
 from intake.sources.base import (
     AuthenticationFailed,
     FetchedMessage,
@@ -39,6 +39,8 @@ SEEN = b"\\Seen"
 # client identifies itself with ID (RFC 2971) after login.
 CLIENT_ID = {"name": "jiebang", "version": "0.1", "vendor": "jiebang"}
 FETCH_TIMEOUTS_BEFORE_GIVING_UP = 3
+# the URL schemes this adapter serves (intake.sources.factory.SOURCES maps them here)
+SCHEMES = ("imaps", "imap+starttls", "imap")
 
 
 class _MessageFields(TypedDict):
@@ -68,12 +70,12 @@ class ImapEndpoint:
 def parse_imap_url(url: str) -> ImapEndpoint:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in {"imap", "imaps", "imap+starttls"} or not parts.hostname:
+    if scheme not in SCHEMES or not parts.hostname:
         raise SourceConfigError(f"mailbox.url: cannot use {url!r}")
     if not parts.username:
         raise SourceConfigError("mailbox.url: name the user, e.g. imaps://user@host:993/INBOX")
     security = {"imaps": "tls", "imap+starttls": "starttls"}.get(scheme, "plain")
-    if security == "plain" and not _is_loopback(parts.hostname):
+    if security == "plain" and not is_loopback(parts.hostname):
         # never send a password in clear over a network: upgrade or refuse
         security = "starttls"
     default_port = 993 if security == "tls" else 143
@@ -85,15 +87,6 @@ def parse_imap_url(url: str) -> ImapEndpoint:
         security=security,
         folder=folder,
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ImapMailbox:

@@ -8,7 +8,6 @@ password or an applicant's mail never crosses a network in clear text.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 from collections.abc import Callable, Coroutine
@@ -18,21 +17,14 @@ from typing import Any, Literal
 
 import aiosmtplib
 
+from durable.loopback import is_loopback
 from notifier.transports.base import PermanentSendError, TransientSendError
 
 log = logging.getLogger("jiebang.notifier.transports.smtp")
 
-DEFAULT_PORTS = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
+# the URL schemes this adapter serves (notifier.transports.TRANSPORTS maps them here)
+DEFAULT_PORTS = {"smtps": 465, "smtp+starttls": 587, "smtp": 25}
 Mode = Literal["tls", "starttls", "plain"]
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:

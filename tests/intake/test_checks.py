@@ -120,7 +120,8 @@ def test_clean_package_has_no_deficiency() -> None:
 
 
 CASES = {
-    "DIRECTION_MISSING": lambda: direct(variant(GOOD, direction=None)),
+    # (a task name without scope words: "数据产品质量评价…" says direction 二)
+    "DIRECTION_MISSING": lambda: direct(variant(GOOD, direction=None, task_name="数据要素综合服务平台建设")),
     "MULTIPLE_DIRECTIONS": lambda: direct(variant(GOOD, direction=[2, 6], direction_style="ticks")),
     "TASK_TYPE_MISSING": lambda: direct(variant(GOOD, task_types=[])),
     "OUTCOME_MISSING": lambda: direct(

@@ -23,14 +23,18 @@ from campaign import RoundPolicy
 
 PEERS = SHARED / "corpus" / "peers"
 needs_peers = pytest.mark.skipif(not PEERS.is_dir(), reason=f"{PEERS} is absent")
-TIME_BOUND = 5.0  # seconds per case, for all four calls together
+# A hang guard, not a speed goal: a case still running after this long (all four calls
+# together) is stopped and fails. The per-case goal (5 s; the slowest is ~1.3 s on a quiet
+# machine) is benchmarks/fuzz.py's, which flags every slower case; a loaded CI machine must
+# not turn a slow case into a red test.
+HANG_GUARD = 60.0
 
 
 def _fuzz(seeds: list[Seed], seed: int, cases: int) -> None:
     policy = RoundPolicy()
     failed = []
     for number in range(cases):
-        outcome = run_case(make_case(seeds, seed, number), policy, TIME_BOUND)
+        outcome = run_case(make_case(seeds, seed, number), policy, HANG_GUARD)
         problems = outcome.failures + [f"logged error: {m}" for m in outcome.caught]
         if problems:
             failed.append(f"{outcome.case}: {'; '.join(problems[:3])}")

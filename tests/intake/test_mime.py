@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -287,17 +286,14 @@ def test_forward_depth_limit():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared peer corpus not present")
-def test_peer_corpus_never_raises_and_stays_fast():
+def test_peer_corpus_never_raises():
+    # the slowest file's time is benchmarks/bounds.py's
     files = [
         p
         for p in CORPUS.rglob("*")
         if p.is_file() and p.suffix.lower() in (".eml", ".msg", ".txt", ".raw", "")
     ]
     assert len(files) > 500
-    slowest = 0.0
     for path in files:
-        start = time.perf_counter()
         parsed = parse_message(path.read_bytes())
-        slowest = max(slowest, time.perf_counter() - start)
         assert isinstance(parsed.envelope.subject, str), path
-    assert slowest < 5.0

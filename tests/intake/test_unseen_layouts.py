@@ -1109,15 +1109,32 @@ def test_extra_form_layouts(name: str) -> None:
 ALL_FORMS = {**CASES, **MORE, **EXTRA}
 
 
+class _Converted(dict[str, dict[str, bytes]]):
+    """``{format: {name.format: bytes}}``; a format is converted (one soffice run for every
+    form) when a test first asks for it, so the default run, which reads the PDFs only,
+    never waits for the .doc batch."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__()
+        self.files = files
+
+    def __missing__(self, fmt: str) -> dict[str, bytes]:
+        self[fmt] = office.convert(self.files, fmt)
+        return self[fmt]
+
+
 @pytest.fixture(scope="module")
 def all_converted() -> dict[str, dict[str, bytes]]:
     if not office.soffice_available():
         pytest.skip("LibreOffice not installed")
-    files = {f"{name}.docx": make_docx(case.blocks) for name, case in ALL_FORMS.items()}
-    return {fmt: office.convert(files, fmt) for fmt in ("doc", "pdf")}
+    return _Converted({f"{name}.docx": make_docx(case.blocks) for name, case in ALL_FORMS.items()})
 
 
-@pytest.mark.parametrize("fmt", ["doc", "wps", "pdf"])
+# .doc and .wps are read through LibreOffice, one soffice start per mail (~2.5 s each): the
+# layouts themselves are the .docx tests' (test_form_layout & co.), the way in is test_doc
+# and test_wps_is_a_renamed_doc in the default set, so every layout again as .doc / .wps is slow.
+@pytest.mark.parametrize("fmt", [pytest.param("doc", marks=pytest.mark.slow),
+                                 pytest.param("wps", marks=pytest.mark.slow), "pdf"])  # fmt: skip
 @pytest.mark.parametrize("name", sorted(ALL_FORMS))
 def test_form_as_other_format(name: str, fmt: str, all_converted: dict) -> None:
     source = "doc" if fmt == "wps" else fmt
@@ -1136,6 +1153,7 @@ SCANNED = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # ~6 s of OCR each; the default set scans one form: test_scanned_pdf
 @pytest.mark.parametrize("name", SCANNED)
 def test_form_scanned(name: str, all_converted: dict) -> None:
     """A scan: lenient — the unit, its code and city must come through OCR."""
@@ -1225,18 +1243,15 @@ def test_provincial_deadline_is_the_end_of_the_day(day: int, hour: int, late: bo
     assert ("LATE" in codes) == late
 
 
-def test_package_zip_of_word_and_scanned_sealed_pdfs() -> None:
+def test_package_zip_of_word_and_scanned_sealed_pdfs(zibo_forms: list[tuple[str, bytes]]) -> None:
     """The sealed PDFs are scans (print, stamp, scan); all in one zip with GBK names."""
     from support.formfactory import scan_pdf
 
-    if not office.soffice_available():
-        pytest.skip("LibreOffice not installed")
-    words = {f"{i}.docx": form_for(*unit) for i, unit in enumerate(ZIBO_UNITS)}
-    pdfs = office.convert(words, "pdf")
+    made = dict(zibo_forms)  # each form as Word and as LibreOffice's PDF, built once
     members = {}
     for i, (unit, *_rest) in enumerate(ZIBO_UNITS):
-        members[f"{i + 1}.{unit}申报书.docx"] = words[f"{i}.docx"]
-        members[f"{unit}（盖章）.pdf"] = scan_pdf(pdfs[f"{i}.pdf"], dpi=200)
+        members[f"{i + 1}.{unit}申报书.docx"] = made[f"{unit}-申报书.docx"]
+        members[f"{unit}（盖章）.pdf"] = scan_pdf(made[f"{unit}-申报书.pdf"], dpi=200)
     raw = make_eml(
         sender="zibo-dsj@dsj.zibo.example",
         subject="淄博市推荐材料",
@@ -1304,15 +1319,22 @@ def test_everyday_wording(subject: str, body: str, intent: str) -> None:
     assert understand(make_eml(subject=subject, body=body), POLICY).contract()["intent"] == intent
 
 
+@pytest.fixture(scope="module")
+def sealed_table_pdf() -> bytes:
+    """The 推荐汇总表 (title above the grid) as LibreOffice prints it, made once."""
+    if not office.soffice_available():
+        pytest.skip("LibreOffice not installed")
+    return office.convert({"tbl.docx": docx_table(title_in_table=False)}, "pdf")["tbl.pdf"]
+
+
 @pytest.mark.parametrize("scanned", [False, True])
 def test_package_table_only_as_sealed_pdf(
-    scanned: bool, zibo_forms: list[tuple[str, bytes]]
+    scanned: bool, zibo_forms: list[tuple[str, bytes]], sealed_table_pdf: bytes
 ) -> None:
     """The city sends its 推荐汇总表 only as the stamped PDF (a two-row header; maybe a scan)."""
     from support.formfactory import scan_pdf
 
-    pdf = office.convert({"tbl.docx": docx_table(title_in_table=False)}, "pdf")["tbl.pdf"]
-    table = scan_pdf(pdf, dpi=200) if scanned else pdf
+    table = scan_pdf(sealed_table_pdf, dpi=200) if scanned else sealed_table_pdf
     raw = make_eml(sender="zibo-dsj@dsj.zibo.example", subject="推荐材料",
                    attachments=[("推荐汇总表（盖章）.pdf", table), *zibo_forms])  # fmt: skip
     expect_package(understand(raw, POLICY).contract())

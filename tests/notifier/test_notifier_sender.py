@@ -14,7 +14,7 @@ from sqlmodel import Session
 from support.mail_contexts import CONTEXTS
 from support.smtp import APPLICANT, SENDER, Clock, SmtpServer
 
-from notifier.clock import as_utc
+from campaign.clock import as_utc
 from notifier.models import OutboxMail
 from notifier.outbox import Attachment, enqueue
 from notifier.sender import backoff, deliver_pending

@@ -12,6 +12,7 @@ from support.servers import free_port
 from support.smtp import APPLICANT, PASSWORD, SENDER, USER, SmtpServer, TlsServers
 
 from notifier.transports import (
+    TRANSPORTS,
     PermanentSendError,
     TransientSendError,
     TransportConfigError,
@@ -140,3 +141,15 @@ def test_plain_client_refused_by_starttls_server(smtp_tls: TlsServers) -> None:
     with pytest.raises((TransientSendError, PermanentSendError)):
         send(SmtpTransport("127.0.0.1", server.port, timeout=5))
     assert server.received == []
+
+
+def test_the_registry_holds_maildir_and_every_smtp_flavour() -> None:
+    assert set(TRANSPORTS) == {"maildir", "file", "smtp", "smtps", "smtp+starttls"}
+
+
+@pytest.mark.parametrize("url", ["imap://host", "pop3://x", "lmtp://127.0.0.1:24"])
+def test_an_unknown_scheme_names_the_allowed_ones(url: str) -> None:
+    with pytest.raises(TransportConfigError) as info:
+        open_transport(url, base_dir=Path("/cfg"), password=no_password)
+    assert "unsupported scheme" in str(info.value)
+    assert all(scheme in str(info.value) for scheme in TRANSPORTS)

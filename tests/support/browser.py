@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 
 from tracker.app import App
-from tracker.web.app import create_app
+from tracker.web.workspace import create_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,7 +34,7 @@ def free_port() -> int:
 def served(app: App) -> Iterator[str]:
     """The workspace at http://127.0.0.1:PORT while the block runs."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_workspace(app), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

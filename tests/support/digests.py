@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from campaign import SHANDONG_CITIES
-from tracker.reports.labels import direction_label
+from campaign.labels import direction_label
 
 TODAY = date(2025, 1, 14)
 QUESTION_SUBJECT = "咨询：联合单位可以是省外高校吗"

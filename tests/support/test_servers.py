@@ -149,15 +149,13 @@ def test_chinese_folder_names_roundtrip(dovecot: Dovecot) -> None:
 
 
 def test_failed_logins_are_not_penalised(dovecot: Dovecot) -> None:
-    started = time.monotonic()
+    # A penalty is a delay (2-15 s before each later login from 127.0.0.1), so it is asked
+    # for, not timed: anvil, which keeps them, holds none for us after three failures.
     for _ in range(3):
         with pytest.raises(LoginError):
             dovecot.client(password="wrong")
-    bad = time.monotonic() - started
-    assert bad < 4.5, f"3 failed logins took {bad:.1f}s"  # ~0.5 s each (Dovecot's flush timer)
-    started = time.monotonic()
-    dovecot.client().logout()
-    assert time.monotonic() - started < 1.5  # no per-IP penalty (it would be 2-15 s)
+    assert dovecot.penalised_ips() == []
+    dovecot.client().logout()  # and the right password still logs in
 
 
 def test_other_auth_mechanisms_and_extra_users(tmp_path) -> None:

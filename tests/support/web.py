@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from support.records import T0, application_mail, deliver, make_app, submissions
 from tracker.app import App
 from tracker.records import accounts
-from tracker.web.app import create_app
+from tracker.web.workspace import create_workspace
 
 PASSWORD = "correct horse 电池"
 JINAN_SENDER = "wangxm@quanhe.example.cn"
@@ -30,7 +30,7 @@ class Workspace:
     weifang: str  # reference of the 潍坊 submission (TASK_TYPE_MISSING)
 
     def client(self) -> TestClient:
-        return TestClient(create_app(self.app), follow_redirects=False)
+        return TestClient(create_workspace(self.app), follow_redirects=False)
 
     def signed_in(self, name: str) -> TestClient:
         client = self.client()

@@ -99,3 +99,22 @@ def test_a_five_direction_rounds_digest_shows_its_five_directions(config: Path, 
     names = [d["name"] for d in ROUND_2026["directions"]]
     assert all(name in html for name in names)
     assert "未识别" not in html and "数据治理" not in html  # no phantom row, no 2025 direction
+
+
+def test_two_rounds_live_side_by_side_in_one_process(config: Path, tmp_path: Path) -> None:
+    """Creating an app sets no round for the process: each app's work runs in its own."""
+    from campaign import current
+    from campaign.labels import direction_label
+    from tracker.app import App
+    from tracker.config import load_settings
+
+    before = current()
+    app_2026 = App(load_settings(config))
+    app_2025 = App(load_settings(write_config(tmp_path / "y2025", db_url=f"sqlite:///{tmp_path}/y2025.db")))
+    assert current() is before  # nothing changed by building either
+    with app_2026.round():
+        assert direction_label(5) == "（五）数据跨境流动" and direction_label(6) == "未识别"
+        with app_2025.round():
+            assert direction_label(6) == "（六）数据流通利用技术"
+        assert current().code == "JB2026"
+    assert current() is before

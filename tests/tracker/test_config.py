@@ -1,4 +1,4 @@
-"""config.yaml: SPEC §4 keys parse; mistakes give one line naming the key, exit 2."""
+"""config.yaml (docs/contracts.md, "config.yaml"): the keys parse; mistakes give one line naming the key, exit 2."""
 
 from __future__ import annotations
 
@@ -144,3 +144,103 @@ def test_without_a_database_password_the_url_is_used_as_configured(tmp_path, mon
     monkeypatch.setenv("JIEBANG_DATABASE_PASSWORD", "unused")
     engine = _app(tmp_path, "sqlite:///var/j.db", Secrets()).engine  # SQLite has no password
     assert engine.url.password is None and engine.url.database == str(tmp_path / "var" / "j.db")
+
+
+@pytest.mark.parametrize(("section", "url", "registry"), [
+    ("mailbox", "pop3://jb@mail.example.cn", "intake.sources:SOURCES"),
+    ("smtp", "lmtp://127.0.0.1:24", "notifier.transports:TRANSPORTS"),
+])
+def test_an_unknown_scheme_is_refused_at_load_naming_the_registered_ones(tmp_path, section, url, registry):
+    """What config.yaml may name is what the adapters' registries hold: one list, one message."""
+    import importlib
+
+    module, _, name = registry.partition(":")
+    allowed = getattr(importlib.import_module(module), name)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({section: {"url": url}}), encoding="utf-8")
+    result = jiebang("run", "--once", config=path)
+    assert result.returncode == 2
+    (line,) = result.stderr.decode().strip().splitlines()
+    assert f"{section}.url: unsupported scheme" in line
+    assert f"(allowed: {', '.join(allowed)})" in line
+
+
+def _setting_paths(model, prefix=""):
+    """Every key of the settings model, as config.yaml spells it: (dotted path, the field's model
+    or None for a leaf, the model of each entry when the value is a mapping or list of sections)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    for name, field in model.model_fields.items():
+        if field.exclude:  # base_dir: where the file was read from, not a setting
+            continue
+        path = f"{prefix}{field.alias or name}"
+        kind = field.annotation
+        section = kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+        args = typing.get_args(kind)
+        entries = args[-1] if args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel) else None
+        yield path, name, section, entries
+        if section is not None:
+            yield from _setting_paths(section, path + ".")
+
+
+def test_init_writes_every_setting_with_its_default_and_a_comment(tmp_path):
+    """`jiebang init` writes every key of the settings model — derived from the model, so a new
+    setting without its line in the file fails here — with the default value and a comment."""
+    import re
+
+    from tracker.config import Settings
+
+    target = tmp_path / "config.yaml"
+    result = jiebang("init", config=target)
+    assert result.returncode == 0, result.stderr
+    text = target.read_text(encoding="utf-8")
+    written = yaml.safe_load(text)
+    loaded, defaults = load_settings(target), Settings()
+    # what init fills in on purpose: the provincial mailbox's own addresses and the 16 cities
+    filled = {"province.address", "mailbox.address", "smtp.from", "cities"}
+
+    leaves = set()
+    for path, name, section, entries in _setting_paths(Settings):
+        node = written
+        for key in path.split("."):
+            assert isinstance(node, dict) and key in node, f"`jiebang init` does not write {path}"
+            node = node[key]
+        if section is not None:
+            continue
+        leaves.add(path)
+        if entries is not None:  # cities, campaign.directions: every entry spells every key
+            for entry in node.values() if isinstance(node, dict) else node:
+                assert set(entry) == {f.alias or n for n, f in entries.model_fields.items()}, (path, entry)
+        if path not in filled:
+            owner_loaded, owner_default = loaded, defaults
+            for key in path.split(".")[:-1]:
+                owner_loaded, owner_default = getattr(owner_loaded, key), getattr(owner_default, key)
+            assert getattr(owner_loaded, name) == getattr(owner_default, name), f"{path}: not the default"
+
+    # every key's line says what it means: a comment on it or right above it
+    stack: list[tuple[int, str]] = []
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        match = re.match(r"^( *)([a-z_]+):(.*)$", line)
+        if not match:
+            continue
+        indent, key, rest = len(match[1]), match[2], match[3]
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        path = ".".join([k for _, k in stack] + [key])
+        stack.append((indent, key))
+        if path in leaves:
+            above = lines[number - 1].strip() if number else ""
+            assert "#" in rest or above.startswith("#"), f"{path}: no comment says what it means"
+
+
+def test_every_setting_is_listed_in_docs_contracts():
+    """docs/contracts.md's config.yaml table names every key of the settings model."""
+    from tracker.config import Settings
+
+    table = (REPO / "docs" / "contracts.md").read_text(encoding="utf-8").split("## config.yaml", 1)[1]
+    missing = [path for path, _name, section, _entries in _setting_paths(Settings)
+               if section is None and f"| `{path}` |" not in table]
+    assert not missing, f"docs/contracts.md does not list {missing}"

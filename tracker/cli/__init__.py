@@ -18,16 +18,18 @@ import gc
 import os
 
 import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
-from tracker.cli import claims, records, service, staff, web
+from tracker.cli import claims, common, records, service, staff, web
+from tracker.cli.exits import EXIT_DATABASE
 from tracker.store import db
 
 
 class _InOrder(TyperGroup):
     """List commands in the order they were added (click sorts them by name)."""
 
-    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+    def list_commands(self, ctx: object) -> list[str]:  # ctx: click's (typer may vendor its own)
         return list(self.commands)
 
 
@@ -54,6 +56,13 @@ def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     try:
         build()()
+    except (OperationalError, ProgrammingError) as exc:
+        if not common.schema_was_behind():
+            raise
+        # a read-only command on a schema older than the code asked for what is not there yet
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise SystemExit(common.fail(f"数据库版本落后，无法读取（{reason}）：{common.UPGRADE_HINT}",
+                                     EXIT_DATABASE).exit_code) from None
     finally:
         # the command is done: close its database connections here, not in the
         # interpreter's final collection, which would walk every object SQLAlchemy,

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 from rich.table import Table
 from sqlmodel import Session
 
+from campaign.clock import with_offset
+from campaign.labels import CLAIM_KIND_LABELS
 from tracker.cli.common import (
     ConfigOpt,
     JsonOpt,
     fail,
-    local_time,
     migrated_app,
     out,
+    reading_app,
     submission_under_lock,
 )
 from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
@@ -27,11 +29,28 @@ from tracker.store.locks import records_lock
 from tracker.store.tables import ClaimState
 
 
+class _HeldRow(TypedDict):
+    """One held claim as `jiebang claims --json` prints it."""
+
+    id: int | None
+    kind: str
+    reason: str
+    sender: str | None
+    city: str | None
+    message: int
+    created_at: str
+    submission: str | None
+    unit: str | None
+    uscc: str | None
+    direction: int | None
+    applications: int
+
+
 def claims(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Mail held for staff: strangers quoting a reference or a credit code, unverified city packages."""
-    a = migrated_app(config)
+    a = reading_app(config)
     with Session(a.engine) as session:
-        rows = []
+        rows: list[_HeldRow] = []
         for held in claim_records.review(session, a.policy.code):
             c = held.claim
             app = held.applications[0] if c.application is not None and c.application < held.count else {}
@@ -45,9 +64,9 @@ def claims(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         return
     table = Table("#", "类型", "发件人", "涉及申报", "来信中的单位", "原因", "收到", title=f"待确认 {len(rows)} 项")
     for r in rows:
-        table.add_row(str(r["id"]), claim_records.KIND_LABELS.get(r["kind"], r["kind"]), r["sender"] or "—",
+        table.add_row(str(r["id"]), CLAIM_KIND_LABELS.get(r["kind"], r["kind"]), r["sender"] or "—",
                       r["submission"] or r["city"] or "—", r["unit"] or f"{r['applications']} 份申报书",
-                      r["reason"], local_time(r["created_at"]))
+                      r["reason"], with_offset(r["created_at"]))
     out.print(table)
     if rows:
         out.print("jiebang claim confirm ID  — apply it (its sender becomes a contact); "

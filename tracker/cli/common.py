@@ -6,25 +6,27 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from notifier.clock import as_utc, local_zone
 from tracker.app import App
 from tracker.cli.exits import EXIT_CONFIG, EXIT_DATABASE, EXIT_FAILURE
 from tracker.config import ConfigError, Settings, load_settings
 from tracker.records.queries import find_submission
-from tracker.store.db import DatabaseUnavailable
+from tracker.store.db import DatabaseUnavailable, current_revision, head_revision, is_known_revision
 from tracker.store.locks import records_lock
 from tracker.store.tables import Submission
 
-out = Console()
+# piped or redirected (a script, `| less`, a file): no terminal to fit, so a table is as wide as its
+# widest cell instead of cutting cells at 80 columns ("…"); on a terminal rich fits its width
+PIPE_WIDTH = 4000
+out = Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
 err = Console(stderr=True)
 
 ConfigOpt = Annotated[
@@ -60,10 +62,16 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def make_app(config: Path | None) -> App:
-    return App(settings_or_exit(config))
+    """The command's app, its round in force until the command ends (not for the process)."""
+    app = App(settings_or_exit(config))
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.with_resource(app.round())
+    return app
 
 
 def migrated_app(config: Path | None) -> App:
+    """For a command that writes (and `run`): the schema is brought up to this code's first."""
     a = make_app(config)
     try:
         a.migrate()
@@ -72,20 +80,57 @@ def migrated_app(config: Path | None) -> App:
     return a
 
 
+UPGRADE_HINT = "请先运行 jiebang db upgrade（或 jiebang run，它会先升级数据库）"
+
+
+class _Reading:
+    """What ``reading_app`` found, for ``main()``: a read the old schema cannot answer exits 4."""
+
+    schema_behind = False
+
+
+def schema_was_behind() -> bool:
+    return _Reading.schema_behind
+
+
+def reading_app(config: Path | None) -> App:
+    """For a command that only reads: the database is opened as it is, never migrated.
+
+    A schema older than this code is said on stderr in one line and the command still reads what
+    it can (``main()`` turns a read that needs the newer schema into one line and exit 4); a
+    database never set up holds nothing to read: exit 4 at once, creating nothing.
+    """
+    return opened_for_reading(make_app(config))
+
+
+def opened_for_reading(a: App) -> App:
+    """*a*, its database checked as ``reading_app`` does (for a command that checks its options first)."""
+    url = a.database_url
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not Path(database).exists():
+        raise fail(f"数据库尚未建立（{database}）：{UPGRADE_HINT}", EXIT_DATABASE)
+    try:
+        current = current_revision(a.engine)
+    except DatabaseUnavailable as exc:
+        raise fail(f"database error: {exc}", EXIT_DATABASE) from None
+    head = head_revision()
+    if current is None:
+        raise fail(f"数据库尚未建立（没有任何表）：{UPGRADE_HINT}", EXIT_DATABASE)
+    if current != head:
+        if is_known_revision(current):
+            _Reading.schema_behind = True
+            notice = f"数据库版本落后（{current}，本程序需要 {head}），{UPGRADE_HINT}"
+        else:
+            notice = f"数据库版本 {current} 比本程序新（本程序到 {head}）：请更新 jiebang"
+        err.print(f"jiebang: {notice}", markup=False, highlight=False, soft_wrap=True)
+    return a
+
+
 
 
 def reference_column(table: Table, header: str = "编号") -> None:
     """A reference column that is never cut or wrapped, however narrow the terminal."""
     table.add_column(header, no_wrap=True, min_width=len("JB2025-0000"), overflow="fold")
-
-
-def local_time(value: datetime | str | None) -> str:
-    """A stored time in the round's zone with its offset: ``2025-01-10 09:30 +08:00``."""
-    if value is None or value == "":
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = as_utc(moment).astimezone(local_zone())
-    return local.strftime("%Y-%m-%d %H:%M %z")[:-2] + ":" + local.strftime("%z")[-2:]
 
 
 @contextmanager

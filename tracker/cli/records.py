@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import typer
 from rich.table import Table
 from sqlmodel import Session
 
 from campaign import CODES
+from campaign.catalogue import Catalogue
+from campaign.clock import local_today, with_offset
+from campaign.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name
 from notifier.models import OutboxMail
 from notifier.outbox import HeldFilter, InvalidTransition, MailNotFound, held_mail, outbox_rows
 from notifier.outbox import resend as resend_mail
@@ -22,9 +25,11 @@ from tracker.cli.common import (
     ConfigOpt,
     JsonOpt,
     fail,
-    local_time,
+    make_app,
     migrated_app,
+    opened_for_reading,
     out,
+    reading_app,
     reference_column,
     submission_under_lock,
 )
@@ -38,7 +43,6 @@ from tracker.records import overrides
 from tracker.records.decisions import decide
 from tracker.records.queries import find_submission, submission_detail, submission_rows
 from tracker.records.status import StatusError
-from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name
 from tracker.service import Service
 from tracker.store.tables import SubmissionStatus
 
@@ -57,9 +61,10 @@ def list_(
     has_deficiency: Annotated[str | None, typer.Option(help="a code, or 'any'")] = None,
     late: Annotated[bool | None, typer.Option("--late/--on-time")] = None,
 ) -> None:
-    """Submissions, filtered; `--json` per SPEC §4."""
-    a = migrated_app(config)
+    """Submissions, filtered; `--json`: docs/contracts.md, "Listings"."""
+    a = make_app(config)
     _check_filters(a, direction=direction, city=city, channel=channel, status=status, has_deficiency=has_deficiency)
+    opened_for_reading(a)  # an option the round does not have is said first, whatever the database
     rows = submission_rows(a.engine, direction=direction, city=city, channel=channel, status=status,
                            has_deficiency=has_deficiency, late=late)
     if as_json:
@@ -93,7 +98,7 @@ def _check_filters(a: App, *, direction: int | None, city: str | None, channel: 
 
 def show(reference: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """One submission with its versions, documents, deficiencies and event history."""
-    a = migrated_app(config)
+    a = reading_app(config)
     detail = submission_detail(a.engine, reference)
     if detail is None:
         raise fail(f"no submission {reference}", EXIT_FAILURE)
@@ -105,7 +110,7 @@ def show(reference: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> 
               f" · {CHANNEL_LABELS.get(sub['channel'] or '', '—')} · {STATUS_LABELS.get(sub['status'], sub['status'])}")
     versions = Table("版本", "到达", "逾期", "文件", title="版本")
     for v in detail["versions"]:
-        versions.add_row(str(v["number"]), local_time(v["received_at"]), "是" if v["late"] else "", "\n".join(v["documents"]))
+        versions.add_row(str(v["number"]), with_offset(v["received_at"]), "是" if v["late"] else "", "\n".join(v["documents"]))
     out.print(versions)
     if detail["deficiencies"]:
         defs = Table("代码", "状态", "说明", title="问题")
@@ -119,14 +124,14 @@ def show(reference: str, config: ConfigOpt = None, as_json: JsonOpt = False) -> 
     for header in ("事件", "操作人", "说明"):
         events.add_column(header)
     for e in detail["events"]:
-        events.add_row(local_time(e["at"]), e["kind"], e["actor"], e["detail"])
+        events.add_row(with_offset(e["at"]), e["kind"], e["actor"], e["detail"])
     out.print(events)
 
 
 def status(reference: str, config: ConfigOpt = None) -> None:
     """Exactly what the applicant would be told."""
 
-    a = migrated_app(config)
+    a = reading_app(config)
     with Session(a.engine) as session:
         sub = find_submission(session, reference)
         if sub is None:
@@ -187,14 +192,14 @@ def correct(
 def outbox(config: ConfigOpt = None, as_json: JsonOpt = False,
            show: Annotated[int | None, typer.Option("--show", help="print this mail as its recipient reads it")] = None,
            ) -> None:
-    """Outgoing mail and its delivery state; `--json` per SPEC §4; `--show ID` one mail's text."""
-    a = migrated_app(config)
+    """Outgoing mail and its delivery state; `--json`: docs/contracts.md, "Listings"; `--show ID` one mail's text."""
+    a = reading_app(config)
     if show is not None:
         with Session(a.engine) as session:
             mail = session.get(OutboxMail, show)
             if mail is None:
                 raise fail(f"no outbox mail #{show}", EXIT_FAILURE)
-            out.print(f"#{mail.id} {mail.kind} · {mail.state} · {local_time(mail.created_at)}\n"
+            out.print(f"#{mail.id} {mail.kind} · {mail.state} · {with_offset(mail.created_at)}\n"
                       f"收件人：{', '.join(mail.to_addrs)}\n主题：{mail.subject}\n", markup=False, highlight=False)
             out.print(mail.text_body, markup=False, highlight=False)
         return
@@ -222,6 +227,16 @@ def resend(mail_id: int, config: ConfigOpt = None) -> None:
     out.print(f"mail {mail_id} queued again")
 
 
+class _Released(TypedDict):
+    """One released (or releasable) answer as `jiebang release --json` prints it."""
+
+    id: int | None
+    kind: str
+    to: list[str]
+    subject: str
+    created_at: str
+
+
 def release(
     kind: Annotated[str | None, typer.Option(help="only answers of this kind (ack, deficiency, status …)")] = None,
     domain: Annotated[str | None, typer.Option(help="only answers to this recipient domain, e.g. 163.com")] = None,
@@ -232,7 +247,7 @@ def release(
     as_json: JsonOpt = False,
 ) -> None:
     """Release answers held by the first-contact budget, oldest first (all, or those matching)."""
-    a = migrated_app(config)
+    a = reading_app(config) if dry_run else migrated_app(config)
     try:
         moment = datetime.fromisoformat(before) if before else None
     except ValueError:
@@ -246,8 +261,8 @@ def release(
         else:
             rows = release_held_answers(session, which, actor=Operator().actor())
             session.commit()
-        found = [{"id": r.id, "kind": r.kind, "to": list(r.to_addrs), "subject": r.subject,
-                  "created_at": r.created_at.isoformat()} for r in rows]
+        found: list[_Released] = [{"id": r.id, "kind": r.kind, "to": list(r.to_addrs), "subject": r.subject,
+                                   "created_at": r.created_at.isoformat()} for r in rows]
     if as_json:
         _dump(found)
         return
@@ -267,10 +282,10 @@ def requeue(
     out.print(f"{count} message(s) queued; `jiebang run --once` processes them")
 
 
-def _today(value: str | None, tz) -> date:  # type: ignore[no-untyped-def]
+def _today(value: str | None, catalogue: Catalogue) -> date:
     if value:
         return date.fromisoformat(value)
-    return Operator().today or datetime.now(tz).date()  # JIEBANG_TODAY: rehearsals of the calendar
+    return Operator().today or local_today(catalogue)  # JIEBANG_TODAY: rehearsals of the calendar
 
 
 def remind(
@@ -280,7 +295,7 @@ def remind(
     """Queue today's deadline reminders (also runs daily in `jiebang run`)."""
 
     a = migrated_app(config)
-    count = Service(a).remind(_today(today, a.policy.tz))
+    count = Service(a).remind(_today(today, a.policy.catalogue))
     out.print(f"{count} reminder(s) queued")
 
 

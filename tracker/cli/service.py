@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-import campaign
-from campaign import SHANDONG_CITIES
+from campaign import SHANDONG_CITIES, using
+from campaign.clock import with_offset
 from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
 from tracker.app import App
 from tracker.cli.common import (
@@ -19,10 +19,10 @@ from tracker.cli.common import (
     JsonOpt,
     err,
     fail,
-    local_time,
     make_app,
     migrated_app,
     out,
+    reading_app,
     reference_column,
     settings_or_exit,
     setup_logging,
@@ -87,7 +87,7 @@ def run(
         raise fail(f"--role must be one of: {', '.join(ROLES)}", EXIT_CONFIG)
 
     setup_logging(verbose)
-    service = Service(App(settings_or_exit(config)), role=role)
+    service = Service(make_app(config), role=role)
     try:
         service.preflight()
     except DatabaseUnavailable as exc:
@@ -175,7 +175,7 @@ def messages(config: ConfigOpt = None, as_json: JsonOpt = False,
              state: Annotated[str | None, typer.Option(help="processed | quarantined | stored")] = None) -> None:
     """Every ingested message, with its state."""
 
-    a = migrated_app(config)
+    a = reading_app(config)
     rows = message_rows(a.engine, a.policy, state=state)
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
@@ -183,7 +183,7 @@ def messages(config: ConfigOpt = None, as_json: JsonOpt = False,
     table = Table("#", "received", "from", "subject", "intent", "state", title="messages")
     reference_column(table, "refs")
     for i, r in enumerate(rows, 1):
-        table.add_row(str(i), local_time(r["received_at"]), r["from"] or "", r["subject"][:40], r["intent"] or "",
+        table.add_row(str(i), with_offset(r["received_at"]), r["from"] or "", r["subject"][:40], r["intent"] or "",
                       r["state"] + (f"\n{r['error'][:60]}" if r["error"] else ""), " ".join(r["references"]))
     out.print(table)
 
@@ -201,14 +201,14 @@ def inspect(
         raise fail(f"cannot read {file}: {exc.strerror}", EX_NOINPUT) from None
     settings = settings_or_exit(config) if config_path(config).exists() or config else Settings()
     policy = settings.round_policy()
-    campaign.activate(policy.catalogue)  # the view names directions as this round does
     from intake.understand import understand  # here: `run` with workers never needs it
 
-    result = understand(raw, policy)
-    if as_json:
-        sys.stdout.write(json.dumps(result.contract(), ensure_ascii=False) + "\n")
-        return
-    render(result, out)
+    with using(policy.catalogue):  # the view names directions as this round does
+        result = understand(raw, policy)
+        if as_json:
+            sys.stdout.write(json.dumps(result.contract(), ensure_ascii=False) + "\n")
+            return
+        render(result, out)
 
 
 def db_upgrade(config: ConfigOpt = None) -> None:

@@ -6,25 +6,18 @@ import base64
 import json
 import sys
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlmodel import Session, func, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, func, select
 
-from notifier.models import OutboxMail
-from tracker.cli.common import ConfigOpt, JsonOpt, err, fail, migrated_app, out, reference_column
-from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
-from tracker.config import Operator
-from tracker.pipeline.reprocess import apply_changes, compare, reprocessable
-from tracker.records.city import RecommendError, ranked
-from tracker.records.city import recommend as put
-from tracker.records.city import remove as take_out
-from tracker.records.queries import find_submission
-from tracker.reports.labels import (
+from campaign.clock import local, local_today, utcnow
+from campaign.labels import (
     CHANNEL_LABELS,
     INTENT_LABELS,
     MAIL_STATE_LABELS,
@@ -32,6 +25,25 @@ from tracker.reports.labels import (
     STATUS_LABELS,
     direction_label,
 )
+from notifier.models import OutboxMail
+from tracker.app import App
+from tracker.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    err,
+    fail,
+    migrated_app,
+    out,
+    reading_app,
+    reference_column,
+)
+from tracker.cli.exits import EXIT_CONFIG, EXIT_FAILURE
+from tracker.config import Operator
+from tracker.pipeline.reprocess import apply_changes, compare, reprocessable
+from tracker.records.city import RecommendError, ranked
+from tracker.records.city import recommend as put
+from tracker.records.city import remove as take_out
+from tracker.records.queries import find_submission
 from tracker.store.tables import (
     MessageState,
     StoredMessage,
@@ -40,6 +52,7 @@ from tracker.store.tables import (
 
 TodayOpt = Annotated[str | None, typer.Option("--today", help="pretend today is YYYY-MM-DD (deadline arithmetic)")]
 COMPARED_FIELDS = ("unit", "uscc", "unit_nature", "city", "direction", "task_name", "task_types", "partners")
+_T = TypeVar("_T")
 
 
 def _dump(value: Any) -> None:
@@ -62,7 +75,7 @@ def _actor() -> str:
 # --- digest ------------------------------------------------------------------------------------
 def digest(
     config: ConfigOpt = None,
-    to_file: Annotated[Path | None, typer.Option("--to-file", help="write PATH.html (+ .txt, .png, .xlsx)")] = None,
+    to_file: Annotated[Path | None, typer.Option("--to-file", help="write the HTML digest to exactly PATH, and its text, chart and workbook beside it (PATH's name with .txt, .png, .xlsx)")] = None,
     send: Annotated[bool, typer.Option("--send", help="queue it for staff.digest_to (once a day)")] = False,
     today: TodayOpt = None,
 ) -> None:
@@ -71,22 +84,25 @@ def digest(
     from tracker.outreach.digest import queue_digest  # heavy: matplotlib
     from tracker.reports.digest import build_bundle
 
-    a = migrated_app(config)
+    a = migrated_app(config) if send else reading_app(config)  # rendering only reads
     day = _today(today)
     if to_file is not None or not send:
         with Session(a.engine) as session:
-            bundle = build_bundle(session, a.policy, now=datetime.now(a.policy.tz), today=day)
+            bundle = build_bundle(session, a.policy, now=local(utcnow(), a.policy.catalogue), today=day)
         data_uri = "data:image/png;base64," + base64.b64encode(bundle.chart_png).decode()
         rendered = render("digest", bundle.context(data_uri if to_file else None))
         if to_file is None:
             sys.stdout.write(rendered.text)  # plain text as mailed: no console wrapping
         else:
             to_file.parent.mkdir(parents=True, exist_ok=True)
-            to_file.write_text(rendered.html, encoding="utf-8")
+            to_file.write_text(rendered.html, encoding="utf-8")  # PATH itself, whatever its suffix
+            beside = []
             for suffix, content in ((".txt", rendered.text.encode()), (".png", bundle.chart_png),
                                     (".xlsx", bundle.workbook)):
-                to_file.with_suffix(suffix).write_bytes(content)
-            out.print(f"wrote {to_file} (+ .txt .png .xlsx)", markup=False)
+                companion = _beside(to_file, suffix)
+                companion.write_bytes(content)
+                beside.append(companion.name)
+            out.print(f"wrote {to_file} (+ {' '.join(beside)})", markup=False, soft_wrap=True)
             out.print(f"subject: {rendered.subject}", markup=False, soft_wrap=True)
     if send:
         try:
@@ -95,6 +111,12 @@ def digest(
             raise fail(str(exc), EXIT_CONFIG) from None
         out.print(f"digest queued (mail {row.id}) for {', '.join(row.to_addrs)}" if row
                   else "today's digest is already in the outbox", markup=False)
+
+
+def _beside(path: Path, suffix: str) -> Path:
+    """A companion of *path* with *suffix* (``digest.html`` → ``digest.png``); never *path* itself."""
+    other = path.with_suffix(suffix)
+    return other if other != path else path.with_name(path.name + suffix)
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -109,8 +131,8 @@ def export(
     """Submissions as .xlsx (the digest's workbook) or .csv (UTF-8 with BOM), or the city's 推荐汇总表."""
     from tracker.reports.exports import submissions_file  # heavy: openpyxl
 
-    a = migrated_app(config)
-    day = _today(filled_on) or datetime.now(a.policy.tz).date()
+    a = reading_app(config)  # the database is only read; the files are written
+    day = _today(filled_on) or local_today(a.policy.catalogue)
     if recommendation_table:
         _export_table(a, output, day)
         return
@@ -124,7 +146,7 @@ def export(
     out.print(f"wrote {output}: {count} submission(s)", markup=False)
 
 
-def _export_table(a, output: Path, day: date) -> None:  # type: ignore[no-untyped-def]
+def _export_table(a: App, output: Path, day: date) -> None:
     from tracker.reports.recommendation import export_table  # heavy: opens documents
 
     with Session(a.engine) as session:
@@ -143,29 +165,29 @@ def _export_table(a, output: Path, day: date) -> None:  # type: ignore[no-untype
 
 
 # --- stats ---------------------------------------------------------------------------------------
-def _counts(session: Session, *columns) -> Counter:  # type: ignore[no-untyped-def]
-    rows = session.exec(select(*columns, func.count()).group_by(*columns)).all()
-    return Counter({tuple(r[:-1]) if len(columns) > 1 else r[0]: r[-1] for r in rows})
+def _counts(session: Session, column: Mapped[_T]) -> Counter[_T]:
+    rows = session.exec(select(column, func.count()).group_by(column)).all()
+    return Counter({value: n for value, n in rows})
 
 
 def gather_stats(session: Session) -> dict[str, dict[str, int]]:
     """Counts by status, direction, channel and city; messages by state and intent; outbox by state."""
     subs = session.exec(select(Submission)).all()
-    outbox = _counts(session, OutboxMail.state)
+    outbox = _counts(session, col(OutboxMail.state))
     return {
         "status": {STATUS_LABELS.get(k, k): v for k, v in sorted(Counter(s.status for s in subs).items())},
         "direction": {direction_label(k): v for k, v in sorted(Counter(s.direction for s in subs).items())},
         "channel": {CHANNEL_LABELS.get(k or "", "未知"): v for k, v in Counter(s.channel for s in subs).items()},
         "city": dict(sorted(Counter(s.city or s.unit_city or "未知" for s in subs).items())),
-        "message_state": {STATE_LABELS.get(k, k): v for k, v in _counts(session, StoredMessage.state).items()},
-        "message_intent": {INTENT_LABELS.get(k, k or ""): v for k, v in _counts(session, StoredMessage.intent).items()},
+        "message_state": {STATE_LABELS.get(k, k): v for k, v in _counts(session, col(StoredMessage.state)).items()},
+        "message_intent": {INTENT_LABELS.get(k, k or ""): v for k, v in _counts(session, col(StoredMessage.intent)).items()},
         "outbox_state": {MAIL_STATE_LABELS.get(k, k): v for k, v in outbox.items()},
     }
 
 
 def stats(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Counts: submissions by status/direction/channel/city, messages, outbox."""
-    a = migrated_app(config)
+    a = reading_app(config)
     with Session(a.engine) as session:
         data = gather_stats(session)
     if as_json:
@@ -193,7 +215,7 @@ def reprocess(
     message's intent and references (idempotent). Submissions, deficiencies and the
     outbox are never touched: differences there are for staff to act on.
     """
-    a = migrated_app(config)
+    a = migrated_app(config) if apply else reading_app(config)
     with Session(a.engine) as session:
         messages = reprocessable(session, ids)
         changed: list[dict[str, Any]] = []
@@ -239,7 +261,7 @@ def recommend(
 ) -> None:
     """City role: choose and order the applications the city recommends (≤ 2 per direction)."""
 
-    a = migrated_app(config)
+    a = reading_app(config) if reference is None else migrated_app(config)  # showing the ranking only reads
     with Session(a.engine) as session:
         if reference is not None:
             sub = find_submission(session, reference)

@@ -10,13 +10,14 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
+from campaign.clock import with_offset
 from tracker.cli.common import (
     ConfigOpt,
     JsonOpt,
     fail,
-    local_time,
     migrated_app,
     out,
+    reading_app,
     setup_logging,
 )
 from tracker.cli.exits import EXIT_CONFIG
@@ -65,7 +66,7 @@ def add(
 @user_app.command("list")
 def list_users(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Accounts, their role, city and whether they are active."""
-    a = migrated_app(config)
+    a = reading_app(config)
     with Session(a.engine) as session:
         rows: list[dict[str, Any]] = [{"name": u.name, "role": u.role, "city": u.city, "active": u.active,
                                        "created_at": u.created_at.isoformat()} for u in accounts.users(session)]
@@ -74,7 +75,7 @@ def list_users(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
         return
     table = Table("用户", "角色", "城市", "状态", "创建", title=f"账号 {len(rows)} 个")
     for r in rows:
-        table.add_row(r["name"], r["role"], r["city"] or "", "启用" if r["active"] else "停用", local_time(r["created_at"]))
+        table.add_row(r["name"], r["role"], r["city"] or "", "启用" if r["active"] else "停用", with_offset(r["created_at"]))
     out.print(table)
 
 

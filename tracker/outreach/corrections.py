@@ -11,12 +11,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from campaign.clock import utcnow
 from campaign.policy import RoundPolicy
 from notifier.models import OutboxMail
 from notifier.outbox import enqueue
 from tracker.outreach.replies import ReplySettings, ack_context, open_items
 from tracker.records.events import record
-from tracker.store.tables import Submission, SubmissionVersion, utcnow
+from tracker.store.tables import Submission, SubmissionVersion
 
 
 def queue_corrected_notice(session: Session, policy: RoundPolicy, settings: ReplySettings, sub: Submission,

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from campaign import RoundPolicy
+from campaign.clock import local, utcnow
 from notifier.models import OutboxMail
 from notifier.outbox import Attachment, enqueue
 from tracker.config import Settings
@@ -23,7 +24,7 @@ def queue_digest(engine: Engine, blobs: BlobStore, policy: RoundPolicy, settings
     """
     if not settings.staff.digest_to:
         raise ValueError("staff.digest_to is empty: no one to send the digest to")
-    now = now or datetime.now(policy.tz)
+    now = now or local(utcnow(), policy.catalogue)
     day = today or now.astimezone(policy.tz).date()
     with Session(engine, expire_on_commit=False) as session:
         if session.exec(select(OutboxMail.id).where(OutboxMail.dedupe_key == digest_key(day))).first():

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from campaign.labels import MAIL_KIND_LABELS
 from notifier.models import OutboxMail
 from notifier.outbox import HeldFilter, release_held
 from tracker.records.events import record
-from tracker.reports.labels import MAIL_KIND_LABELS
 
 
 def describe(which: HeldFilter) -> str:

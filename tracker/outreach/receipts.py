@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, literal
 from sqlmodel import Session, col, select
 
+from campaign.clock import as_utc, utcnow
 from campaign.policy import RoundPolicy
 from intake.glance import MAX_HEAD, glance
-from notifier.clock import as_utc, utcnow
 from notifier.models import OutboxMail
 from tracker.outreach.replies import Replier, ReplySettings
 from tracker.store.blobs import BlobStore

@@ -33,6 +33,7 @@ def queue_reminders(session: Session, policy: RoundPolicy, *, today: date, days_
                     settings: ReplySettings) -> ReminderReport:
     """Write today's reminders to the outbox (the caller commits)."""
     report = ReminderReport()
+    plan: list[tuple[str, str | None]]
     if policy.role == "city":
         plan = [("city_applicant", None)]
     else:
@@ -40,7 +41,7 @@ def queue_reminders(session: Session, policy: RoundPolicy, *, today: date, days_
     for key, channel in plan:
         deadline = policy.deadlines.get(key)
         left = _days_left(deadline, today)
-        if left is None or left < 0 or left not in days_before:
+        if deadline is None or left is None or left < 0 or left not in days_before:
             continue
         _applicants(session, policy, deadline, left, channel, today, settings, report)
         if key == "city_bureau":
@@ -48,9 +49,10 @@ def queue_reminders(session: Session, policy: RoundPolicy, *, today: date, days_
     return report
 
 
-def _applicants(session, policy, deadline, left, channel, today, settings, report) -> None:  # type: ignore[no-untyped-def]
+def _applicants(session: Session, policy: RoundPolicy, deadline: date, left: int, channel: str | None,
+                today: date, settings: ReplySettings, report: ReminderReport) -> None:
     stmt = select(Submission).where(Submission.round_code == policy.code,
-                                    Submission.status == SubmissionStatus.incomplete).order_by(Submission.id)
+                                    Submission.status == SubmissionStatus.incomplete).order_by(col(Submission.id))
     if channel:
         stmt = stmt.where(Submission.channel == channel)
     for sub in session.exec(stmt).all():
@@ -72,7 +74,8 @@ def _applicants(session, policy, deadline, left, channel, today, settings, repor
                 report.queued.append(f"reminder_applicant → {addr}")
 
 
-def _cities(session, policy, deadline, left, today, settings, report) -> None:  # type: ignore[no-untyped-def]
+def _cities(session: Session, policy: RoundPolicy, deadline: date, left: int, today: date,
+            settings: ReplySettings, report: ReminderReport) -> None:
     arrived = set(session.exec(
         select(CityPackage.city).where(CityPackage.round_code == policy.code, col(CityPackage.current).is_(True))
     ).all())

@@ -14,6 +14,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from campaign import current
+from campaign.clock import local_today, utcnow
+from campaign.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name, task_type_label
 from campaign.policy import RoundPolicy
 from intake.model import Understanding
 from notifier.outbox import enqueue, first_contacts_since, written_to
@@ -22,7 +24,6 @@ from notifier.wording import applicant_items, late_version_item, only_what_appli
 from tracker.records.events import record
 from tracker.records.queries import open_codes
 from tracker.records.submissions import Touched
-from tracker.reports.labels import CHANNEL_LABELS, STATUS_LABELS, TASK_TYPE_LABELS, direction_name
 from tracker.store.tables import (
     DeficiencyRecord,
     DeficiencyState,
@@ -30,7 +31,6 @@ from tracker.store.tables import (
     StoredMessage,
     Submission,
     SubmissionVersion,
-    utcnow,
 )
 
 log = logging.getLogger("jiebang.replies")
@@ -53,7 +53,7 @@ class ReplySettings:
     new_address_hourly_cap: int = 400
 
 
-def open_items(session: Session, sub: Submission) -> list:
+def open_items(session: Session, sub: Submission) -> list[DeficiencyItem]:
     rows = session.exec(
         select(DeficiencyRecord).where(DeficiencyRecord.submission_id == sub.id,
                                        DeficiencyRecord.state == DeficiencyState.open)
@@ -118,7 +118,7 @@ class Replier:
         self.session, self.policy, self.settings = session, policy, settings
         self.msg, self.result = msg, result
 
-    def _send(self, kind: str, template: str, to: list[str], context: dict, *, reference: str | None,
+    def _send(self, kind: str, template: str, to: list[str], context: dict[str, Any], *, reference: str | None,
               key: str, auto: str = "auto-replied", optional: bool = False, dedupe: str | None = None) -> bool:
         """Write one answer; False if none was written. *optional*: an answer the budget
         would hold is not written at all (a receipt: the full answer will follow)."""
@@ -200,7 +200,7 @@ class Replier:
                 "reference": sub.reference, "received_at": received},
                 reference=sub.reference, key=f"claim:{claim.id}", auto="auto-generated",
                 # one a record a day however many strangers send its form (outside the daily cap)
-                dedupe=f"claim_notice:{sub.reference}:{datetime.now(self.policy.tz).date().isoformat()}")
+                dedupe=f"claim_notice:{sub.reference}:{local_today(self.policy.catalogue).isoformat()}")
 
     # --- submissions --------------------------------------------------------
     def for_submission(self, touched: Touched) -> None:
@@ -269,10 +269,11 @@ class Replier:
             "items": applicant_items(touched.package_problems),
             "deadline": self._deadline("via_city", received)}, reference=None, key=f"package:{package.id}")
 
-    def _ack_context(self, sub: Submission, files: list[str], received: datetime) -> dict:
+    def _ack_context(self, sub: Submission, files: list[str], received: datetime) -> dict[str, Any]:
         return ack_context(self.session, sub, files or [d.name for d in self.result.documents], received)
 
     def _redirect(self, sub: Submission, sender: str, received: datetime | None) -> None:
+        assert sub.unit_city is not None  # the caller checked it is a configured city
         bureau = self.policy.cities[sub.unit_city]
         # the city's own deadline, while it is still open (None: passed when the mail came)
         end = self.policy.deadline_end("city_applicant")
@@ -323,7 +324,7 @@ def ack_context(session: Session, sub: Submission, files: list[str], received: d
     return {
         "reference": sub.reference, "unit": sub.unit or "", "direction": sub.direction,
         "direction_name": direction_name(sub.direction), "task_name": sub.task_name,
-        "task_types": [TASK_TYPE_LABELS.get(t, t) for t in sub.task_types],
+        "task_types": [task_type_label(t) for t in sub.task_types],
         "channel_label": CHANNEL_LABELS.get(sub.channel or "", "直报"), "city": sub.city,
         "files": files, "received_at": received, "versions": sub.versions,
         # a scan OCR could not fully read: say staff will check it, never that a field is missing

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, select
 
+from campaign.clock import utcnow
 from intake.envelope import content_key, read_envelope
 from intake.model import Envelope
 from intake.sources import FetchedMessage
@@ -24,7 +25,6 @@ from tracker.store.tables import (
     MessageLocation,
     MessageState,
     StoredMessage,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ def _stage(session: Session, p: _Prepared) -> StoreResult:
         )
         session.add(row)
         session.flush()
+    assert row.id is not None  # stored (flushed)
     _record_location(session, row.id, fetched)
     if fetched.uid is not None and fetched.uidvalidity is not None:
         _advance_checkpoint(session, fetched)
@@ -190,6 +191,7 @@ def _record_location(session: Session, pk: int, fetched: FetchedMessage) -> None
 
 
 def _advance_checkpoint(session: Session, fetched: FetchedMessage) -> None:
+    assert fetched.uidvalidity is not None  # only called for a message with an IMAP UID
     cp = session.exec(
         select(MailboxCheckpoint).where(
             MailboxCheckpoint.source == fetched.source, MailboxCheckpoint.folder == fetched.folder

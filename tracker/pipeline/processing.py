@@ -42,17 +42,18 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from campaign.clock import utcnow
 from intake.model import Understanding
 from tracker.pipeline.order import EPOCH, Arrival, Claimed, InOrder
 from tracker.pipeline.workers import END, Died, Outcome, Task, Understood, Unstarted
 from tracker.store.blobs import BlobMissing, BlobStore
 from tracker.store.locks import records_lock
-from tracker.store.tables import MessageState, StoredMessage, utcnow
+from tracker.store.tables import MessageState, StoredMessage
 
 log = logging.getLogger("jiebang.processing")
 
 Analyser = Callable[..., Understanding]  # (raw, received_at, *, as_city=None)
-Applier = Callable[[Session, StoredMessage, Understanding], None]
+RecordsWriter = Callable[[Session, StoredMessage, Understanding], None]
 
 # a claim older than this is taken over (its claimant on another host may be gone)
 LEASE = timedelta(minutes=15)
@@ -64,6 +65,7 @@ EXTRA_UNATTRIBUTED_ATTEMPTS = 12
 # candidates read at a time (live claims of this host's other processes are in a window
 # too, and are skipped: the next window is read when a whole one is taken)
 _WINDOW = 16
+# SQLModel sets __table__ when it builds the class; its typing does not declare it
 _MESSAGES: Table = StoredMessage.__table__  # type: ignore[attr-defined]
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
@@ -338,7 +340,7 @@ def process_pending(
     blobs: BlobStore,
     understander: Understander | Analyser,
     *,
-    apply: Applier = _no_records,
+    apply: RecordsWriter = _no_records,
     stop: threading.Event | None = None,
     limit: int = 1000,
     max_attempts: int = 3,
@@ -353,8 +355,8 @@ def process_pending(
     """
     report = ProcessReport()
     if not hasattr(understander, "run"):
-        understander = InProcess(understander)  # type: ignore[arg-type]
-    stopping = (lambda: stop.is_set()) if stop is not None else (lambda: False)
+        understander = InProcess(understander)
+    stopping: Callable[[], bool] = (lambda: stop.is_set()) if stop is not None else (lambda: False)
     # a worker that died released its message: try it again in this run, a bounded
     # number of times, so one cycle leaves nothing pending that it could settle
     for _ in range(max_attempts + 1):
@@ -371,7 +373,7 @@ def process_pending(
         order.outstanding = queue.claims
         if not queue.has_work():
             break  # nothing stored, none coming: no worker is started for it
-        for task, outcome in understander.run(queue.tasks(), stop=stopping):  # type: ignore[union-attr]
+        for task, outcome in understander.run(queue.tasks(), stop=stopping):
             settle(order.add(queue.claims.pop(task.pk), outcome))
         for claimed, result in order.rest():
             _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
@@ -392,7 +394,7 @@ def _count(report: ProcessReport, state: str | None, on_settled: Callable[[], No
 
 
 def process_one(engine: Engine, blobs: BlobStore, pk: int, understander: Understander | Analyser,
-                apply: Applier, *, max_attempts: int = 3) -> str | None:
+                apply: RecordsWriter, *, max_attempts: int = 3) -> str | None:
     """One message (`jiebang ingest`): its state afterwards, None if someone else has it."""
     with Session(engine) as session:
         msg = session.get(StoredMessage, pk)
@@ -401,17 +403,17 @@ def process_one(engine: Engine, blobs: BlobStore, pk: int, understander: Underst
         seen = msg.attempts
     report = ProcessReport()
     if not hasattr(understander, "run"):
-        understander = InProcess(understander)  # type: ignore[arg-type]
+        understander = InProcess(understander)
     queue = _Queue(engine, blobs, 1, max_attempts, report)
     claimed = queue._claim(pk, seen)
     if claimed is None:
         return MessageState.quarantined if report.quarantined else None
-    for _task, outcome in understander.run([claimed.task]):  # type: ignore[union-attr]
+    for _task, outcome in understander.run([claimed.task]):
         return _settle(engine, claimed, outcome, apply, max_attempts)
     return None
 
 
-def _settle(engine: Engine, claimed: Claimed, outcome: Outcome, apply: Applier, max_attempts: int) -> str | None:
+def _settle(engine: Engine, claimed: Claimed, outcome: Outcome, apply: RecordsWriter, max_attempts: int) -> str | None:
     pk = claimed.task.pk
     if isinstance(outcome, Unstarted):
         return _give_back(engine, pk, claimed.attempts)

@@ -65,8 +65,8 @@ def compare(session: Session, blobs: BlobStore, analyse: Callable[[bytes, dateti
 def _expected_refs(session: Session, msg: StoredMessage, result: Understanding) -> list[str]:
     """The reference the mail quotes, then those its versions were recorded under."""
     assigned = session.exec(select(Submission.reference)
-                            .join(SubmissionVersion, Submission.id == SubmissionVersion.submission_id)
-                            .where(SubmissionVersion.message_pk == msg.id).order_by(SubmissionVersion.id)).all()
+                            .join(SubmissionVersion, col(Submission.id) == col(SubmissionVersion.submission_id))
+                            .where(SubmissionVersion.message_pk == msg.id).order_by(col(SubmissionVersion.id))).all()
     return list(dict.fromkeys([*([result.reference] if result.reference else []), *assigned]))
 
 
@@ -83,8 +83,8 @@ def _differences(session: Session, msg: StoredMessage, result: Understanding) ->
     if list(msg.references or []) != new_refs:
         add("references", " ".join(msg.references or []) or "—", " ".join(new_refs) or "—")
     versions = session.exec(select(SubmissionVersion, Submission)
-                            .join(Submission, Submission.id == SubmissionVersion.submission_id)
-                            .where(SubmissionVersion.message_pk == msg.id).order_by(SubmissionVersion.id)).all()
+                            .join(Submission, col(Submission.id) == col(SubmissionVersion.submission_id))
+                            .where(SubmissionVersion.message_pk == msg.id).order_by(col(SubmissionVersion.id))).all()
     if result.intent == "submission" and len(versions) != len(result.applications):
         add("applications", len(versions), len(result.applications))
     for (version, sub), application in zip(versions, result.applications, strict=False):

@@ -375,7 +375,8 @@ class WorkerPool:
                 return False
             if task is None:
                 return False  # not yet: ask again after the next collection
-            self._hand_out(worker, task)  # type: ignore[arg-type]
+            assert isinstance(task, Task)  # END is a bare object: no narrowing by `is`
+            self._hand_out(worker, task)
             return True
 
         def refill() -> None:
@@ -430,7 +431,8 @@ class WorkerPool:
         by_conn = {w.conn: w for w in self._workers}
         by_sentinel = {w.process.sentinel: w for w in self._workers}
         for ready in wait([*by_conn, *by_sentinel], timeout=_POLL):
-            worker = by_conn.get(ready) or by_sentinel.get(ready)  # type: ignore[call-overload]
+            # ready is a conn or a sentinel (int); each dict is asked with either kind
+            worker = by_conn.get(ready) or by_sentinel.get(ready)  # type: ignore[call-overload, arg-type]
             if worker is None or worker not in self._workers:
                 continue
             if ready in by_conn:

@@ -18,8 +18,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, func, select
 
+from campaign.clock import utcnow
 from tracker.records.events import record
-from tracker.store.tables import LoginAttempt, StaffRole, StaffUser, WebSession, utcnow
+from tracker.store.tables import LoginAttempt, StaffRole, StaffUser, WebSession
 
 SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = timedelta(minutes=15)

@@ -8,7 +8,7 @@ the catalogue. The 推荐汇总表 these rankings make is in ``tracker.reports.r
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from campaign.policy import RoundPolicy
 from tracker.records.events import record
@@ -31,9 +31,9 @@ def _city(policy: RoundPolicy) -> str:
 
 def ranked(session: Session, policy: RoundPolicy) -> list[tuple[CityRecommendation, Submission]]:
     """The city's recommendations by direction and rank."""
-    stmt = (select(CityRecommendation, Submission).join(Submission, Submission.id == CityRecommendation.submission_id)
+    stmt = (select(CityRecommendation, Submission).join(Submission, col(Submission.id) == col(CityRecommendation.submission_id))
             .where(CityRecommendation.round_code == policy.code, CityRecommendation.city == (policy.city or ""))
-            .order_by(CityRecommendation.direction, CityRecommendation.rank))
+            .order_by(col(CityRecommendation.direction), col(CityRecommendation.rank)))
     return list(session.exec(stmt).all())
 
 
@@ -58,12 +58,13 @@ def recommend(session: Session, policy: RoundPolicy, sub: Submission, rank: int,
         raise RecommendError(f"{sub.reference} 未识别榜单方向，无法推荐 / {sub.reference} has no direction yet")
     if sub.status == SubmissionStatus.withdrawn:
         raise RecommendError(f"{sub.reference} 已撤回，不能推荐 / {sub.reference} is withdrawn")
+    assert sub.id is not None  # a stored submission
     rows = session.exec(select(CityRecommendation).where(
         CityRecommendation.round_code == policy.code, CityRecommendation.city == city,
         (CityRecommendation.direction == sub.direction) | (CityRecommendation.submission_id == sub.id))).all()
     peers = [r for r in rows if r.submission_id != sub.id and r.direction == sub.direction]
     if len(peers) >= quota:
-        refs = [(r, session.get(Submission, r.submission_id).reference) for r in peers]  # type: ignore[union-attr]
+        refs = [(r, session.get(Submission, r.submission_id).reference) for r in peers]  # type: ignore[union-attr]  # a foreign key: it exists
         raise QuotaExceeded(_quota_message(policy.catalogue.direction_label(sub.direction), sub.direction, sorted(refs, key=lambda x: x[0].rank), quota))
     wanted = {sub.id: rank} | {p.submission_id: (quota + 1 - rank) if p.rank == rank else p.rank for p in peers}
     before = {r.submission_id: (r.direction, r.rank) for r in rows}
@@ -76,7 +77,7 @@ def recommend(session: Session, policy: RoundPolicy, sub: Submission, rank: int,
                                        submission_id=sid, actor=actor))
         if before.get(sid) != (sub.direction, new_rank):
             other = sub if sid == sub.id else session.get(Submission, sid)
-            note = f"{other.reference} {policy.catalogue.direction_label(sub.direction)} 第{new_rank}位"  # type: ignore[union-attr]
+            note = f"{other.reference} {policy.catalogue.direction_label(sub.direction)} 第{new_rank}位"  # type: ignore[union-attr]  # a foreign key: it exists
             record(session, "recommended", submission=other, actor=actor, detail=note)
             notes.append(note)
     session.flush()

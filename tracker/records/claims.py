@@ -19,13 +19,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from campaign.clock import utcnow
+from campaign.labels import CLAIM_KIND_LABELS
 from intake.authres import SenderAuth
 from intake.model import Application, Deficiency, Document, Recommendation, Understanding
 from tracker.records.events import record
-from tracker.store.tables import Claim, ClaimState, StoredMessage, Submission, utcnow
-
-KIND_LABELS = {"reference": "引用他人受理编号", "credit_code": "重复使用已申报单位的信用代码或名称",
-               "package": "未经验证的设区市推荐材料", "sender": "发件人未通过验证或不明确"}
+from tracker.store.tables import Claim, ClaimState, StoredMessage, Submission
 
 
 class ClaimError(Exception):
@@ -38,7 +37,8 @@ def dump(result: Understanding) -> dict[str, Any]:
     data = asdict(result)
     for doc in data["documents"]:
         doc["text"], doc["tables"] = "", []
-    return _jsonable(data)
+    jsonable: dict[str, Any] = _jsonable(data)  # a dict stays a dict
+    return jsonable
 
 
 def _jsonable(value: Any) -> Any:
@@ -105,7 +105,7 @@ class HeldClaim:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.claim.kind, self.claim.kind)
+        return CLAIM_KIND_LABELS.get(self.claim.kind, self.claim.kind)
 
 
 def review(session: Session, round_code: str | None = None) -> list[HeldClaim]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from campaign.clock import utcnow
 from tracker.records.events import record
-from tracker.store.tables import Submission, utcnow
+from tracker.store.tables import Submission
 
 
 class ContactError(Exception):

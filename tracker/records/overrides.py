@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from campaign.clock import utcnow
+from campaign.labels import FIELD_LABELS
 from campaign.policy import RoundPolicy
 from intake.checks import RULES as FORM_RULES
 from intake.checks import Facts, run_checks
@@ -33,7 +35,6 @@ from tracker.store.tables import (
     DeficiencyState,
     FieldOverride,
     Submission,
-    utcnow,
 )
 
 # field → the per-message codes that this field alone decides
@@ -47,8 +48,6 @@ DECIDES: dict[str, frozenset[str]] = {
     "task_types": frozenset({"TASK_TYPE_MISSING"}),
     "partners": frozenset({"CONSORTIUM_TOO_LARGE"}),
 }
-FIELD_LABELS = {"unit": "揭榜单位", "uscc": "统一社会信用代码", "unit_nature": "单位性质", "unit_city": "注册地",
-                "direction": "榜单方向", "task_name": "揭榜任务名称", "task_types": "任务类别", "partners": "联合单位"}
 NATURES = ("central", "provincial", "other")
 
 
@@ -168,6 +167,7 @@ def _shown(value: Any) -> str:
 
 def _reading(policy: RoundPolicy, sub: Submission) -> FormReading:
     """The submission's fields as a form reading, for the per-message rules."""
+    # the columns hold the values of intake's Literal types, typed plain str in the table (ignores)
     app = Application(unit=sub.unit, uscc=sub.uscc, unit_nature=sub.unit_nature,  # type: ignore[arg-type]
                       city=sub.unit_city, direction=sub.direction or None, task_name=sub.task_name,
                       task_types=list(sub.task_types), partners=list(sub.partners))  # type: ignore[arg-type]
@@ -183,6 +183,7 @@ def _rerun(session: Session, policy: RoundPolicy, sub: Submission, codes: frozen
     """Run the rules deciding *codes* over the fields; open and resolve rows to match."""
     if not codes:
         return [], []
+    # channel: "direct" | "via_city" (or None), a plain str column
     facts = Facts(policy=policy, intent="submission", channel=sub.channel,  # type: ignore[arg-type]
                   city=sub.city, forms=[_reading(policy, sub)])
     found = {d.code: d for d in run_checks(facts, [r for r in FORM_RULES if r.code.code in codes]).deficiencies}

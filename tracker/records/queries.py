@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from campaign.policy import RoundPolicy
 from tracker.store.tables import (
@@ -20,9 +20,9 @@ from tracker.store.tables import (
 
 
 def message_rows(engine: Engine, policy: RoundPolicy, *, state: str | None = None) -> list[dict[str, Any]]:
-    """`jiebang messages --json` (SPEC §4); a not-yet-understood message counts as processed=False."""
+    """`jiebang messages --json` (docs/contracts.md, "Listings"); a not-yet-understood message counts as processed=False."""
     with Session(engine) as session:
-        stmt = select(StoredMessage).order_by(StoredMessage.id)
+        stmt = select(StoredMessage).order_by(col(StoredMessage.id))
         if state:
             stmt = stmt.where(StoredMessage.state == state)
         rows = session.exec(stmt).all()
@@ -45,7 +45,7 @@ def open_codes(session: Session, submission_id: int) -> list[str]:
     rows = session.exec(
         select(DeficiencyRecord.code).where(DeficiencyRecord.submission_id == submission_id,
                                            DeficiencyRecord.state == DeficiencyState.open)
-        .order_by(DeficiencyRecord.id)
+        .order_by(col(DeficiencyRecord.id))
     ).all()
     return list(dict.fromkeys(rows))
 
@@ -53,7 +53,7 @@ def open_codes(session: Session, submission_id: int) -> list[str]:
 def submission_rows(engine: Engine, *, direction: int | None = None, city: str | None = None,
                     channel: str | None = None, status: str | None = None,
                     has_deficiency: str | None = None, late: bool | None = None) -> list[dict[str, Any]]:
-    """`jiebang list --json` (SPEC §4), with the staff filters."""
+    """`jiebang list --json` (docs/contracts.md, "Listings"), with the staff filters."""
     with Session(engine) as session:
         stmt = select(Submission).order_by(Submission.reference)
         if direction:
@@ -68,6 +68,7 @@ def submission_rows(engine: Engine, *, direction: int | None = None, city: str |
             stmt = stmt.where(Submission.late == late)
         out = []
         for sub in session.exec(stmt).all():
+            assert sub.id is not None  # a stored row
             codes = open_codes(session, sub.id)
             if has_deficiency and has_deficiency not in codes and not (has_deficiency == "any" and codes):
                 continue
@@ -91,10 +92,10 @@ def submission_detail(engine: Engine, reference: str) -> dict[str, Any] | None:
         if sub is None:
             return None
         versions = session.exec(select(SubmissionVersion).where(SubmissionVersion.submission_id == sub.id)
-                                .order_by(SubmissionVersion.number)).all()
+                                .order_by(col(SubmissionVersion.number))).all()
         defs = session.exec(select(DeficiencyRecord).where(DeficiencyRecord.submission_id == sub.id)
-                            .order_by(DeficiencyRecord.id)).all()
-        events = session.exec(select(Event).where(Event.submission_id == sub.id).order_by(Event.id)).all()
+                            .order_by(col(DeficiencyRecord.id))).all()
+        events = session.exec(select(Event).where(Event.submission_id == sub.id).order_by(col(Event.id))).all()
         return {
             "submission": sub.model_dump(),
             "versions": [v.model_dump() for v in versions],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from campaign import DeficiencyCode, code
+from campaign.clock import utcnow
 from campaign.codes import quota_exceeded_message
 from campaign.policy import RoundPolicy
 from tracker.records.status import refresh_status
@@ -26,7 +27,6 @@ from tracker.store.tables import (
     StoredMessage,
     Submission,
     SubmissionStatus,
-    utcnow,
 )
 
 
@@ -48,8 +48,8 @@ def _reconcile(session: Session, code: str, wanted: dict[tuple[str, int], str],
             row.state, row.resolved_at, row.resolution = DeficiencyState.resolved, utcnow(), "已不再存在"
             session.add(row)
             _log(session, "deficiency_resolved", owner, code, cause)
-            if owner[0] == "sub":
-                touched.add(owner[1])
+            if row.submission_id:  # owner ("sub", its submission_id)
+                touched.add(row.submission_id)
     for owner, message in wanted.items():
         if owner in have:
             continue
@@ -64,7 +64,7 @@ def _reconcile(session: Session, code: str, wanted: dict[tuple[str, int], str],
     return touched
 
 
-def _log(session: Session, kind: str, owner: tuple[str, int], code: str, cause: StoredMessage | None) -> None:
+def _log(session: Session, kind: str, owner: tuple[str, int | None], code: str, cause: StoredMessage | None) -> None:
     session.add(Event(kind=kind, submission_id=owner[1] if owner[0] == "sub" else None,
                       package_id=owner[1] if owner[0] == "pkg" else None,
                       message_pk=cause.id if cause else None, detail=code))
@@ -88,6 +88,7 @@ def refresh_duplicate_leads(session: Session, policy: RoundPolicy, cause: Stored
             # the notice goes to each submission's own contacts: it names no other
             # submission's reference or direction (staff see them side by side)
             for sub in group:
+                assert sub.id is not None  # a stored row
                 wanted[("sub", sub.id)] = (f"{sub.unit or '该单位'}作为揭榜单位在本轮申报中牵头了{len(directions)}个方向；"
                                            "每个揭榜单位限牵头申报1个方向。")
     scope = [r for r in _open(session, "DUPLICATE_LEAD") if r.submission_id]
@@ -106,7 +107,7 @@ class _Entry:
 def _city_entries(session: Session, round_code: str, city: str) -> dict[int, list[_Entry]]:
     """Per direction: the city's current table rows, then its forms that no table lists."""
     all_rows = session.exec(
-        select(RecommendationRow).join(CityPackage, RecommendationRow.package_id == CityPackage.id).where(
+        select(RecommendationRow).join(CityPackage, col(RecommendationRow.package_id) == col(CityPackage.id)).where(
             CityPackage.round_code == round_code, CityPackage.city == city)
     ).all()
     rows = [r for r in all_rows if r.current]
@@ -122,7 +123,7 @@ def _city_entries(session: Session, round_code: str, city: str) -> dict[int, lis
     unlisted = session.exec(
         select(Submission).where(Submission.round_code == round_code, Submission.channel == "via_city",
                                  Submission.city == city, Submission.status != SubmissionStatus.withdrawn)
-        .order_by(Submission.id)
+        .order_by(col(Submission.id))
     ).all()
     for sub in unlisted:
         if sub.id not in listed and sub.id not in dropped and sub.direction:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, func, select
 
 from campaign import codes_in
+from campaign.clock import as_utc, utcnow
 from campaign.policy import RoundPolicy
 from intake.model import Application, Deficiency, Understanding
-from notifier.clock import as_utc
 from tracker.records import claims, overrides
 from tracker.records.events import record
 from tracker.records.status import refresh_status
@@ -26,7 +26,6 @@ from tracker.store.tables import (
     StoredMessage,
     Submission,
     SubmissionVersion,
-    utcnow,
 )
 
 # the catalogue's scopes: about a city's package as a whole, and what only rules across
@@ -277,6 +276,7 @@ def _apply_application(session: Session, msg: StoredMessage, result: Understandi
         session.flush()
         record(session, "submission_created", submission=sub, message=msg, detail=sub.reference)
     number = sub.versions + 1
+    assert sub.id is not None and msg.id is not None  # stored rows (flushed)
     version = SubmissionVersion(
         submission_id=sub.id, number=number, message_pk=msg.id, received_at=msg.received_at,
         late=late, channel=result.channel, documents=list(app.documents), fields=app.contract(),
@@ -360,6 +360,7 @@ def _sync_deficiencies(session: Session, sub: Submission, msg: StoredMessage, nu
 
 def _record_package(session: Session, msg: StoredMessage, result: Understanding, policy: RoundPolicy) -> CityPackage:
     city = result.city or "未知"
+    assert msg.id is not None  # a stored message
     earlier = session.exec(
         select(CityPackage).where(CityPackage.round_code == policy.code, CityPackage.city == city)
     ).all()
@@ -371,6 +372,7 @@ def _record_package(session: Session, msg: StoredMessage, result: Understanding,
     )
     session.add(package)
     session.flush()
+    assert package.id is not None  # flushed
     _supersede_rows(session, msg, package, {rec.direction or 0 for rec in result.recommendations})
     for rec in result.recommendations:
         session.add(RecommendationRow(package_id=package.id, rank=rec.rank, direction=rec.direction or 0,
@@ -397,7 +399,7 @@ def _supersede_rows(session: Session, msg: StoredMessage, package: CityPackage, 
     if not directions:
         return  # forms without a table add applications, they change no list
     older = session.exec(
-        select(RecommendationRow).join(CityPackage, RecommendationRow.package_id == CityPackage.id).where(
+        select(RecommendationRow).join(CityPackage, col(RecommendationRow.package_id) == col(CityPackage.id)).where(
             CityPackage.round_code == package.round_code, CityPackage.city == package.city,
             CityPackage.id != package.id, col(RecommendationRow.current).is_(True),
             col(RecommendationRow.direction).in_(directions),

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import matplotlib
 
@@ -20,6 +21,7 @@ matplotlib.use("Agg")  # no display on a server; must precede pyplot
 import matplotlib.dates as mdates  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from tracker.reports.views import DailyPoint, DeadlineItem  # noqa: E402
 
@@ -74,27 +76,31 @@ def render_chart(points: Sequence[DailyPoint], deadlines: Sequence[DeadlineItem]
     start, end = _span(points, deadlines, today)
     steps = [start, *[p.day for p in points], end]  # a step line from zero to "now"
 
-    def series(get) -> list[int]:  # type: ignore[no-untyped-def]
+    def series(get: Callable[[DailyPoint], int]) -> list[int]:
         values = [0, *[get(p) for p in points]]
         return [*values, values[-1]]
 
-    ax.step(steps, series(lambda p: p.total), where="post", color="#1f4e9c", linewidth=2, label="合计")
-    ax.step(steps, series(lambda p: p.direct), where="post", color="#2e8b57", linewidth=1.2,
+    # x values are dates: matplotlib's units machinery (matplotlib.dates) takes them as they
+    # are and picks date ticks for them, but its stubs type x as float (hence the ignores)
+    ax.step(steps, series(lambda p: p.total), where="post", color="#1f4e9c", linewidth=2, label="合计")  # type: ignore[arg-type]
+    ax.step(steps, series(lambda p: p.direct), where="post", color="#2e8b57", linewidth=1.2,  # type: ignore[arg-type]
             linestyle="--", label="直报")
-    ax.step(steps, series(lambda p: p.via_city), where="post", color="#d2691e", linewidth=1.2,
+    ax.step(steps, series(lambda p: p.via_city), where="post", color="#d2691e", linewidth=1.2,  # type: ignore[arg-type]
             linestyle=":", label="设区市推荐")
     top = max([p.total for p in points] + [1])
     for day in sorted({d.day for d in deadlines}):  # two deadlines on one day: one line
-        ax.axvline(day, color="#c0392b", linewidth=1, alpha=0.8)
-        ax.text(day, top * 1.02, f"{day.month}月{day.day}日截止", fontproperties=font, fontsize=8,
+        ax.axvline(day, color="#c0392b", linewidth=1, alpha=0.8)  # type: ignore[arg-type]
+        ax.text(day, top * 1.02, f"{day.month}月{day.day}日截止", fontproperties=font, fontsize=8,  # type: ignore[arg-type]
                 color="#c0392b", ha="center", va="bottom")
     if start <= today <= end:
-        ax.axvline(today, color="#888888", linewidth=1, linestyle="--")
-        ax.text(today, top * 1.1, "今天", fontproperties=font, fontsize=8, color="#555555", ha="center")
-    ax.set_xlim(start, end)
+        ax.axvline(today, color="#888888", linewidth=1, linestyle="--")  # type: ignore[arg-type]
+        ax.text(today, top * 1.1, "今天", fontproperties=font, fontsize=8, color="#555555", ha="center")  # type: ignore[arg-type]
+    ax.set_xlim(start, end)  # type: ignore[arg-type]
     ax.set_ylim(0, top * 1.18 + 0.5)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    # the default y locator is an AutoLocator, a MaxNLocator (Locator's stub knows no parameters)
+    cast(MaxNLocator, ax.yaxis.get_major_locator()).set_params(integer=True)
+    # matplotlib.dates has no type hints
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))  # type: ignore[no-untyped-call]
     ax.set_title(title, fontproperties=font, fontsize=12)
     ax.set_ylabel("申报项数", fontproperties=font)
     ax.legend(prop=font, loc="upper left", fontsize=8)

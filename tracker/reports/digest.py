@@ -14,12 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from campaign.policy import RoundPolicy
-from notifier.clock import as_utc
-from notifier.models import MailKind, OutboxMail, OutboxState
-from notifier.outbox import HeldFilter, held_count, held_mail
-from tracker.reports.chart import render_chart
-from tracker.reports.labels import (
+from campaign.clock import as_utc, local
+from campaign.labels import (
     CHANNEL_LABELS,
     DEADLINE_LABELS,
     INTENT_LABELS,
@@ -27,8 +23,12 @@ from tracker.reports.labels import (
     MAIL_STATE_LABELS,
     STATUS_LABELS,
     direction_label,
-    title_of,
 )
+from campaign.policy import RoundPolicy
+from notifier.models import MailKind, OutboxMail, OutboxState
+from notifier.outbox import HeldFilter, held_count, held_mail
+from notifier.wording import title_of
+from tracker.reports.chart import render_chart
 from tracker.reports.recommendation import ranked_items, table_rows
 from tracker.reports.views import (
     CityStatus,
@@ -59,7 +59,7 @@ from tracker.store.tables import (
 
 
 def _local(value: datetime | None, policy: RoundPolicy) -> datetime | None:
-    return as_utc(value).astimezone(policy.tz) if value else None
+    return local(value, policy.catalogue) if value else None
 
 
 def last_digest_at(session: Session) -> datetime | None:
@@ -85,8 +85,8 @@ def _directions(subs: list[Submission], policy: RoundPolicy) -> tuple[tuple[Dire
         total = sum(n for (dd, _), n in cells.items() if dd == d)
         if d or total:  # "未识别" only when there is one
             rows.append(DirectionCount(d, policy.catalogue.direction_label(d, "未识别"), direct, via, total))
-    total = DirectionCount(-1, "合计", sum(r.direct for r in rows), sum(r.via_city for r in rows), len(subs))
-    return tuple(rows), total
+    grand = DirectionCount(-1, "合计", sum(r.direct for r in rows), sum(r.via_city for r in rows), len(subs))
+    return tuple(rows), grand
 
 
 def _current_rows(session: Session, package_ids: list[int]) -> list[RecommendationRow]:
@@ -101,7 +101,7 @@ def _cities(session: Session, policy: RoundPolicy, subs: list[Submission]) -> tu
     by_city: dict[str, list[CityPackage]] = defaultdict(list)
     for p in packages:
         by_city[p.city].append(p)
-    rows = _current_rows(session, [p.id for p in packages])
+    rows = _current_rows(session, [p.id for p in packages if p.id is not None])
     city_of = {p.id: p.city for p in packages}
     per: Counter[tuple[str, int]] = Counter((city_of[r.package_id], r.direction) for r in rows)
     via = Counter(s.city for s in subs if s.channel == "via_city")
@@ -127,8 +127,9 @@ def _item(sub: Submission, version: int, received: datetime | None, policy: Roun
 
 def _new(session: Session, policy: RoundPolicy, since: datetime | None
          ) -> tuple[tuple[SubmissionItem, ...], tuple[SubmissionItem, ...]]:
-    stmt = (select(SubmissionVersion, Submission).join(Submission, Submission.id == SubmissionVersion.submission_id)
-            .where(Submission.round_code == policy.code).order_by(SubmissionVersion.id))
+    stmt = (select(SubmissionVersion, Submission)
+            .join(Submission, col(Submission.id) == col(SubmissionVersion.submission_id))
+            .where(Submission.round_code == policy.code).order_by(col(SubmissionVersion.id)))
     if since is not None:
         stmt = stmt.where(SubmissionVersion.created_at > since)
     pairs = session.exec(stmt).all()
@@ -149,22 +150,23 @@ def _deficiencies(session: Session) -> tuple[tuple[DeficiencyCount, ...], tuple[
 def _late(session: Session, policy: RoundPolicy) -> tuple[LateItem, ...]:
     out = []
     pairs = session.exec(select(SubmissionVersion, Submission)
-                         .join(Submission, Submission.id == SubmissionVersion.submission_id)
+                         .join(Submission, col(Submission.id) == col(SubmissionVersion.submission_id))
                          .where(Submission.round_code == policy.code, col(SubmissionVersion.late).is_(True))
-                         .order_by(SubmissionVersion.received_at, SubmissionVersion.id)).all()
+                         .order_by(col(SubmissionVersion.received_at), col(SubmissionVersion.id))).all()
     for v, s in pairs:
         standing = v.number == s.standing_version
         out.append(LateItem(s.reference, s.unit or "（未识别）", CHANNEL_LABELS.get(v.channel or "", "—"),
                             _local(v.received_at, policy), policy.deadline_for(v.channel),
                             f"第{v.number}版逾期" + ("" if standing else f"，以第{s.standing_version}版为准")))
     for p in session.exec(select(CityPackage).where(CityPackage.round_code == policy.code,
-                                                    col(CityPackage.late).is_(True)).order_by(CityPackage.id)).all():
+                                                    col(CityPackage.late).is_(True)).order_by(col(CityPackage.id))).all():
         out.append(LateItem(p.city, f"{p.city}推荐材料", CHANNEL_LABELS["via_city"], _local(p.received_at, policy),
                             policy.deadlines.get("city_bureau"), f"第{p.version}版推荐材料逾期"))
     return tuple(out)
 
 
 def _message(m: StoredMessage, policy: RoundPolicy) -> MessageItem:
+    assert m.id is not None  # a stored row
     return MessageItem(m.id, m.from_addr or "（无发件人）", m.subject or "（无主题）",
                        _local(m.received_at, policy), INTENT_LABELS.get(m.intent, m.intent or ""), m.error or "")
 
@@ -172,7 +174,7 @@ def _message(m: StoredMessage, policy: RoundPolicy) -> MessageItem:
 def unanswered(session: Session, policy: RoundPolicy) -> tuple[MessageItem, ...]:
     """Mail of intent ``other`` that no outbox mail answers: questions for a person."""
     answered = set(session.exec(select(OutboxMail.in_reply_to).where(col(OutboxMail.in_reply_to).is_not(None))).all())
-    rows = session.exec(select(StoredMessage).where(StoredMessage.intent == "other").order_by(StoredMessage.id)).all()
+    rows = session.exec(select(StoredMessage).where(StoredMessage.intent == "other").order_by(col(StoredMessage.id))).all()
     own = {a.lower() for a in policy.own_addresses}
     return tuple(_message(m, policy) for m in rows
                  if m.message_id not in answered and (m.from_addr or "").lower() not in own)
@@ -180,9 +182,13 @@ def unanswered(session: Session, policy: RoundPolicy) -> tuple[MessageItem, ...]
 
 def _mail_problems(session: Session) -> tuple[MailProblem, ...]:
     rows = session.exec(select(OutboxMail).where(col(OutboxMail.state).in_([OutboxState.failed, OutboxState.bounced]))
-                        .order_by(OutboxMail.id)).all()
-    return tuple(MailProblem(r.id, MAIL_KIND_LABELS.get(r.kind, r.kind), "、".join(r.to_addrs), r.subject,
-                             MAIL_STATE_LABELS.get(r.state, r.state), r.last_error or "") for r in rows)
+                        .order_by(col(OutboxMail.id))).all()
+    out = []
+    for r in rows:
+        assert r.id is not None  # a stored row
+        out.append(MailProblem(r.id, MAIL_KIND_LABELS.get(r.kind, r.kind), "、".join(r.to_addrs), r.subject,
+                               MAIL_STATE_LABELS.get(r.state, r.state), r.last_error or ""))
+    return tuple(out)
 
 
 def _deadlines(policy: RoundPolicy, today: date) -> tuple[DeadlineItem, ...]:
@@ -200,10 +206,11 @@ def _deadlines(policy: RoundPolicy, today: date) -> tuple[DeadlineItem, ...]:
 def _daily(session: Session, policy: RoundPolicy, subs: list[Submission]) -> tuple[DailyPoint, ...]:
     """Cumulative submissions per Shanghai day, by when their first version arrived."""
     firsts = dict(session.exec(select(SubmissionVersion.submission_id, func.min(SubmissionVersion.received_at))
-                               .group_by(SubmissionVersion.submission_id)).all())
+                               .group_by(col(SubmissionVersion.submission_id))).all())
     per_day: Counter[tuple[date, str]] = Counter()
     for s in subs:
-        when = _local(firsts.get(s.id), policy) or _local(s.created_at, policy)
+        assert s.id is not None  # a stored row
+        when = _local(firsts.get(s.id), policy) or local(s.created_at, policy.catalogue)
         per_day[(when.date(), s.channel or "")] += 1
     out, direct, via, total = [], 0, 0, 0
     for day in sorted({d for d, _ in per_day}):
@@ -239,7 +246,7 @@ def gather(session: Session, policy: RoundPolicy, *, now: datetime, today: date 
         Submission.round_code == policy.code)).all())
     local_now = now.astimezone(policy.tz)
     quarantined = tuple(_message(m, policy) for m in session.exec(
-        select(StoredMessage).where(StoredMessage.state == MessageState.quarantined).order_by(StoredMessage.id)).all())
+        select(StoredMessage).where(StoredMessage.state == MessageState.quarantined).order_by(col(StoredMessage.id))).all())
     mail_problems, questions = _mail_problems(session), unanswered(session, policy)
     oldest_held, held = held_mail(session, HeldFilter(limit=1)), held_count(session)
     return Digest(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 
+from campaign.labels import NATURE_LABELS, direction_name, task_type_labels
 from intake.model import Understanding
-from tracker.reports.labels import NATURE_LABELS, TASK_TYPE_LABELS, direction_name
 
 
 def _direction(value: int | None) -> str:
@@ -26,13 +26,13 @@ def render(result: Understanding, console: Console) -> None:
         ("推荐城市", result.city or "—"),
     ):
         head.add_row(f"[bold]{label}[/]", value)
-    parts: list = [head]
+    parts: list[RenderableType] = [head]
     if result.applications:
         apps = Table("揭榜单位", "信用代码", "性质", "所在市", "方向", "任务类别", "联合单位", title="申报书")
         for a in result.applications:
             apps.add_row(
                 a.unit or "—", a.uscc or "—", NATURE_LABELS.get(a.unit_nature or "", "—"), a.city or "—",
-                _direction(a.direction), "、".join(TASK_TYPE_LABELS.get(t, t) for t in a.task_types) or "—",
+                _direction(a.direction), task_type_labels(a.task_types) or "—",
                 "、".join(a.partners) or "—",
             )
         parts.append(apps)
@@ -49,9 +49,9 @@ def render(result: Understanding, console: Console) -> None:
         parts.append(docs)
     if result.deficiencies:
         defs = Table("代码", "级别", "说明", title="问题")
-        for d in result.deficiencies:
-            style = "red" if d.severity == "error" else "yellow"
-            defs.add_row(f"[{style}]{d.code}[/]", d.severity, d.message)
+        for problem in result.deficiencies:
+            style = "red" if problem.severity == "error" else "yellow"
+            defs.add_row(f"[{style}]{problem.code}[/]", problem.severity, problem.message)
         parts.append(defs)
     else:
         parts.append("[green]未发现问题[/]")

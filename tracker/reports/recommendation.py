@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from campaign import current
+from campaign.clock import cn_date
+from campaign.labels import STATUS_LABELS, direction_label, task_type_label
 from campaign.policy import RoundPolicy
 from intake.attachments import open_attachments
 from intake.extract.labels import clean_value
@@ -21,12 +23,10 @@ from intake.extract.pairs import read_view
 from intake.mime import parse_message
 from notifier.headers import clean_filename
 from tracker.records.city import _city, ranked
-from tracker.reports.labels import STATUS_LABELS, TASK_TYPE_LABELS, direction_label
 from tracker.reports.views import RankedItem
 from tracker.reports.workbook import (
     TABLE_COLUMNS,
     TableRow,
-    cn_day,
     ordered,
     table_title,
     table_workbook,
@@ -81,7 +81,7 @@ def table_rows(session: Session, policy: RoundPolicy, *, blobs: BlobStore | None
             if raw is not None and standing is not None:
                 contact, phone = _contact(raw, list(standing.documents))
         out.append(TableRow(direction=rec.direction, rank=rec.rank, unit=sub.unit or "", partners=tuple(sub.partners),
-                            task_name=sub.task_name or "", task_types=tuple(TASK_TYPE_LABELS.get(t, t) for t in sub.task_types),
+                            task_name=sub.task_name or "", task_types=tuple(task_type_label(t) for t in sub.task_types),
                             contact=contact, phone=phone, reference=sub.reference))
     return ordered(out)
 
@@ -103,7 +103,7 @@ def table_docx(city: str, rows: list[TableRow], filled_on: date) -> bytes:
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = title.add_run(table_title(city))
     run.bold, run.font.size = True, Pt(20)
-    document.add_paragraph(f"推荐单位（盖章）：{city}大数据局" + "\u3000" * 14 + f"填报日期：{cn_day(filled_on)}")
+    document.add_paragraph(f"推荐单位（盖章）：{city}大数据局" + "\u3000" * 14 + f"填报日期：{cn_date(filled_on)}")
     table = document.add_table(rows=1, cols=len(TABLE_COLUMNS), style="Table Grid")
     for cell, text in zip(table.rows[0].cells, TABLE_COLUMNS, strict=True):
         cell.text = text

@@ -3,7 +3,7 @@
 The 推荐汇总表 follows the notice's 附件2 (the blank form in shared/samples/forms):
 columns 序号 · 榜单方向 · 推荐顺序 · 揭榜单位 · 联合单位 · 揭榜任务名称 · 任务类别 ·
 联系人 · 联系电话, with 附件2 / title / 推荐单位（盖章） and 填报日期 above and a 注 below.
-Excel has no time zones: times are written as Asia/Shanghai wall time.
+Excel has no time zones: times are written as wall time in the round's zone.
 """
 
 from __future__ import annotations
@@ -23,12 +23,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, func, select
 
 from campaign import current
-from campaign.policy import RoundPolicy
-from notifier.clock import as_utc
-from notifier.models import OutboxMail
-from tracker.records.queries import open_codes
-from tracker.reports.cells import safe_cell
-from tracker.reports.labels import (
+from campaign.clock import cn_date, local_naive
+from campaign.labels import (
     CHANNEL_LABELS,
     INTENT_LABELS,
     MAIL_KIND_LABELS,
@@ -36,10 +32,15 @@ from tracker.reports.labels import (
     NATURE_LABELS,
     STATE_LABELS,
     STATUS_LABELS,
-    TASK_TYPE_LABELS,
     direction_label,
-    title_of,
+    task_type_label,
+    task_type_labels,
 )
+from campaign.policy import RoundPolicy
+from notifier.models import OutboxMail
+from notifier.wording import title_of
+from tracker.records.queries import open_codes
+from tracker.reports.cells import safe_cell
 from tracker.store.tables import (
     CityPackage,
     DeficiencyRecord,
@@ -88,17 +89,13 @@ def table_note() -> str:
     return f"注：每个榜单方向每市推荐数量不超过{current().city_quota}个，请按推荐顺序填写。"
 
 
-def cn_day(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def ordered(rows: Iterable[TableRow]) -> list[TableRow]:
     """The order the notice asks for: by direction, then by recommendation rank."""
     return sorted(rows, key=lambda r: (r.direction or 99, r.rank, r.unit))
 
 
 def _local(value: datetime | None, policy: RoundPolicy) -> datetime | None:
-    return as_utc(value).astimezone(policy.tz).replace(tzinfo=None) if value else None
+    return local_naive(value, policy.catalogue)
 
 
 def _text(value: datetime | None) -> str:
@@ -126,7 +123,7 @@ def write_table_sheet(ws: Worksheet, city: str, rows: Sequence[TableRow], filled
     ws["A2"].font = Font(size=16, bold=True)
     ws["A2"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[2].height = 30
-    _append(ws, [f"推荐单位（盖章）：{city}大数据局", None, None, None, None, None, f"填报日期：{cn_day(filled_on)}"])
+    _append(ws, [f"推荐单位（盖章）：{city}大数据局", None, None, None, None, None, f"填报日期：{cn_date(filled_on)}"])
     ws.merge_cells("A3:F3")
     _append(ws, TABLE_COLUMNS)
     for seq, row in enumerate(ordered(rows), 1):
@@ -182,14 +179,15 @@ def submission_rows(session: Session, policy: RoundPolicy) -> list[list[Any]]:
     """One row per submission, in SUBMISSION_COLUMNS order (times as local wall time)."""
     spans = {sid: (lo, hi) for sid, lo, hi in session.exec(
         select(SubmissionVersion.submission_id, func.min(SubmissionVersion.received_at),
-               func.max(SubmissionVersion.received_at)).group_by(SubmissionVersion.submission_id)).all()}
+               func.max(SubmissionVersion.received_at)).group_by(col(SubmissionVersion.submission_id))).all()}
     out = []
     for s in session.exec(select(Submission).where(Submission.round_code == policy.code)
                           .order_by(Submission.reference)).all():
+        assert s.id is not None  # a stored row
         first, latest = spans.get(s.id, (None, None))
         out.append([
             s.reference, s.unit or "", s.uscc or "", NATURE_LABELS.get(s.unit_nature or "", ""), s.unit_city or "",
-            direction_label(s.direction), s.task_name or "", "、".join(TASK_TYPE_LABELS.get(t, t) for t in s.task_types),
+            direction_label(s.direction), s.task_name or "", task_type_labels(s.task_types),
             "、".join(s.partners), CHANNEL_LABELS.get(s.channel or "", ""), s.city or "",
             STATUS_LABELS.get(s.status, s.status), s.versions, "是" if s.late else "否",
             " ".join(open_codes(session, s.id)), "、".join(s.contacts),
@@ -203,7 +201,7 @@ def deficiency_rows(session: Session, policy: RoundPolicy) -> list[list[Any]]:
     packages = {p.id: p for p in session.exec(select(CityPackage)).all()}
     out = []
     for d in session.exec(select(DeficiencyRecord).order_by(col(DeficiencyRecord.state).desc(),
-                                                            DeficiencyRecord.id)).all():
+                                                            col(DeficiencyRecord.id))).all():
         sub, pkg = subs.get(d.submission_id or -1), packages.get(d.package_id or -1)
         owner = sub.reference if sub else (f"{pkg.city}推荐材料第{pkg.version}版" if pkg else "")
         unit = (sub.unit or "") if sub else (f"{pkg.city}大数据局" if pkg else "")
@@ -217,12 +215,12 @@ def deficiency_rows(session: Session, policy: RoundPolicy) -> list[list[Any]]:
 def message_rows(session: Session, policy: RoundPolicy) -> list[list[Any]]:
     """Incoming messages and outgoing mails, oldest first."""
     rows: list[tuple[datetime | None, list[Any]]] = []
-    for m in session.exec(select(StoredMessage).order_by(StoredMessage.id)).all():
+    for m in session.exec(select(StoredMessage).order_by(col(StoredMessage.id))).all():
         when = _local(m.received_at or m.stored_at, policy)
         rows.append((when, [f"收{m.id}", "来信", when, m.from_addr or "", m.subject,
                             INTENT_LABELS.get(m.intent, m.intent or ""), STATE_LABELS.get(m.state, m.state),
                             " ".join(m.references or []), m.error or ""]))
-    for o in session.exec(select(OutboxMail).order_by(OutboxMail.id)).all():
+    for o in session.exec(select(OutboxMail).order_by(col(OutboxMail.id))).all():
         when = _local(o.sent_at or o.created_at, policy)
         rows.append((when, [f"发{o.id}", "去信", when, "、".join(o.to_addrs), o.subject,
                             MAIL_KIND_LABELS.get(o.kind, o.kind), MAIL_STATE_LABELS.get(o.state, o.state),
@@ -235,18 +233,18 @@ def province_tables(session: Session, policy: RoundPolicy) -> dict[str, list[Tab
     """Each city's current 推荐汇总表 as received (province role)."""
     packages = session.exec(select(CityPackage).where(CityPackage.round_code == policy.code,
                                                       col(CityPackage.current).is_(True))
-                            .order_by(CityPackage.city, CityPackage.version)).all()
+                            .order_by(col(CityPackage.city), col(CityPackage.version))).all()
     city_of = {p.id: p.city for p in packages}
     stmt = select(RecommendationRow).where(col(RecommendationRow.package_id).in_(list(city_of) or [-1]))
     stmt = stmt.where(col(RecommendationRow.current).is_(True))
     subs = {s.id: s for s in session.exec(select(Submission)).all()}
     out: dict[str, list[TableRow]] = {p.city: [] for p in packages if p.has_table}
-    for r in session.exec(stmt.order_by(RecommendationRow.id)).all():
+    for r in session.exec(stmt.order_by(col(RecommendationRow.id))).all():
         sub = subs.get(r.submission_id or -1)
         out.setdefault(city_of[r.package_id], []).append(TableRow(
             direction=r.direction, rank=r.rank, unit=r.unit, task_name=r.task_name or (sub.task_name if sub else "") or "",
             partners=tuple(sub.partners) if sub else (),
-            task_types=tuple(TASK_TYPE_LABELS.get(t, t) for t in sub.task_types) if sub else (),
+            task_types=tuple(task_type_label(t) for t in sub.task_types) if sub else (),
             reference=sub.reference if sub else ""))
     return out
 

@@ -8,8 +8,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import create_engine
 
 from tracker.store.locks import lock_migrations, migration_lock
@@ -46,7 +50,7 @@ def _make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             # WAL lets the CLI read while the service writes; FULL sync keeps commits durable
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -63,6 +67,28 @@ def alembic_config(url: str) -> AlembicConfig:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+def head_revision() -> str:
+    """The schema revision this code expects (the newest migration shipped)."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations in {MIGRATIONS}")
+    return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether this code ships *revision* (a database migrated by newer code has one it does not)."""
+    return any(s.revision == revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions())
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision, read without changing anything (None: never migrated)."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseUnavailable(str(exc.orig).strip().splitlines()[0]) from exc
 
 
 def upgrade(engine: Engine) -> None:

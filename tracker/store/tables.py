@@ -8,21 +8,18 @@ through Alembic migrations (``tracker/store/migrations``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from campaign.clock import utcnow
 from notifier.dbtypes import UtcDateTime
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ts(**kw: object) -> Column:
+def _ts(**kw: Any) -> Column[datetime]:
     return Column(UtcDateTime(), **kw)
 
 
@@ -153,7 +150,7 @@ class SubmissionVersion(SQLModel, table=True):
     late: bool = False
     channel: str | None = Field(default=None, max_length=20)
     documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    fields: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 

@@ -5,7 +5,7 @@ Modules
     server     uvicorn: serve in the foreground (`jiebang web`) or in a thread (`jiebang run`)
     auth       who is signed in; the access rules (anonymous, viewer, city, province)
     csrf       the token every form carries, checked on every POST
-    pages      Jinja2 (autoescaped) and the filters pages share (Beijing time, labels)
+    pages      Jinja2 (autoescaped) and the filters pages share (the round's time, labels)
     routes/    one module per area: login, submissions, documents, confirm, mail, digest, city
 
 Templates live in ``tracker/web/templates/`` beside this code, not in the repository's

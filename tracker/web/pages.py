@@ -1,12 +1,11 @@
 """Rendering pages: one Jinja2 environment (autoescape always on) and the shared filters.
 
 Applicant text reaches a page only through ``{{ … }}``, escaped; no template marks
-anything ``|safe``. Times are shown in Beijing time (the round's zone), as staff read them.
+anything ``|safe``. Times are shown in the round's zone (campaign.clock), as staff read them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from notifier.clock import as_utc, local_zone
-from tracker.reports.labels import (
+from campaign.clock import minutes
+from campaign.labels import (
     CHANNEL_LABELS,
     EVENT_LABELS,
     INTENT_LABELS,
@@ -24,29 +23,21 @@ from tracker.reports.labels import (
     NATURE_LABELS,
     STATE_LABELS,
     STATUS_LABELS,
-    TASK_TYPE_LABELS,
     direction_label,
+    task_type_label,
 )
 from tracker.web import auth, csrf
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def beijing(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value in (None, ""):
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(moment, datetime)
-    return as_utc(moment).astimezone(local_zone()).strftime(fmt)
-
-
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(
-        bj=beijing, direction=direction_label,
+        bj=minutes, direction=direction_label,
         status=lambda v: STATUS_LABELS.get(v, v or ""), channel=lambda v: CHANNEL_LABELS.get(v or "", "—"),
-        task_type=lambda v: TASK_TYPE_LABELS.get(v, v), nature=lambda v: NATURE_LABELS.get(v or "", "—"),
+        task_type=lambda v: task_type_label(v), nature=lambda v: NATURE_LABELS.get(v or "", "—"),
         intent=lambda v: INTENT_LABELS.get(v, v or ""), mail_state=lambda v: MAIL_STATE_LABELS.get(v, v),
         mail_kind=lambda v: MAIL_KIND_LABELS.get(v, v), msg_state=lambda v: STATE_LABELS.get(v, v),
         event=lambda v: EVENT_LABELS.get(v, v),

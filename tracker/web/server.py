@@ -8,13 +8,13 @@ import threading
 import uvicorn
 
 from tracker.app import App
-from tracker.web.app import create_app
+from tracker.web.workspace import create_workspace
 
 
 def server(app: App, *, host: str | None = None, port: int | None = None) -> uvicorn.Server:
     web = app.settings.web
     config = uvicorn.Config(
-        create_app(app), host=host or web.host, port=web.port if port is None else port,
+        create_workspace(app), host=host or web.host, port=web.port if port is None else port,
         proxy_headers=True, forwarded_allow_ips=web.forwarded_allow_ips,  # X-Forwarded-* only from the proxy
         server_header=False, log_level="info", access_log=False,
     )

@@ -1,10 +1,14 @@
 """Files only LibreOffice can make (.doc, .xls, PDFs with a Chinese text layer).
 
-Slow (2-4 s per soffice start): one call converts a whole batch.
+Slow (2-4 s per soffice start): one call converts a whole batch, and what it made is
+kept for the rest of the session (per input bytes, input type and target), so the same
+form converted again by another test, module or DB backend costs nothing — only the
+files not made before go to soffice. Callers get fresh dicts of immutable bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -21,8 +25,28 @@ def calc_available() -> bool:
     return soffice_available() and any(program.glob("libsclo.so"))
 
 
+# (target, input suffix, sha256 of the input) -> converted bytes, for the whole session
+_MADE: dict[tuple[str, str, str], bytes] = {}
+
+
 def convert(files: dict[str, bytes], target: str) -> dict[str, bytes]:
-    """``{name: bytes}`` → ``{name with new extension: converted bytes}`` in one soffice run."""
+    """``{name: bytes}`` → ``{name with new extension: converted bytes}``, the files not
+    converted before in this session in one soffice run."""
+    ext = target.split(":", 1)[0]
+    keys = {
+        name: (target, Path(name).suffix.lower(), hashlib.sha256(data).hexdigest())
+        for name, data in files.items()
+    }
+    missing = {name: files[name] for name, key in keys.items() if key not in _MADE}
+    if missing:
+        made = _convert(missing, target)
+        for name in missing:
+            _MADE[keys[name]] = made[f"{Path(name).stem}.{ext}"]
+    return {f"{Path(name).stem}.{ext}": _MADE[key] for name, key in keys.items()}
+
+
+def _convert(files: dict[str, bytes], target: str) -> dict[str, bytes]:
+    """One soffice run over ``files``."""
     with tempfile.TemporaryDirectory(prefix="jb-factory-") as work:
         root = Path(work)
         (root / "in").mkdir()

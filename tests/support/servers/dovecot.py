@@ -299,6 +299,20 @@ class Dovecot:
     ) -> None:
         self.close()
 
+    def penalised_ips(self) -> list[str]:
+        """The client IPs this instance's anvil holds an authentication penalty for
+        (``doveadm penalty``): each failed login from one of them delays the next login
+        by 2-15 s. Empty while penalties are disabled (see the module docstring)."""
+        doveadm = shutil.which("doveadm") or str(Path(self.binary).with_name("doveadm"))
+        result = subprocess.run(
+            [doveadm, "-c", str(self.config_path), "penalty"],
+            capture_output=True, text=True, timeout=30, env=_clean_env(), check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise ServerError(f"doveadm penalty failed: {result.stderr.strip()}")
+        lines = result.stdout.splitlines()[1:]  # the first is the "IP penalty ..." header
+        return [line.split()[0] for line in lines if line.strip()]
+
     def imap_pids(self) -> list[int]:
         """PIDs of this instance's live ``imap`` worker processes (one per logged-in client)."""
         master = self.pid

@@ -179,3 +179,24 @@ def test_outbox_show_prints_a_sent_answer_as_its_recipient_reads_it(seeded: Seed
     assert subject in shown and first_line in shown and ", ".join(mail.to_addrs) in shown
     missing = jiebang("outbox", "--show", "999999", config=seeded.config)
     assert missing.returncode == 1 and "999999" in missing.stderr.decode()
+
+
+@pytest.mark.parametrize("name", ["digest-2025-01-14", "digest.htm", "digest.txt"])
+def test_digest_to_file_writes_exactly_that_path(tmp_path: Path, name: str) -> None:
+    """`--to-file PATH` writes the HTML digest at PATH itself (no PATH.html beside it, no companion
+    written over it); the text, chart and workbook go beside it and are named."""
+    from support.helpers import write_config
+
+    config = write_config(tmp_path, db_url=f"sqlite:///{tmp_path / 'jiebang.db'}")
+    _ok("db", "upgrade", config=config)
+    target = tmp_path / "out" / name
+    said = _ok("digest", "--to-file", str(target), *TODAY, config=config)
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not target.with_name(name + ".html").exists()
+    written = sorted(p.name for p in target.parent.iterdir())
+    assert len(written) == 4 and name in written
+    for companion in written:
+        if companion != name:
+            assert companion in said
+    (book,) = [p for p in target.parent.iterdir() if p.suffix == ".xlsx"]
+    assert openpyxl.load_workbook(book).sheetnames[0] == "申报汇总"

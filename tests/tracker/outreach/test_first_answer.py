@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from support.helpers import jiebang
 from support.records import T0, application_mail, deliver, make_app, outbox
 
-from notifier.clock import as_utc
+from campaign.clock import as_utc
 from tracker.app import App
 from tracker.pipeline.ingest import store_raw
 from tracker.reports.digest import gather

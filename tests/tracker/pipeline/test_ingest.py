@@ -212,7 +212,7 @@ def test_mail_claimed_by_busy_hosts_does_not_hide_free_mail_behind_it(db_url, tm
     # ahead of one nobody has; this process must still find and take that one
     from sqlalchemy import update
 
-    from tracker.store.tables import utcnow
+    from campaign.clock import utcnow
 
     engine, blobs = _setup(db_url, tmp_path)
     for i in range(31):

@@ -10,7 +10,7 @@ from support.web import PASSWORD, Workspace, csrf_of, login
 
 from tracker.records.queries import find_submission
 from tracker.store.tables import Claim, Event, LoginAttempt, WebSession
-from tracker.web.app import create_app
+from tracker.web.workspace import create_workspace
 
 # every page, with a placeholder for a reference; POSTs with what they need
 GETS = ["/submissions", "/submissions/{ref}", "/submissions/{ref}/v1/file?name=x.docx",
@@ -231,7 +231,7 @@ def test_rate_limit_per_address_and_session_expiry(workspace: Workspace) -> None
 
 
 def test_cookies_are_secure_behind_tls(workspace: Workspace) -> None:
-    client = TestClient(create_app(workspace.app), base_url="https://testserver", follow_redirects=False)
+    client = TestClient(create_workspace(workspace.app), base_url="https://testserver", follow_redirects=False)
     page = client.get("/login")
     assert "Secure" in page.headers["set-cookie"]
     answer = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page.text)})

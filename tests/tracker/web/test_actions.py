@@ -26,7 +26,7 @@ from tracker.store.tables import (
     StoredMessage,
     Submission,
 )
-from tracker.web.app import create_app
+from tracker.web.workspace import create_workspace
 
 
 def _sub(ws: Workspace, ref: str) -> Submission:
@@ -266,7 +266,7 @@ def test_a_city_ranks_at_most_its_quota(tmp_path, db_url) -> None:
         deliver(app, application_mail(sender=f"a{i}@unit{i}.example.cn", unit=f"济南数据单位{i}", code17=code,
                                       nature="其他", direction=2, when=T0 + timedelta(hours=i)))
     add_users(app)
-    client = TestClient(create_app(app), follow_redirects=False)
+    client = TestClient(create_workspace(app), follow_redirects=False)
     login(client, "jinan", PASSWORD)
     with Session(app.engine) as s:
         refs = [x.reference for x in s.exec(select(Submission).order_by(Submission.reference)).all()]

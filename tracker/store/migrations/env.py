@@ -1,7 +1,10 @@
 """Alembic environment: runs on the connection handed over by tracker.store.db.upgrade."""
 
+from typing import Any, Literal
+
 from alembic import context
-from sqlalchemy import create_engine
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
 import notifier.models  # noqa: F401  (registers the outbox table)
@@ -15,21 +18,24 @@ config = context.config
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("alembic: no connection handed over and no sqlalchemy.url")
+        engine = create_engine(url)
         with engine.begin() as connection:
             _migrate(connection)
     else:
         _migrate(connection)
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # migrations must not import application types: UtcDateTime is a DateTime in SQL
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
 
-def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from campaign.clock import local, local_today, utcnow
 from notifier.models import OutboxMail
 from notifier.render import render
 from tracker.app import App
@@ -22,10 +23,9 @@ from tracker.web import auth, pages
 
 
 def _day(request: Request) -> date:
-    tz = auth.jb(request).policy.tz
     raw = request.query_params.get("day", "")
     try:
-        return date.fromisoformat(raw) if raw else datetime.now(tz).date()
+        return date.fromisoformat(raw) if raw else local_today(auth.jb(request).policy.catalogue)
     except ValueError:
         raise HTTPException(404, "日期格式应为 YYYY-MM-DD") from None
 
@@ -40,12 +40,12 @@ async def view(request: Request) -> Response:
     auth.require_province(request)
     app = auth.jb(request)
     day = _day(request)
-    now = min(datetime.now(app.policy.tz), datetime.combine(day, time(23, 59, 59), app.policy.tz))
+    now = min(local(utcnow(), app.policy.catalogue), datetime.combine(day, time(23, 59, 59), app.policy.tz))
 
     def build() -> str:
         with Session(app.engine) as session:
             # a past day as it was mailed; today's is built now (records change all day)
-            mailed = _as_mailed(session, app, day) if day < datetime.now(app.policy.tz).date() else None
+            mailed = _as_mailed(session, app, day) if day < local_today(app.policy.catalogue) else None
             if mailed is not None:
                 return mailed
             bundle = build_bundle(session, app.policy, now=now, today=day)

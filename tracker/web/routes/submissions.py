@@ -4,7 +4,6 @@ field; deciding a status. Every change goes through the records' own functions."
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +15,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from campaign import CODES
+from campaign.clock import local_today
+from campaign.labels import FIELD_LABELS
 from notifier.models import OutboxMail
 from tracker.outreach.corrections import queue_corrected_notice
 from tracker.records import contacts, overrides
@@ -111,7 +112,7 @@ def _detail(request: Request, reference: str, *, error: str = "", status_code: i
             deficiencies=session.exec(select(DeficiencyRecord).where(DeficiencyRecord.submission_id == sub.id)
                                       .order_by(col(DeficiencyRecord.state).desc(), col(DeficiencyRecord.id))).all(),
             events=events, outgoing=outgoing,
-            field_labels=overrides.FIELD_LABELS, may_decide=not (auth.scope_city(auth.require(request))
+            field_labels=FIELD_LABELS, may_decide=not (auth.scope_city(auth.require(request))
                                                                  and auth.jb(request).policy.role != "city"), staff_statuses=sorted(s.value for s in STAFF_STATUSES),
             error=error, notice=request.query_params.get("done", "")[:200],
         )
@@ -141,7 +142,7 @@ async def correct(request: Request) -> Response:
             queue_corrected_notice(session, app.policy, app.reply_settings, sub, key=str(done.override.id),
                                    actor=auth.actor(user))
         session.commit()
-    note = f"已更正{overrides.FIELD_LABELS[name]}" + (f"；解决 {' '.join(done.resolved)}" if done.resolved else "") + \
+    note = f"已更正{FIELD_LABELS[name]}" + (f"；解决 {' '.join(done.resolved)}" if done.resolved else "") + \
         (f"；新增 {' '.join(done.opened)}" if done.opened else "")
     return _back(sub.reference, note)
 
@@ -203,7 +204,7 @@ async def export_submissions(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in ("xlsx", "csv"):
         raise HTTPException(404)
-    today = datetime.now(app.policy.tz).date()
+    today = local_today(app.policy.catalogue)
 
     def build() -> ExportFile:
         with Session(app.engine) as session:
@@ -220,7 +221,7 @@ async def export_recommendation(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if city not in app.policy.catalogue.cities or fmt not in ("xlsx", "docx"):
         raise HTTPException(404, "请选择城市")
-    today = datetime.now(app.policy.tz).date()
+    today = local_today(app.policy.catalogue)
 
     def build() -> ExportFile:
         with Session(app.engine) as session:

@@ -1,4 +1,4 @@
-"""The Starlette application of the workspace for one ``App`` (its database, blobs, round)."""
+"""The workspace as an ASGI application (Starlette) for one ``App`` (its database, blobs, round)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,18 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class InRound:
+    """Every request runs with its workspace's round in force (labels, the clock's zone): the
+    round is the app's, never the process's. Handlers run in threads copy the context."""
+
+    def __init__(self, app: ASGIApp, *, jb: App) -> None:
+        self.app, self.jb = app, jb
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self.jb.round():
+            await self.app(scope, receive, send)
+
+
 async def _not_signed_in(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, auth.NotSignedIn)
     return RedirectResponse(auth.login_redirect(exc.next_path), status_code=303)
@@ -71,10 +83,11 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(app: App) -> Starlette:
+def create_workspace(app: App) -> Starlette:
     """The workspace over *app*'s database (migrated by the caller)."""
     web = Starlette(routes=routes(), exception_handlers={auth.NotSignedIn: _not_signed_in,
                                                           HTTPException: _http_error})
     web.state.jb = app
     web.add_middleware(SecurityHeaders)
+    web.add_middleware(InRound, jb=app)
     return web
