@@ -27,10 +27,14 @@ def cn_number(n: int) -> str:
 
 @dataclass(frozen=True)
 class Direction:
-    """One 榜单方向: its official name and the shortened names people write."""
+    """One 榜单方向: its official name, the shortened names people write, and the words
+    of its scope in the notice (section 二) that a form may write instead of its name."""
 
     name: str
     aliases: tuple[str, ...] = ()
+    # scope words: a direction is read from them only when a form names none, and only
+    # when they point to this one direction clearly (intake.extract.directions)
+    keywords: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -79,14 +83,23 @@ DEADLINE_KEYS: Mapping[str, str] = MappingProxyType({
 SHANDONG_DIRECTIONS: tuple[Direction, ...] = (
     # Shortened names are matched longest first, so "数据流通利用技术" never also counts
     # as "数据流通交易" and "数据产权保护" never as "数据产权".
-    Direction("数据产权保护", ("产权保护", "数据产权")),
-    Direction("数据治理"),
-    Direction("公共数据资源授权运营", ("公共数据授权运营", "公共数据资源运营", "授权运营")),
-    Direction("数据流通交易", ("流通交易", "数据交易")),
-    Direction("数据收益分配", ("收益分配",)),
-    Direction("数据流通利用技术", ("数据流通利用", "流通利用技术", "流通利用")),
-    Direction("数据产业发展", ("产业发展", "数据产业")),
-    Direction("数据安全"),
+    # Keywords are the notice's own scope words (section 二, "围绕……等方面"), left out
+    # where they would mislead: 收益分配 (the scope of both 三 and 五), 人工智能 (一; any
+    # form may name it), 标准规范 (二; every direction promises standards), 数场 (六;
+    # inside 多数场景). 隐私计算 is how forms shorten 六's 隐私保护计算.
+    Direction("数据产权保护", ("产权保护", "数据产权"),
+              ("产权归属", "产权登记", "权益保护", "三权分置", "衍生数据")),
+    Direction("数据治理", (), ("数据产品标准", "质量评价", "治理工具", "合规管理")),
+    Direction("公共数据资源授权运营", ("公共数据授权运营", "公共数据资源运营", "授权运营"),
+              ("公共数据", "定价机制")),
+    Direction("数据流通交易", ("流通交易", "数据交易"),
+              ("示范合同", "合规指引", "负面清单", "统计监测", "信用管理", "联管联治")),
+    Direction("数据收益分配", ("收益分配",), ("有偿使用", "定价评估")),
+    Direction("数据流通利用技术", ("数据流通利用", "流通利用技术", "流通利用"),
+              ("可信数据空间", "数联网", "数据元件", "隐私保护计算", "隐私计算", "区块链")),
+    Direction("数据产业发展", ("产业发展", "数据产业"), ("企业培育", "全链条")),
+    Direction("数据安全", (),
+              ("分类分级", "安全审计", "安全管理认证", "匿名化", "安全保险")),
 )
 
 SHANDONG_CITIES: tuple[str, ...] = (
@@ -148,6 +161,11 @@ class Catalogue:
     @property
     def direction_aliases(self) -> dict[int, tuple[str, ...]]:
         return {i: d.names for i, d in enumerate(self.directions, start=1)}
+
+    @property
+    def direction_keywords(self) -> dict[int, tuple[str, ...]]:
+        """Each direction's scope words (empty for a round whose config gives none)."""
+        return {i: d.keywords for i, d in enumerate(self.directions, start=1)}
 
     # --- task types -----------------------------------------------------------------
     def task_type(self, key: str) -> TaskType | None:

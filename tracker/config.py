@@ -45,10 +45,14 @@ class Deadlines(_Section):
 class DirectionEntry(_Section):
     name: str = Field(min_length=2, max_length=40)
     aliases: list[str] = []
+    # scope words a form may write instead of the name; none unless given (a new round's
+    # directions never inherit 2025's)
+    keywords: list[str] = []
 
 
 def _default_directions() -> list[DirectionEntry]:
-    return [DirectionEntry(name=d.name, aliases=list(d.aliases)) for d in SHANDONG_2025.directions]
+    return [DirectionEntry(name=d.name, aliases=list(d.aliases), keywords=list(d.keywords))
+            for d in SHANDONG_2025.directions]
 
 
 class Campaign(_Section):
@@ -79,7 +83,7 @@ class Campaign(_Section):
         year = self.year or (int(digits) if len(digits) == 4 else self.deadlines.direct.year)
         return Catalogue(
             code=self.code, year=year, title=self.title, timezone=self.timezone,
-            directions=tuple(Direction(d.name, tuple(d.aliases)) for d in self.directions),
+            directions=tuple(Direction(d.name, tuple(d.aliases), tuple(d.keywords)) for d in self.directions),
             consortium_max=self.consortium_max, city_quota=self.city_quota,
             deadlines=self.deadlines.model_dump(),
         )
@@ -253,6 +257,7 @@ class Web(_Section):
     secure_cookies: bool | None = None
     forwarded_allow_ips: str = "127.0.0.1"
     session_hours: int = Field(12, ge=1, le=24 * 14)
+    idle_minutes: int = Field(30, ge=1, le=24 * 60)  # a session unused this long ends
 
 
 class Settings(_Section):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from support.records import T0, application_mail, deliver, make_app, submissions
+from support.records import T0, application_mail, city_package, deliver, form, make_app, submissions
 from tracker.app import App
 from tracker.records import accounts
 from tracker.web.workspace import create_workspace
@@ -19,6 +19,7 @@ PASSWORD = "correct horse 电池"
 JINAN_SENDER = "wangxm@quanhe.example.cn"
 WEIFANG_SENDER = "liu@weifang-data.example.cn"
 STRANGER = "grabber@stranger.example.net"
+RECOMMENDED = "济南云泺信息技术有限公司"  # recommended by 济南's bureau (``add_recommended``)
 USERS = {"alice": ("province", None), "vic": ("viewer", None), "jinan": ("city", "济南市"),
          "weifang": ("city", "潍坊市")}
 
@@ -69,3 +70,13 @@ def make_workspace(tmp_path, db_url) -> Workspace:
                                   partners=("某某伪造科技有限公司",)))
     add_users(app)
     return Workspace(app, jinan, weifang)
+
+
+def add_recommended(ws: Workspace) -> str:
+    """济南's bureau recommends one unit in a city package: the reference of the one
+    submission a 济南 city account sees (the others came direct to the province)."""
+    deliver(ws.app, city_package(rows=[(1, 6, RECOMMENDED, "隐私计算数据流通平台")], with_pdf=False, forms=[
+        (f"申报书-{RECOMMENDED}.docx", form(unit=RECOMMENDED, code17="91370102MA3CY1L5N", nature="其他",
+                                           city="济南市", direction=6))]))
+    [ref] = [s.reference for s in submissions(ws.app) if s.unit == RECOMMENDED]
+    return ref

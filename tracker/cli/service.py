@@ -44,9 +44,7 @@ from tracker.service import ROLES, ReceiverUnavailable, Service
 from tracker.store.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
-    import threading
-
-    import uvicorn
+    from tracker.web.server import WebProcess
 
 
 def init(
@@ -120,15 +118,15 @@ def run(
         raise fail(str(exc), EXIT_MAILBOX) from None
     finally:
         if web is not None:
-            web[0].should_exit = True
-            web[1].join(timeout=10)
+            web.stop()
 
 
-def _start_web(app: App) -> tuple[uvicorn.Server, threading.Thread]:
-    """The staff workspace in a thread beside the service (``web.enabled``), same database."""
-    from tracker.web.server import serve_in_thread  # heavy: starlette, uvicorn
+def _start_web(app: App) -> WebProcess:
+    """The staff workspace in a process of its own beside the service (``web.enabled``),
+    same database; stopped with the service."""
+    from tracker.web.server import spawn  # heavy: starlette, uvicorn
 
-    return serve_in_thread(app)
+    return spawn(app)
 
 
 def ingest(

@@ -48,19 +48,23 @@ def add(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Create an account; the password is read from stdin (never from the command line)."""
+    """Create an account; the password is read from stdin (never from the command line).
+
+    The name is kept normalised (NFKC, lower case, no spaces around it); the password needs
+    12 characters or more, not a common one, not containing the name."""
     if not password_stdin:
         raise fail("give the password on stdin with --password-stdin", EXIT_CONFIG)
     password = sys.stdin.readline().rstrip("\r\n")
     a = migrated_app(config)
     with Session(a.engine) as session:
         try:
-            accounts.add_user(session, name, role, password, city=city, cities=frozenset(a.policy.catalogue.cities),
-                              actor=Operator().actor())
+            added = accounts.add_user(session, name, role, password, city=city,
+                                      cities=frozenset(a.policy.catalogue.cities), actor=Operator().actor())
         except accounts.AccountError as exc:
             raise fail(str(exc), EXIT_CONFIG) from None
+        stored = added.name
         session.commit()
-    out.print(f"user {name} added ({role}{' ' + city if city else ''})", markup=False)
+    out.print(f"user {stored} added ({role}{' ' + city if city else ''})", markup=False)
 
 
 @user_app.command("list")
@@ -85,11 +89,11 @@ def disable(name: Annotated[str, typer.Argument()], config: ConfigOpt = None) ->
     a = migrated_app(config)
     with Session(a.engine) as session:
         try:
-            accounts.disable_user(session, name, actor=Operator().actor())
+            stored = accounts.disable_user(session, name, actor=Operator().actor()).name
         except accounts.AccountError as exc:
             raise fail(str(exc), EXIT_CONFIG) from None
         session.commit()
-    out.print(f"user {name} disabled", markup=False)
+    out.print(f"user {stored} disabled", markup=False)
 
 
 def register(app: typer.Typer, db_app: typer.Typer) -> None:

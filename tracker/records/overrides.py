@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from campaign.clock import utcnow
-from campaign.labels import FIELD_LABELS
+from campaign.labels import FIELD_LABELS, NATURE_LABELS
 from campaign.policy import RoundPolicy
 from intake.checks import RULES as FORM_RULES
 from intake.checks import Facts, run_checks
@@ -70,24 +70,31 @@ def parse_value(policy: RoundPolicy, name: str, text: str) -> Any:
     text = text.strip()
     if name not in DECIDES:
         raise OverrideError(f"不能更正字段“{name}”")
+    catalogue = policy.catalogue
     if name == "direction":
+        named = {catalogue.direction_label(n): n for n in range(1, catalogue.direction_count + 1)}
+        named |= {catalogue.direction_name(n): n for n in range(1, catalogue.direction_count + 1)}
         try:
-            number = int(text)
+            number = named[text] if text in named else int(text)
         except ValueError:
-            raise OverrideError("榜单方向应为方向编号") from None
-        if not 1 <= number <= policy.catalogue.direction_count:
-            raise OverrideError(f"榜单方向应为 1–{policy.catalogue.direction_count}")
+            raise OverrideError("榜单方向应为方向编号或名称") from None
+        if not 1 <= number <= catalogue.direction_count:
+            raise OverrideError(f"榜单方向应为 1–{catalogue.direction_count}")
         return number
-    if name == "task_types":
-        keys = [k for k in (p.strip() for p in text.replace("，", ",").split(",")) if k]
-        unknown = [k for k in keys if policy.catalogue.task_type(k) is None]
+    if name == "task_types":  # keys or names (理论研究), separated by commas or 、
+        by_label = {t.label: t.key for t in catalogue.task_types}
+        words = [w for w in (p.strip() for p in text.replace("，", ",").replace("、", ",").split(",")) if w]
+        keys = [by_label.get(w, w) for w in words]
+        unknown = [w for w, k in zip(words, keys, strict=True) if catalogue.task_type(k) is None]
         if unknown:
-            raise OverrideError(f"未知任务类别：{'、'.join(unknown)}")
+            raise OverrideError(f"未知任务类别：{'、'.join(unknown)}（应为 {'、'.join(by_label)}）")
         return list(dict.fromkeys(keys))
     if name == "partners":
         return [p.strip() for p in text.replace("，", "\n").replace("、", "\n").splitlines() if p.strip()]
-    if name == "unit_nature" and text and text not in NATURES:
-        raise OverrideError("单位性质应为 central / provincial / other")
+    if name == "unit_nature":  # a key or its name (中央驻鲁)
+        text = {label: key for key, label in NATURE_LABELS.items()}.get(text, text)
+        if text and text not in NATURES:
+            raise OverrideError(f"单位性质应为 {' / '.join(NATURE_LABELS[k] for k in NATURES)}")
     if name == "unit_city" and text and text not in policy.catalogue.cities:
         raise OverrideError(f"“{text}”不是山东省的设区市")
     if name == "uscc":

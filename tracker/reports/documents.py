@@ -4,12 +4,20 @@ once by the LibreOffice sandbox of ``intake.documents.office`` and kept in the b
 
 Names are display names, matched against the attachments of the stored mail; they are
 never used as paths.
+
+A conversion takes seconds (minutes for a hostile file) and LibreOffice converts one file
+at a time, so nothing here holds a database session while it converts: ``cached_pdf``
+reads the cache in a session of its own, ``convert_pdf`` converts (no session), and
+``remember_pdf`` writes the result in another. The web workspace queues conversions
+(``tracker.web.previews``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from intake.documents.office import Job
@@ -65,39 +73,65 @@ def document_bytes(session: Session, blobs: BlobStore, version: SubmissionVersio
     """The file *name* of *version* as attached (None: inside an archive, or the mail is gone)."""
     if name not in version.documents:
         return None
-    raw = raw_message(session, blobs, version.message_pk)
-    if raw is None:
+    msg = session.get(StoredMessage, version.message_pk)
+    return attachment(blobs, msg.raw_sha256 if msg is not None else None, name)
+
+
+def attachment(blobs: BlobStore, raw_sha256: str | None, name: str) -> bytes | None:
+    """The attachment *name* of the stored mail *raw_sha256* (no database session: parsing
+    a large mail takes a while)."""
+    if not raw_sha256:
+        return None
+    try:
+        raw = blobs.get(raw_sha256)
+    except BlobMissing:
         return None
     return next((a.data for a in parse_message(raw).attachments if a.name == name), None)
 
 
-def preview(session: Session, blobs: BlobStore, ref: DocumentRef, data: bytes) -> tuple[str, bytes]:
-    """(content type, bytes) a browser shows inline."""
+def as_shown(ref: DocumentRef, data: bytes) -> tuple[str, bytes] | None:
+    """(content type, bytes) of a file a browser shows as it is; None for a Word/WPS file
+    (converted: ``cached_pdf`` / ``convert_pdf``)."""
     if ref.kind == "pdf":
         return PDF, data
     if ref.kind == "image":
         return IMAGES[ref.extension], data
     if ref.kind == "word":
-        return PDF, _converted(session, blobs, ref, data)
+        return None
     raise PreviewUnavailable("此类文件无预览，请下载查看")
 
 
-def _converted(session: Session, blobs: BlobStore, ref: DocumentRef, data: bytes) -> bytes:
-    """The PDF of a Word/WPS file, converted once and kept in the blob store."""
-    source = blobs.put(data)
-    cached = session.get(DocumentPreview, source)
-    if cached is not None:
+def source_key(data: bytes) -> str:
+    """The sha256 a conversion is cached under."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def cached_pdf(engine: Engine, blobs: BlobStore, data: bytes) -> bytes | None:
+    """The PDF made of *data* before (None: not yet); PreviewUnavailable when it could not be."""
+    with Session(engine) as session:
+        cached = session.get(DocumentPreview, source_key(data))
+        if cached is None:
+            return None
         if cached.pdf_sha256 is None:
             raise PreviewUnavailable(cached.error or "转换失败")
         try:
             return blobs.get(cached.pdf_sha256)
         except BlobMissing:
             session.delete(cached)
-            session.flush()
+            session.commit()
+            return None
+
+
+def convert_pdf(ref: DocumentRef, data: bytes) -> bytes:
+    """Convert a Word/WPS file to PDF in the LibreOffice sandbox (no database session)."""
     [result] = office_convert([Job(data, ref.extension, "pdf")], PREVIEW_SECONDS)
     if not isinstance(result, bytes):
         # not remembered: a timeout or a missing sandbox today may be fixed tomorrow
         raise PreviewUnavailable(str(result))
-    session.merge(DocumentPreview(source_sha256=source, pdf_sha256=blobs.put(result)))
-    session.commit()
     return result
+
+
+def remember_pdf(engine: Engine, blobs: BlobStore, data: bytes, pdf: bytes) -> None:
+    with Session(engine) as session:
+        session.merge(DocumentPreview(source_sha256=source_key(data), pdf_sha256=blobs.put(pdf)))
+        session.commit()

@@ -12,6 +12,7 @@ from datetime import date
 from sqlmodel import Session
 
 from campaign.policy import RoundPolicy
+from tracker.records.queries import SubmissionFilter
 from tracker.reports.recommendation import table_docx, table_rows
 from tracker.reports.workbook import (
     digest_workbook,
@@ -33,16 +34,19 @@ class ExportFile:
     data: bytes
 
 
-def submissions_file(session: Session, policy: RoundPolicy, fmt: str, *, filled_on: date) -> ExportFile:
-    """Every submission: ``csv`` (UTF-8 with BOM) or ``xlsx`` (the digest's workbook)."""
+def submissions_file(session: Session, policy: RoundPolicy, fmt: str, *, filled_on: date,
+                     only: SubmissionFilter | None = None) -> ExportFile:
+    """Every submission, or those *only* selects (the workspace's list filter): ``csv`` (UTF-8
+    with BOM) or ``xlsx`` (the digest's workbook; with a filter, its 申报汇总 and 问题清单
+    hold only those submissions)."""
     if fmt == "csv":
-        return ExportFile(f"揭榜挂帅申报-{filled_on.isoformat()}.csv", CSV, submissions_csv(session, policy))
+        return ExportFile(f"揭榜挂帅申报-{filled_on.isoformat()}.csv", CSV, submissions_csv(session, policy, only=only))
     if fmt != "xlsx":
         raise ValueError("format must be xlsx or csv")
     city = policy.city if policy.role == "city" else None
     tables = {city: table_rows(session, policy)} if city else province_tables(session, policy)
     return ExportFile(f"揭榜挂帅汇总-{filled_on.isoformat()}.xlsx", XLSX,
-                      digest_workbook(session, policy, tables=tables, filled_on=filled_on))
+                      digest_workbook(session, policy, tables=tables, filled_on=filled_on, only=only))
 
 
 def recommendation_file(session: Session, policy: RoundPolicy, city: str, fmt: str, *, filled_on: date,

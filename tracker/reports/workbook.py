@@ -39,7 +39,7 @@ from campaign.labels import (
 from campaign.policy import RoundPolicy
 from notifier.models import OutboxMail
 from notifier.wording import title_of
-from tracker.records.queries import open_codes
+from tracker.records.queries import SubmissionFilter, open_codes_of
 from tracker.reports.cells import safe_cell
 from tracker.store.tables import (
     CityPackage,
@@ -175,14 +175,16 @@ def _bytes(wb: Workbook) -> bytes:
 
 
 # --- rows from the database ---------------------------------------------------------------------
-def submission_rows(session: Session, policy: RoundPolicy) -> list[list[Any]]:
-    """One row per submission, in SUBMISSION_COLUMNS order (times as local wall time)."""
+def submission_rows(session: Session, policy: RoundPolicy, *, only: SubmissionFilter | None = None) -> list[list[Any]]:
+    """One row per submission (those *only* selects), in SUBMISSION_COLUMNS order (times as local wall time)."""
     spans = {sid: (lo, hi) for sid, lo, hi in session.exec(
         select(SubmissionVersion.submission_id, func.min(SubmissionVersion.received_at),
                func.max(SubmissionVersion.received_at)).group_by(col(SubmissionVersion.submission_id))).all()}
+    subs = session.exec((only or SubmissionFilter()).apply(select(Submission).where(Submission.round_code == policy.code))
+                        .order_by(Submission.reference)).all()
+    codes = open_codes_of(session, [s.id or 0 for s in subs])
     out = []
-    for s in session.exec(select(Submission).where(Submission.round_code == policy.code)
-                          .order_by(Submission.reference)).all():
+    for s in subs:
         assert s.id is not None  # a stored row
         first, latest = spans.get(s.id, (None, None))
         out.append([
@@ -190,18 +192,21 @@ def submission_rows(session: Session, policy: RoundPolicy) -> list[list[Any]]:
             direction_label(s.direction), s.task_name or "", task_type_labels(s.task_types),
             "、".join(s.partners), CHANNEL_LABELS.get(s.channel or "", ""), s.city or "",
             STATUS_LABELS.get(s.status, s.status), s.versions, "是" if s.late else "否",
-            " ".join(open_codes(session, s.id)), "、".join(s.contacts),
+            " ".join(codes.get(s.id, [])), "、".join(s.contacts),
             _local(first, policy), _local(latest, policy),
         ])
     return out
 
 
-def deficiency_rows(session: Session, policy: RoundPolicy) -> list[list[Any]]:
-    subs = {s.id: s for s in session.exec(select(Submission)).all()}
-    packages = {p.id: p for p in session.exec(select(CityPackage)).all()}
+def deficiency_rows(session: Session, policy: RoundPolicy, *, only: SubmissionFilter | None = None) -> list[list[Any]]:
+    """Every deficiency; with *only*, those of the submissions it selects (no package's)."""
+    subs = {s.id: s for s in session.exec((only or SubmissionFilter()).apply(select(Submission))).all()}
+    packages = {p.id: p for p in session.exec(select(CityPackage)).all()} if only is None else {}
+    stmt = select(DeficiencyRecord)
+    if only is not None:
+        stmt = stmt.where(col(DeficiencyRecord.submission_id).in_(only.apply(select(Submission.id))))
     out = []
-    for d in session.exec(select(DeficiencyRecord).order_by(col(DeficiencyRecord.state).desc(),
-                                                            col(DeficiencyRecord.id))).all():
+    for d in session.exec(stmt.order_by(col(DeficiencyRecord.state).desc(), col(DeficiencyRecord.id))).all():
         sub, pkg = subs.get(d.submission_id or -1), packages.get(d.package_id or -1)
         owner = sub.reference if sub else (f"{pkg.city}推荐材料第{pkg.version}版" if pkg else "")
         unit = (sub.unit or "") if sub else (f"{pkg.city}大数据局" if pkg else "")
@@ -251,14 +256,14 @@ def province_tables(session: Session, policy: RoundPolicy) -> dict[str, list[Tab
 
 # --- whole files ---------------------------------------------------------------------------------
 def digest_workbook(session: Session, policy: RoundPolicy, *, tables: dict[str, list[TableRow]],
-                    filled_on: date) -> bytes:
+                    filled_on: date, only: SubmissionFilter | None = None) -> bytes:
     """申报汇总 · 问题清单 · one 推荐汇总表 per city · 邮件记录."""
     wb = Workbook()
     ws = wb.active
     ws.title = "申报汇总"
-    _listing(ws, SUBMISSION_COLUMNS, submission_rows(session, policy),
+    _listing(ws, SUBMISSION_COLUMNS, submission_rows(session, policy, only=only),
              (14, 30, 21, 9, 9, 22, 36, 20, 30, 10, 9, 16, 7, 6, 28, 28, 17, 17))
-    _listing(wb.create_sheet("问题清单"), DEFICIENCY_COLUMNS, deficiency_rows(session, policy),
+    _listing(wb.create_sheet("问题清单"), DEFICIENCY_COLUMNS, deficiency_rows(session, policy, only=only),
              (20, 30, 28, 6, 24, 60, 8, 17, 17, 24))
     for city, rows in tables.items():
         write_table_sheet(wb.create_sheet(f"推荐汇总表-{city}"), city, rows, filled_on)
@@ -267,11 +272,11 @@ def digest_workbook(session: Session, policy: RoundPolicy, *, tables: dict[str, 
     return _bytes(wb)
 
 
-def submissions_csv(session: Session, policy: RoundPolicy) -> bytes:
+def submissions_csv(session: Session, policy: RoundPolicy, *, only: SubmissionFilter | None = None) -> bytes:
     """UTF-8 with a BOM: Excel on Windows opens it as UTF-8 only then."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(SUBMISSION_COLUMNS)
-    for row in submission_rows(session, policy):
+    for row in submission_rows(session, policy, only=only):
         writer.writerow([safe_cell(_text(v) if isinstance(v, datetime) else v) for v in row])
     return buf.getvalue().encode("utf-8-sig")

@@ -12,7 +12,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from campaign.clock import utcnow
@@ -113,7 +122,15 @@ class Submission(SQLModel, table=True):
     """One application: (round, lead unit, direction). Its reference never changes."""
 
     __tablename__ = "submission"
-    __table_args__ = (UniqueConstraint("round_code", "lead_key", "direction"),)
+    __table_args__ = (
+        UniqueConstraint("round_code", "lead_key", "direction"),
+        # the workspace's list sorts and filters by these in SQL (migration 0009)
+        Index("ix_submission_unit", "unit"),
+        Index("ix_submission_direction", "direction"),
+        Index("ix_submission_city", "city"),
+        Index("ix_submission_unit_city", "unit_city"),
+        Index("ix_submission_updated_at", "updated_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     round_code: str = Field(max_length=20)
@@ -161,6 +178,8 @@ class DeficiencyState(StrEnum):
 
 class DeficiencyRecord(SQLModel, table=True):
     __tablename__ = "deficiency"
+    # a submission's open codes: the list's column and its filter (migration 0009)
+    __table_args__ = (Index("ix_deficiency_open", "submission_id", "state", "code"),)
 
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)

@@ -1,13 +1,21 @@
-"""Who is signed in, and the access rules every route applies.
+"""Who is signed in, and what each account may see.
 
 - anonymous: every page but /login redirects there (303), with no data in the body;
 - viewer: reads what its scope allows, changes nothing (403 on every POST);
-- city: only its own city's submissions (another city's is 404, as if it did not exist);
+- city: only what its own city recommended — submissions with channel ``via_city`` whose
+  recommending city is its city. Never a province-direct application, not even one whose
+  unit is registered in that city; any other submission answers 404, as if it did not
+  exist. On a city instance (``role: city``) everything is that city's intake;
 - province: everything.
+
+Routes never ask for any of this themselves: ``guard.route`` declares who may use a route
+and hands the handler an :class:`Access` (the user and its :class:`Scope`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -16,10 +24,11 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from campaign.policy import RoundPolicy
 from tracker.app import App
 from tracker.records.accounts import SignedIn, signed_in
+from tracker.records.queries import find_submission
 from tracker.store.tables import StaffRole, Submission
-from tracker.web import csrf
 
 SESSION_COOKIE = "jb_session"
 
@@ -47,53 +56,96 @@ def is_secure(request: Request) -> bool:
     return request.url.scheme == "https" if configured is None else configured
 
 
+def lifetime(request: Request) -> timedelta:
+    return timedelta(hours=jb(request).settings.web.session_hours)
+
+
+def idle(request: Request) -> timedelta:
+    return timedelta(minutes=jb(request).settings.web.idle_minutes)
+
+
 def current(request: Request) -> SignedIn | None:
+    """The signed-in user (looked up once per request; blocking: call it from a thread).
+
+    A session unused for ``web.idle_minutes`` has ended; using it moves that deadline on."""
     try:
-        known: SignedIn | None = request.state.user  # looked up once per request
+        known: SignedIn | None = request.state.user
         return known
     except AttributeError:
         pass
-    with Session(jb(request).engine) as session:
-        user = signed_in(session, request.cookies.get(SESSION_COOKIE))
+    token = request.cookies.get(SESSION_COOKIE)
+    user = None
+    if token:
+        with Session(jb(request).engine) as session:
+            user = signed_in(session, token, idle=idle(request), lifetime=lifetime(request))
+            session.commit()  # the idle deadline, when it moved
     request.state.user = user
     return user
 
 
-def require(request: Request) -> SignedIn:
-    user = current(request)
-    if user is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise NotSignedIn(path if request.method == "GET" else "/")
-    return user
+@dataclass(frozen=True)
+class Scope:
+    """What an account may see: every submission (``city`` None), or only those the city
+    ``city`` recommended (channel ``via_city``, recommending city ``city``)."""
+
+    city: str | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.city is None
+
+    def sees(self, sub: Submission) -> bool:
+        if self.city is None:
+            return True
+        return bool(self.city) and sub.channel == "via_city" and sub.city == self.city
+
+    @property
+    def recommended_by(self) -> str | None:
+        """For ``submission_rows(recommended_by=…)``: None lists everything."""
+        return self.city
 
 
-def require_province(request: Request) -> SignedIn:
-    """Claims, mail and the digest concern every city: staff who see every city only."""
-    user = require(request)
-    if scope_city(user) and jb(request).policy.role != "city":  # a city instance is all one city's
-        raise HTTPException(403, "此页面涉及所有城市，仅限省级工作人员")
-    return user
+def scope_of(user: SignedIn, policy: RoundPolicy) -> Scope:
+    if user.role == StaffRole.province:
+        return Scope()
+    if policy.role == "city" and user.city in (None, policy.city):
+        return Scope()  # a city instance holds only its own city's intake
+    if user.city:
+        return Scope(user.city)
+    if user.role == StaffRole.city:
+        return Scope("")  # a city account without a city sees nothing
+    return Scope()  # a viewer without a city reads everything
 
 
-async def posted(request: Request) -> tuple[SignedIn, FormData]:
-    """A POST that changes something: signed in, allowed to change, with this session's token."""
-    user = require(request)
-    if not user.may_change:
-        raise HTTPException(403, "只读账号不能修改")
-    form = await request.form()
-    if not csrf.matches(user.csrf_token, form.get(csrf.FIELD)):
-        raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
-    return user, form
+@dataclass(frozen=True)
+class Access:
+    """What ``guard.route`` hands a handler: who is asking, what they may see, and (a POST)
+    the form, its CSRF token already checked."""
 
+    user: SignedIn
+    scope: Scope
+    form: FormData | None = None
 
-def scope_city(user: SignedIn) -> str | None:
-    """The one city a user sees (None: every city)."""
-    return user.city if user.role in (StaffRole.city, StaffRole.viewer) and user.city else None
+    @property
+    def actor(self) -> str:
+        return actor(self.user)
 
+    @property
+    def city(self) -> str | None:
+        """The one city this account is confined to (None: it sees every city)."""
+        return self.scope.city
 
-def can_see(user: SignedIn, sub: Submission) -> bool:
-    city = scope_city(user)
-    return city is None or city in (sub.city, sub.unit_city)
+    def field(self, name: str, limit: int = 500) -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value[:limit] if isinstance(value, str) else ""
+
+    def submission(self, session: Session, reference: str) -> Submission:
+        """The submission *reference* if this account may see it; 404 otherwise (whether it
+        exists or not is nobody else's business)."""
+        sub = find_submission(session, reference)
+        if sub is None or not self.scope.sees(sub):
+            raise HTTPException(404, f"没有受理编号为 {reference[:40]} 的申报")
+        return sub
 
 
 def login_redirect(next_path: str) -> str:

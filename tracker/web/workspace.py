@@ -1,19 +1,27 @@
-"""The workspace as an ASGI application (Starlette) for one ``App`` (its database, blobs, round)."""
+"""The workspace as an ASGI application (Starlette) for one ``App`` (its database, blobs, round).
+
+Every route is a ``guard.Guarded`` route (it declares who may use it); only the static
+files are served without a session.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracker.app import App
 from tracker.web import auth, pages
+from tracker.web.auth import Access
+from tracker.web.guard import STAFF, Guarded
+from tracker.web.previews import Previews
 from tracker.web.routes import city, confirm, digest, documents, login, mail, submissions
 
 STATIC = Path(__file__).with_name("static")
@@ -67,16 +75,30 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
     return RedirectResponse(auth.login_redirect(exc.next_path), status_code=303)
 
 
+TITLES = {400: "请求有误", 403: "无权操作", 404: "未找到", 405: "不支持的请求", 429: "请求过多", 503: "服务繁忙"}
+DETAILS = {400: "请求格式不正确", 403: "您无权进行此操作", 404: "没有这个页面", 405: "不支持此请求方式",
+           429: "请求过多，请稍后再试", 503: "服务繁忙，请稍后再试"}
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    titles = {403: "无权操作", 404: "未找到", 405: "不支持的请求", 429: "请求过多"}
-    return pages.render(request, "error.html", status_code=exc.status_code,
-                        title=titles.get(exc.status_code, "出错了"), detail=exc.detail)
+    code = exc.status_code
+    # Starlette's own details are English ("Not Found"): staff read Chinese
+    detail = exc.detail if exc.detail and not exc.detail.isascii() else DETAILS.get(code, "出错了")
+    response = await run_in_threadpool(pages.render, request, "error.html", status_code=code,
+                                       title=TITLES.get(code, "出错了"), detail=detail)
+    if code in (429, 503):
+        response.headers["retry-after"] = "5"
+    return response
+
+
+def _home(request: Request, access: Access) -> Response:
+    return RedirectResponse("/submissions", status_code=303)
 
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/", lambda request: RedirectResponse("/submissions", status_code=303)),
+        Guarded("/", _home, allow=STAFF),
         *login.ROUTES, *submissions.ROUTES, *documents.ROUTES, *confirm.ROUTES, *mail.ROUTES,
         *digest.ROUTES, *city.ROUTES,
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
@@ -88,6 +110,7 @@ def create_workspace(app: App) -> Starlette:
     web = Starlette(routes=routes(), exception_handlers={auth.NotSignedIn: _not_signed_in,
                                                           HTTPException: _http_error})
     web.state.jb = app
+    web.state.previews = Previews()  # this workspace's preview slots and conversion queue
     web.add_middleware(SecurityHeaders)
     web.add_middleware(InRound, jb=app)
     return web

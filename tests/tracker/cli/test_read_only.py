@@ -67,9 +67,11 @@ def test_it_still_reads_what_the_older_schema_holds(behind):
     assert result.returncode == 0 and json.loads(result.stdout) == []
 
 
-def test_a_read_the_older_schema_cannot_answer_is_one_line_and_exit_4(behind):
-    config, url, older = behind
-    result = jiebang("user", "list", config=config)  # the accounts table came with the newest migration
+def test_a_read_the_older_schema_cannot_answer_is_one_line_and_exit_4(tmp_path: Path, db_url: str):
+    older = "0007"  # before the accounts table (migration 0008); later migrations only add to it
+    _migrate_to(db_url, older)
+    config, url = write_config(tmp_path, db_url=db_url), db_url
+    result = jiebang("user", "list", config=config)
     assert result.returncode == 4
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith("jiebang: 数据库版本落后，无法读取") and "jiebang db upgrade" in lines[1]

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 from support.helpers import jiebang, write_config
-from support.web import PASSWORD, Workspace, csrf_of, login
+from support.web import PASSWORD, Workspace, add_recommended, csrf_of, login
 
 from tracker.records.queries import find_submission
 from tracker.store.tables import Claim, Event, LoginAttempt, WebSession
@@ -62,7 +62,7 @@ def test_a_login_without_the_forms_token_opens_no_session(workspace: Workspace, 
         assert s.exec(select(WebSession)).all() == []
 
 
-def test_a_wrong_password_opens_no_session_and_five_failures_lock_the_name(workspace: Workspace) -> None:
+def test_a_wrong_password_opens_no_session_and_five_failures_lock_that_address(workspace: Workspace) -> None:
     client = workspace.client()
     for _ in range(5):
         page = client.get("/login")
@@ -115,10 +115,12 @@ def test_a_viewer_reads_and_changes_nothing(workspace: Workspace) -> None:
     assert _state(workspace) == before
 
 
-def test_a_city_user_sees_only_its_city(workspace: Workspace) -> None:
+def test_a_city_user_sees_only_what_its_city_recommended(workspace: Workspace) -> None:
+    recommended = add_recommended(workspace)
     client = workspace.signed_in("jinan")
     listing = client.get("/submissions")
-    assert workspace.jinan in listing.text and workspace.weifang not in listing.text
+    assert recommended in listing.text and workspace.weifang not in listing.text
+    assert workspace.jinan not in listing.text  # registered in 济南, but sent direct to the province
     # even asking for another city's list by its filter shows only its own
     assert workspace.weifang not in client.get("/submissions", params={"city": "潍坊市"}).text
     for path in (f"/submissions/{workspace.weifang}", f"/submissions/{workspace.weifang}/v1/file?name=x.docx",
@@ -130,12 +132,12 @@ def test_a_city_user_sees_only_its_city(workspace: Workspace) -> None:
                                                                              "csrf_token": token})
     assert answer.status_code == 404
     # deciding a status is the province's: not even for its own city's submission
-    own = client.post(f"/submissions/{workspace.jinan}/status", data={"status": "withdrawn", "csrf_token": token})
-    assert own.status_code == 403 and 'action="/submissions/' + workspace.jinan + '/status"' not in \
-        client.get(f"/submissions/{workspace.jinan}").text
+    own = client.post(f"/submissions/{recommended}/status", data={"status": "withdrawn", "csrf_token": token})
+    assert own.status_code == 403 and 'action="/submissions/' + recommended + '/status"' not in \
+        client.get(f"/submissions/{recommended}").text
     for path in ("/confirm", "/mail", "/digest", "/export/submissions.xlsx"):
         assert client.get(path).status_code == 403, path
-    assert client.get(f"/submissions/{workspace.jinan}").status_code == 200
+    assert client.get(f"/submissions/{recommended}").status_code == 200
 
 
 # --- CSRF on every POST -----------------------------------------------------------------------------
@@ -174,14 +176,15 @@ def test_logout_and_disable_end_sessions(workspace: Workspace, tmp_path) -> None
 
 def test_user_commands(tmp_path, db_url) -> None:
     config = write_config(tmp_path, db_url=db_url)
-    added = jiebang("user", "add", "alice", "--role", "province", "--password-stdin", config=config, input=b"pw\n")
+    strong = "泉城 spring water 2025\n".encode()
+    added = jiebang("user", "add", "alice", "--role", "province", "--password-stdin", config=config, input=strong)
     assert added.returncode == 0, added.stderr.decode()
     city = jiebang("user", "add", "ji", "--role", "city", "--city", "济南市", "--password-stdin", config=config,
-                   input=b"pw2\n")
+                   input=strong)
     assert city.returncode == 0, city.stderr.decode()
-    assert jiebang("user", "add", "x", "--role", "city", "--password-stdin", config=config, input=b"p\n").returncode == 2
+    assert jiebang("user", "add", "x", "--role", "city", "--password-stdin", config=config, input=strong).returncode == 2
     assert jiebang("user", "add", "alice", "--role", "viewer", "--password-stdin", config=config,
-                   input=b"p\n").returncode == 2
+                   input=strong).returncode == 2
     listed = jiebang("user", "list", "--json", config=config)
     import json
 
@@ -204,7 +207,7 @@ def test_every_answer_carries_the_security_headers(workspace: Workspace) -> None
 
 def test_login_helper_used_by_the_others(workspace: Workspace) -> None:
     client = workspace.client()
-    login(client, "weifang", PASSWORD)
+    login(client, "alice", PASSWORD)
     assert workspace.weifang in client.get("/submissions").text
 
 

@@ -11,7 +11,16 @@ import openpyxl
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 from support.records import T0, application_mail, deliver, make_app, open_codes, outbox
-from support.web import PASSWORD, STRANGER, WEIFANG_SENDER, Workspace, add_users, csrf_of, login
+from support.web import (
+    PASSWORD,
+    STRANGER,
+    WEIFANG_SENDER,
+    Workspace,
+    add_recommended,
+    add_users,
+    csrf_of,
+    login,
+)
 
 from notifier.models import OutboxMail
 from tracker.outreach.digest import queue_digest
@@ -51,7 +60,7 @@ def test_a_correction_resolves_the_deficiency_it_decides_and_stands(workspace: W
                    note="见盖章 PDF 第 2 页", notify="1")
     assert answer.status_code == 303
     page = client.get(answer.headers["location"])
-    assert "已人工更正" in page.text and "TASK_TYPE_MISSING" in page.text  # shown as resolved, with its history
+    assert "已人工更正" in page.text and "未能识别任务类别" in page.text  # shown as resolved, with its history
     sub = _sub(workspace, ref)
     assert sub.task_types == ["technology", "application"]
     assert "TASK_TYPE_MISSING" not in open_codes(workspace.app, sub)
@@ -79,7 +88,7 @@ def test_a_correction_without_notify_sends_nothing_and_a_bad_value_changes_nothi
 
 def test_a_correction_survives_reprocess_and_a_later_version(workspace: Workspace) -> None:
     ref = workspace.weifang
-    client = workspace.signed_in("weifang")  # a city user corrects its own city's record
+    client = workspace.signed_in("alice")
     assert _post(client, f"/submissions/{ref}/correct", field="task_types", value="theory").status_code == 303
     app = workspace.app
     with Session(app.engine) as s:  # `jiebang reprocess --apply`
@@ -101,12 +110,13 @@ def test_a_correction_survives_reprocess_and_a_later_version(workspace: Workspac
 # --- deciding, confirming -----------------------------------------------------------------------
 def test_deciding_a_status_is_set_status(workspace: Workspace) -> None:
     client = workspace.signed_in("alice")
-    assert _post(client, f"/submissions/{workspace.jinan}/status", status="selected", note="评审通过").status_code == 303
+    assert _post(client, f"/submissions/{workspace.jinan}/status", status="selected", note="评审通过",
+                 confirm="1").status_code == 303
     assert _sub(workspace, workspace.jinan).status == "selected"
     with Session(workspace.app.engine) as s:
         [event] = s.exec(select(Event).where(Event.kind == "status_set")).all()
     assert event.actor == "alice（网页）" and "评审通过" in event.detail
-    bad = _post(client, f"/submissions/{workspace.jinan}/status", status="complete")
+    bad = _post(client, f"/submissions/{workspace.jinan}/status", status="complete", note="?", confirm="1")
     assert bad.status_code == 400 and _sub(workspace, workspace.jinan).status == "selected"
 
 
@@ -117,14 +127,14 @@ def test_confirming_and_rejecting_claims(workspace: Workspace) -> None:
         [claim] = s.exec(select(Claim)).all()
     assert page.status_code == 200 and f"#{claim.id}" in page.text and STRANGER in page.text
     answer = _post(client, f"/confirm/{claim.id}/confirm", note="电话核实为同一单位")
-    assert answer.status_code == 303 and "done=" in answer.headers["location"]
+    assert answer.status_code == 303 and f"#{claim.id} 已确认" in client.get(answer.headers["location"]).text
     with Session(workspace.app.engine) as s:
         claim = s.get(Claim, claim.id)
         assert claim is not None and (claim.state, claim.decided_by) == ("confirmed", "alice（网页）")
     sub = _sub(workspace, workspace.jinan)
     assert sub.versions == 2 and STRANGER in sub.contacts
     again = _post(client, f"/confirm/{claim.id}/reject")  # decided already: said so, nothing changes
-    assert again.status_code == 303 and "error=" in again.headers["location"]
+    assert again.status_code == 303 and 'class="error"' in client.get(again.headers["location"]).text
 
 
 # --- mail -----------------------------------------------------------------------------------------
@@ -274,9 +284,9 @@ def test_a_city_ranks_at_most_its_quota(tmp_path, db_url) -> None:
     for ref, rank in zip(refs, ("1", "2", "1"), strict=True):
         answer = client.post("/city/recommend", data={"reference": ref, "rank": rank, "csrf_token": token})
         assert answer.status_code == 303
-    assert "error=" in answer.headers["location"]  # the third in one direction is refused by the records
+    refused = client.get(answer.headers["location"]).text  # the third in one direction: the records refuse
+    assert 'class="error"' in refused and "最多推荐2项" in refused
     page = client.get("/city").text
-    assert "最多推荐2项" in client.get(answer.headers["location"]).text
     assert page.count("移出") == 2
     table = client.get("/export/recommendation.xlsx")
     assert table.status_code == 200
@@ -288,9 +298,11 @@ def test_city_pages_for_the_province_and_for_a_city(workspace: Workspace) -> Non
     assert picker.status_code == 200 and "/city?city=%E6%B5%8E%E5%8D%97%E5%B8%82" in picker.text
     jinan = alice.get("/city", params={"city": "济南市"})
     assert workspace.jinan in jinan.text and workspace.weifang not in jinan.text
-    city = workspace.signed_in("weifang")
-    own = city.get("/city", params={"city": "济南市"})  # a city user always gets its own city
-    assert workspace.weifang in own.text and workspace.jinan not in own.text
+    recommended = add_recommended(workspace)
+    city = workspace.signed_in("jinan")
+    own = city.get("/city", params={"city": "潍坊市"})  # a city user always gets its own city
+    assert recommended in own.text and "济南市" in own.text and workspace.weifang not in own.text
+    assert workspace.jinan not in own.text  # a 济南 unit's own application to the province is not the city's
     events = alice.get(f"/submissions/{workspace.jinan}").text
     assert "创建申报" in events and "收到新版本" in events
 

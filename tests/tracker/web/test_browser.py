@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from support.browser import CHROMIUM, chromium, served
-from support.web import PASSWORD, Workspace
+from support.web import PASSWORD, Workspace, add_recommended
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,18 +46,18 @@ def test_a_working_session_in_chromium(workspace: Workspace, tmp_path: Path) -> 
         assert src and "/preview?name=" in src
         pdf = page.request.get(f"{base}{src}")
         assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
-        open_row = page.locator("#deficiencies tr", has_text="TASK_TYPE_MISSING")
+        open_row = page.locator("#deficiencies tr", has_text="未能识别任务类别")
         assert "未解决" in open_row.inner_text()
 
-        # correct 任务类别: the deficiency it decides is resolved
-        page.select_option("#correct-form select[name=field]", "task_types")
-        page.fill("#correct-form input[name=value]", "technology")
-        page.fill("#correct-form input[name=note]", "见申报书第 3 页")
-        page.click("#correct-form button[type=submit]")
+        # correct 任务类别, chosen from the round's names: the deficiency it decides is resolved
+        page.click("#field-task_types details.fix summary")
+        page.select_option("#correct-task_types select[name=value]", label="技术创新")
+        page.fill("#correct-task_types input[name=note]", "见申报书第 3 页")
+        page.click("#correct-task_types button[type=submit]")
         page.wait_for_selector("p.notice")
-        assert "TASK_TYPE_MISSING" in page.inner_text("p.notice")
-        assert "已解决" in page.locator("#deficiencies tr", has_text="TASK_TYPE_MISSING").inner_text()
-        assert "已人工更正" in page.inner_text("#fields")
+        assert "未能识别任务类别" in page.inner_text("p.notice")
+        assert "已解决" in page.locator("#deficiencies tr", has_text="未能识别任务类别").inner_text()
+        assert "已人工更正" in page.inner_text("#fields") and "技术创新" in page.inner_text("#field-task_types")
 
         # confirm the stranger's claim
         page.click("nav >> text=待确认")
@@ -70,6 +70,7 @@ def test_a_working_session_in_chromium(workspace: Workspace, tmp_path: Path) -> 
 
 
 def test_readable_on_a_phone(workspace: Workspace) -> None:
+    recommended = add_recommended(workspace)
     with served(workspace.app) as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")  # type: ignore[attr-defined]
         page.goto(f"{base}/login")
@@ -79,4 +80,5 @@ def test_readable_on_a_phone(workspace: Workspace) -> None:
         page.wait_for_url(f"{base}/submissions")
         # no sideways scrolling of the page itself on a phone
         assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
-        assert workspace.jinan in page.inner_text("main") and workspace.weifang not in page.inner_text("main")
+        shown = page.inner_text("main")  # what 济南 recommended; not what its units sent the province
+        assert recommended in shown and workspace.jinan not in shown and workspace.weifang not in shown

@@ -1,4 +1,5 @@
-"""Migration 0008 (the workspace's tables) matches the models, and goes down and up again."""
+"""Migrations 0008 (the workspace's tables) and 0009 (the list's indexes) match the models,
+and go down and up again."""
 
 from __future__ import annotations
 
@@ -26,4 +27,30 @@ def test_migration_0008_matches_the_models_and_reverses(db_url: str) -> None:
     assert not set(TABLES) & set(inspect(engine).get_table_names())
     upgrade(engine)
     assert set(TABLES) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+LIST_INDEXES = {"ix_submission_unit", "ix_submission_direction", "ix_submission_city", "ix_submission_unit_city",
+                "ix_submission_updated_at", "ix_deficiency_open"}
+
+
+def test_migration_0009_adds_the_list_indexes_the_models_declare_and_reverses(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+
+    def indexes() -> set[str]:
+        found = inspect(engine)
+        return {i["name"] for t in ("submission", "deficiency") for i in found.get_indexes(t) if i["name"]}
+
+    assert LIST_INDEXES <= indexes()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert [d for d in diff if any(name in repr(d) for name in LIST_INDEXES)] == []
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    assert not LIST_INDEXES & indexes()
+    upgrade(engine)
+    assert LIST_INDEXES <= indexes()
     engine.dispose()

@@ -65,7 +65,19 @@ def test_jiebang_web_serves_the_contract(workspace: Workspace, tmp_path: Path) -
         _stop(proc)
 
 
-def test_jiebang_run_serves_it_when_enabled(workspace: Workspace, tmp_path: Path) -> None:
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_jiebang_run_serves_it_in_a_process_of_its_own_when_enabled(workspace: Workspace, tmp_path: Path) -> None:
     port = free_port()
     config = _config(workspace, tmp_path / "run", web={"enabled": True, "port": port},
                      processing={"workers": 0}, schedule={"poll_seconds": 3600})
@@ -73,5 +85,15 @@ def test_jiebang_run_serves_it_when_enabled(workspace: Workspace, tmp_path: Path
     try:
         page = _wait_for(f"http://127.0.0.1:{port}/login", proc)
         assert page.status_code == 200 and 'name="csrf_token"' in page.text
+        web = [pid for pid in _children(proc.pid) if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert web, "the workspace is not a process of its own"
     finally:
         _stop(proc)
+    assert proc.returncode == 0
+    for pid in web:  # stopped with the service
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+        raise AssertionError("the workspace still answers after the service stopped")
+    except httpx.TransportError:
+        pass

@@ -1,5 +1,8 @@
 """City: its own intake, its ranked recommendations (at most ``city_quota`` per direction,
-enforced by ``records.city``, the functions of `jiebang recommend`) and its 推荐汇总表."""
+enforced by ``records.city``, the functions of `jiebang recommend`) and its 推荐汇总表.
+
+A city account sees here only what its city recommended (``Scope``), never province-direct
+applications of units registered in the city."""
 
 from __future__ import annotations
 
@@ -8,19 +11,23 @@ from urllib.parse import quote
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from tracker.records.city import RecommendError, ranked, recommend, remove
-from tracker.records.queries import find_submission, submission_rows
+from tracker.records.queries import submission_rows
 from tracker.reports.workbook import province_tables
-from tracker.web import auth, pages
+from tracker.web import auth, notices, pages
+from tracker.web.auth import Access
+from tracker.web.guard import STAFF, router, small_int
+
+ROUTES: list[BaseRoute] = []
+route = router(ROUTES)
 
 
-def _city(request: Request) -> str:
-    user = auth.require(request)
+def _city(request: Request, access: Access) -> str:
     policy = auth.jb(request).policy
-    city = auth.scope_city(user) or (policy.city if policy.role == "city" else None) \
+    city = access.city or (policy.city if policy.role == "city" else None) \
         or request.query_params.get("city") or ""
     if city not in policy.catalogue.cities:
         raise HTTPException(404, "请选择城市")
@@ -29,47 +36,38 @@ def _city(request: Request) -> str:
     return city
 
 
-def page(request: Request) -> Response:
-    user = auth.require(request)
+@route("/city", allow=STAFF)
+def page(request: Request, access: Access) -> Response:
     app = auth.jb(request)
-    if not request.query_params.get("city") and not auth.scope_city(user) and app.policy.role != "city":
+    if not request.query_params.get("city") and not access.city and app.policy.role != "city":
         return pages.render(request, "city_pick.html", cities=app.policy.catalogue.cities)
-    city = _city(request)
+    city = _city(request, access)
     ranking_here = app.policy.role == "city"
     with Session(app.engine) as session:
-        ranking = [(rec, sub) for rec, sub in ranked(session, app.policy)] if ranking_here else []
+        ranking = [(rec, sub) for rec, sub in ranked(session, app.policy)
+                   if access.scope.sees(sub)] if ranking_here else []
         received = [] if ranking_here else province_tables(session, app.policy).get(city, [])
-    rows = submission_rows(app.engine, city=city)
+    rows = submission_rows(app.engine, city=city, recommended_by=access.scope.recommended_by)
     return pages.render(request, "city.html", city=city, rows=rows, ranking=ranking, received=received,
-                        ranking_here=ranking_here, quota=app.policy.catalogue.city_quota,
-                        notice=request.query_params.get("done", "")[:200],
-                        error=request.query_params.get("error", "")[:400])
+                        ranking_here=ranking_here, quota=app.policy.catalogue.city_quota)
 
 
-async def change(request: Request) -> Response:
-    city = _city(request)
-    user, form = await auth.posted(request)
+@route("/city/recommend", allow=STAFF, methods=["POST"])
+def change(request: Request, access: Access) -> Response:
+    city = _city(request, access)
     app = auth.jb(request)
-    reference = str(form.get("reference") or "")
+    back = f"/city?city={quote(city)}"
     with Session(app.engine) as session:
-        sub = find_submission(session, reference)
-        if sub is None or not auth.can_see(user, sub):
-            raise HTTPException(404, f"没有受理编号为 {reference[:40]} 的申报")
+        sub = access.submission(session, access.field("reference", 40))
         try:  # the quota and the ranks are the records' rules, not this page's
-            if form.get("action") == "remove":
-                notes = [f"{sub.reference} 已移出推荐"] if remove(session, app.policy, sub, actor=auth.actor(user)) \
+            if access.field("action") == "remove":
+                notes = [f"{sub.reference} 已移出推荐"] if remove(session, app.policy, sub, actor=access.actor) \
                     else [f"{sub.reference} 不在推荐名单中"]
             else:
-                rank = int(str(form.get("rank") or "1")) if str(form.get("rank") or "1").isdigit() else 0
-                notes = recommend(session, app.policy, sub, rank, actor=auth.actor(user)) or [f"{sub.reference} 未变化"]
+                rank = small_int(access.field("rank") or "1", 3) or 0
+                notes = recommend(session, app.policy, sub, rank, actor=access.actor) or [f"{sub.reference} 未变化"]
         except RecommendError as exc:
             session.rollback()
-            return RedirectResponse(f"/city?city={quote(city)}&error={quote(str(exc))}", status_code=303)
+            return notices.redirect(request, back, error=str(exc))
         session.commit()
-    return RedirectResponse(f"/city?city={quote(city)}&done={quote('；'.join(notes))}", status_code=303)
-
-
-ROUTES = [
-    Route("/city", page, methods=["GET"]),
-    Route("/city/recommend", change, methods=["POST"]),
-]
+    return notices.redirect(request, back, done="；".join(notes))

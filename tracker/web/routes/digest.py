@@ -7,11 +7,10 @@ import base64
 from datetime import date, datetime, time
 
 from sqlmodel import Session, col, select
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
 from campaign.clock import local, local_today, utcnow
 from notifier.models import OutboxMail
@@ -20,6 +19,11 @@ from tracker.app import App
 from tracker.reports.digest import build_bundle, digest_key
 from tracker.store.blobs import BlobMissing
 from tracker.web import auth, pages
+from tracker.web.auth import Access
+from tracker.web.guard import PROVINCE, router
+
+ROUTES: list[BaseRoute] = []
+route = router(ROUTES)
 
 
 def _day(request: Request) -> date:
@@ -30,33 +34,33 @@ def _day(request: Request) -> date:
         raise HTTPException(404, "日期格式应为 YYYY-MM-DD") from None
 
 
-def page(request: Request) -> Response:
-    auth.require_province(request)
+@route("/digest", allow=PROVINCE)  # every city's figures
+def page(request: Request, access: Access) -> Response:
     return pages.render(request, "digest.html", day=_day(request).isoformat())
 
 
-async def view(request: Request) -> Response:
+@route("/digest/view", allow=PROVINCE)
+def view(request: Request, access: Access) -> Response:
     """The digest's own HTML (inline styles, the chart as a data: image) in the page's iframe."""
-    auth.require_province(request)
     app = auth.jb(request)
     day = _day(request)
     now = min(local(utcnow(), app.policy.catalogue), datetime.combine(day, time(23, 59, 59), app.policy.tz))
-
-    def build() -> str:
-        with Session(app.engine) as session:
-            # a past day as it was mailed; today's is built now (records change all day)
-            mailed = _as_mailed(session, app, day) if day < local_today(app.policy.catalogue) else None
-            if mailed is not None:
-                return mailed
-            bundle = build_bundle(session, app.policy, now=now, today=day)
-        chart = "data:image/png;base64," + base64.b64encode(bundle.chart_png).decode()
-        return render("digest", bundle.context(chart)).html
-
-    html = await run_in_threadpool(build)
+    html = _built(app, day, now)
     return HTMLResponse(html, headers={
         # the mail's HTML: its inline styles and data: chart, nothing else, and no scripts
         "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                                    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"})
+
+
+def _built(app: App, day: date, now: datetime) -> str:
+    with Session(app.engine) as session:
+        # a past day as it was mailed; today's is built now (records change all day)
+        mailed = _as_mailed(session, app, day) if day < local_today(app.policy.catalogue) else None
+        if mailed is not None:
+            return mailed
+        bundle = build_bundle(session, app.policy, now=now, today=day)
+    chart = "data:image/png;base64," + base64.b64encode(bundle.chart_png).decode()
+    return render("digest", bundle.context(chart)).html
 
 
 def _as_mailed(session: Session, app: App, day: date) -> str | None:
@@ -76,9 +80,3 @@ def _as_mailed(session: Session, app: App, day: date) -> str | None:
         uri = f"data:{part.get('content_type') or 'image/png'};base64," + base64.b64encode(data).decode()
         html = html.replace(f"cid:{cid}", uri)
     return html
-
-
-ROUTES = [
-    Route("/digest", page, methods=["GET"]),
-    Route("/digest/view", view, methods=["GET"]),
-]
