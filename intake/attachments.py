@@ -24,11 +24,14 @@ from intake.documents import archives, office
 from intake.documents.docx import WordContent, read_docx
 from intake.documents.errors import DocumentError, Encrypted, LimitExceeded, Unreadable
 from intake.documents.htmltext import html_to_text
+from intake.documents.images import read_page
 from intake.documents.limits import Budget, Deadline, Limits, MiB
-from intake.documents.ocr import MAX_SIDE, OcrUnavailable, ocr_image
+from intake.documents.ocr import MAX_SIDE, OcrUnavailable, loading
+from intake.documents.pages import Picture, bind_pages
 from intake.documents.pdf import PdfContent, read_pdf
 from intake.documents.sheets import SheetContent, read_xls, read_xlsx
-from intake.documents.sniff import OLE_MAGIC, extension, ole_encrypted, ole_streams, sniff
+from intake.documents.sniff import OLE_MAGIC, extension, is_heif, ole_encrypted, ole_streams, sniff
+from intake.documents.stamps import saved_at
 from intake.documents.tnef import TNEF_MAGIC, TnefError, expand_tnef
 from intake.mime import Attachment, parse_message
 from intake.model import Document
@@ -65,6 +68,7 @@ def open_attachments(
             )
         )
     opener.finish_office()
+    bind_pages(opener.documents, opener.pictures)
     return opener.documents
 
 
@@ -74,6 +78,7 @@ class _Opener:
         self.budget = Budget(limits)
         self.documents: list[Document] = []
         self.office: list[tuple[Document, office.Job]] = []
+        self.pictures: dict[int, Picture] = {}  # image Documents by id(): size, when taken
 
     def open(self, item: _Item) -> None:
         data = item.data
@@ -93,6 +98,7 @@ class _Opener:
             return
         try:
             self._read(doc, item, Deadline(self.limits.seconds_per_document))
+            doc.modified = saved_at(data, doc.format)  # which of two versions is the later
         except DocumentError as exc:
             _fail(doc, exc)
         except (MemoryError, RecursionError) as exc:
@@ -123,7 +129,7 @@ class _Opener:
         elif fmt == "pdf":
             pdf = read_pdf(data, self.budget, deadline)
             _fill(doc, pdf)
-            doc.scanned = pdf.scanned
+            doc.scanned, doc.layout = pdf.scanned, pdf.layout
         elif fmt == "image":
             self._read_image(doc, data)
         elif fmt in ("zip", "rar", "7z"):
@@ -143,30 +149,64 @@ class _Opener:
             self.office.append((doc, office.Job(item.data, extension(item.name) or "xls", "xlsx")))
 
     def _read_image(self, doc: Document, data: bytes) -> None:
+        """A photo or scan: every frame a page (a multi-page TIFF), each turned upright,
+        its red seal faded and read (intake.documents.images)."""
         doc.scanned, doc.pages = True, 1
+        if is_heif(data):
+            _heif_opener()
         try:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size  # from the header: nothing decoded yet
                 if width * height > self.limits.max_image_pixels:
                     raise LimitExceeded("图片尺寸异常巨大，未读取")
-                if max(width, height) > MAX_SIDE:
-                    # OCR shrinks it to MAX_SIDE anyway; a JPEG can be decoded at 1/2..1/8
-                    # scale right away, at a fraction of the memory
-                    scale = MAX_SIDE / max(width, height)
-                    image.draft(None, (int(width * scale) + 1, int(height * scale) + 1))
-                image.load()
-                if self.budget.take_ocr_page():
-                    doc.text = ocr_image(image)
+                frames = getattr(image, "n_frames", 1) or 1
+                doc.pages = frames
+                taken = _taken(image)
+                oriented = _orientation(image)
+                texts, turn = [], 0
+                for index in range(frames):
+                    if index:
+                        image.seek(index)
+                        if image.size[0] * image.size[1] > self.limits.max_image_pixels:
+                            raise LimitExceeded("图片尺寸异常巨大，未读取")
+                    if not self.budget.take_ocr_page():
+                        break
+                    page = self._page_of(image, oriented if index == 0 else None)
+                    reading = read_page(page, turn=turn)  # a TIFF's pages turned alike
+                    turn = reading.turn
+                    del page
+                    texts.append(reading.text)
+                    if reading.layout is not None:
+                        doc.layout.append(reading.layout)
+                doc.text = "\n".join(texts)
+                self.pictures[id(doc)] = Picture(width, height, taken)
         except Image.DecompressionBombError as exc:
             raise LimitExceeded("图片尺寸异常巨大，未读取") from exc
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
             raise Unreadable("图片已损坏或格式无法识别") from exc
         except (OcrUnavailable, MemoryError) as exc:
             # within the pixel limit, memory ran short for decoding or OCR: ours, not the
             # sender's. The picture stays readable, a scan nobody read (staff look at it:
             # OCR_USED); the note says why (understand takes it as the form if there is none)
             log.warning("image %r left unread: %s", doc.name, type(exc).__name__)
-            doc.text, doc.error = "", OCR_SHORT_OF_MEMORY
+            doc.text, doc.error, doc.layout = "", OCR_SHORT_OF_MEMORY, []
+
+    @staticmethod
+    def _page_of(image: Image.Image, orientation: int | None) -> Image.Image:
+        """The current frame decoded, no larger than OCR reads it, shown upright."""
+        width, height = image.size
+        if max(width, height) > MAX_SIDE and image.format == "JPEG":
+            # OCR shrinks it to MAX_SIDE anyway; a JPEG can be decoded at 1/2..1/8
+            # scale right away, at a fraction of the memory
+            scale = MAX_SIDE / max(width, height)
+            image.draft(None, (int(width * scale) + 1, int(height * scale) + 1))
+        image.load()
+        page = image.convert("RGB") if image.mode not in ("RGB", "L") else image.copy()
+        if max(page.size) > MAX_SIDE:
+            page.thumbnail((MAX_SIDE, MAX_SIDE))
+        if orientation in _TURNS:
+            page = page.transpose(_TURNS[orientation])
+        return page
 
     def _read_archive(self, doc: Document, item: _Item, deadline: Deadline) -> None:
         if item.depth >= self.limits.max_depth:
@@ -274,6 +314,58 @@ class _Opener:
                 _fail(doc, exc)
             doc.text = doc.text[: self.limits.max_text_chars]
         self.office.clear()
+
+
+# EXIF Orientation → the transpose that shows the picture as the camera was held
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+_HEIF: list[bool] = []  # whether the HEIF opener is registered (tried once per process)
+
+
+def _heif_opener() -> None:
+    """Teach Pillow to open HEIC/HEIF photos (pillow-heif), once, on the first one met;
+    libheif is mapped like OCR's libraries, inside the context a worker widens for them.
+    Without it a HEIC photo is a picture Pillow cannot identify (Unreadable)."""
+    if _HEIF:
+        return
+    _HEIF.append(False)
+    try:
+        with loading():
+            from pillow_heif import register_heif_opener
+
+            register_heif_opener()
+        _HEIF[0] = True
+    except Exception:  # not installed, or no room to map it: the photo stays unread
+        log.warning("HEIC photos cannot be opened (pillow-heif)", exc_info=True)
+
+
+def _orientation(image: Image.Image) -> int | None:
+    """The EXIF Orientation tag (1-8), read from the header (ImageOps.exif_transpose's
+    reading, done here so the turn is made on the small decoded copy, not the original)."""
+    try:
+        value = image.getexif().get(0x0112)
+    except Exception:  # a broken EXIF block: the pixels as stored
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _taken(image: Image.Image) -> str | None:
+    """EXIF DateTimeOriginal ("2025:01:10 09:31:12"), or DateTime: when the photo was taken."""
+    try:
+        exif = image.getexif()
+        value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    except Exception:
+        return None
+    return value.strip("\x00 ") if isinstance(value, str) and value.strip("\x00 ") else None
 
 
 def _check_word_ole(data: bytes, fmt: str) -> None:

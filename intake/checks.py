@@ -2,7 +2,8 @@
 
 Each rule reads the facts gathered about one message and returns the plain-Chinese
 messages it has to say (none = no deficiency). Checks that need other messages
-(DUPLICATE_LEAD, a city's quota across packages) live in tracker, not here.
+(DUPLICATE_LEAD, a city's quota across packages) live in tracker; within one mail they
+are found here too, for `inspect` (the tracker's records take them from its cross rules).
 When a more specific code explains a problem, the broader one stays quiet
 (no attachment at all → no "missing application form" as well).
 """
@@ -22,6 +23,7 @@ from campaign.labels import direction_label
 from campaign.policy import RoundPolicy
 from intake.extract import uscc as uscc_mod
 from intake.extract.fields import FormReading
+from intake.extract.labels import norm
 from intake.extract.merge import WORD_FORMATS, stem
 from intake.extract.table import RecommendationTable
 from intake.extract.units import same_unit
@@ -306,11 +308,35 @@ def late(f: Facts) -> list[Finding]:
     return [f"邮件于{cn_date(local)} {local:%H:%M}到达，已超过截止时间（{cn_date(end)}24时）。"]
 
 
+def _one_lead(a: FormReading, b: FormReading) -> bool:
+    """One lead unit (the tracker's lead key: the credit code, else the name)."""
+    ua, ub = a.application.uscc, b.application.uscc
+    if uscc_mod.is_valid(ua) and uscc_mod.is_valid(ub):
+        return ua == ub
+    na, nb = norm(a.application.unit or ""), norm(b.application.unit or "")
+    return bool(na) and na == nb
+
+
+@rule("DUPLICATE_LEAD")
+def duplicate_lead(f: Facts) -> list[Finding]:
+    """One lead unit, several directions in this mail (across mails: the tracker's cross rule,
+    which is what opens it on the records). Directions read by OCR alone are not trusted."""
+    typed = [(i, x) for i, x in enumerate(f.forms) if x.application.direction and not _ocr_only(x)]
+    out: list[Finding] = []
+    for i, x in typed:
+        directions = {y.application.direction for _, y in typed if _one_lead(x, y)}
+        if len(directions) > 1:
+            labels = "、".join(direction_label(n) for n in sorted(d for d in directions if d))
+            out.append((i, f"{_who(x)}作为揭榜单位在本邮件中牵头申报了{len(directions)}个方向（{labels}）；"
+                           "每个揭榜单位限牵头申报1个方向。"))
+    return out
+
+
 @rule("CITY_QUOTA_EXCEEDED")
 def city_quota_exceeded(f: Facts) -> list[Finding]:
     if f.channel != "via_city":
         return []
-    if f.table and f.table.rows:
+    if f.table and f.table.rows and not f.table.unsure:  # (a table OCR doubted: by the forms)
         counts = Counter(
             r.recommendation.direction for r in f.table.rows if r.recommendation.direction
         )
@@ -330,12 +356,16 @@ def table_mismatch(f: Facts) -> list[Finding]:
         unit = row.recommendation.unit
         if f.unpaired_scans:
             break  # its form may be the scan nobody could read: staff look (OCR_USED)
+        if row.doubt:
+            continue  # OCR was unsure of this row of a picture: staff check it (OCR_USED)
         if not any(
             _same(unit, x.application.unit) or stem(unit) in stem(" ".join(x.application.documents))
             for x in f.forms
         ):
             out.append(f"推荐汇总表中的“{unit}”在报送材料中没有对应的申报书。")
     for x in f.forms:
+        if f.table.unsure:
+            break  # its row may be one OCR could not read in a picture of the table (OCR_USED)
         if not any(_same(r.recommendation.unit, x.application.unit) for r in f.table.rows):
             out.append(f"申报书（{_who(x)}）未列入推荐汇总表。")
     out += f.table.disagreements
@@ -374,6 +404,7 @@ def ocr_used(f: Facts) -> list[Finding]:
         out.append((i, f"申报书（{_who(x)}）的内容由扫描件文字识别（OCR）读取，{tail}请人工核对。"))
     for x in f.unpaired_scans:
         out.append(f"扫描件“{x.name}”未能与邮件中的任何 Word 版申报书对应，请人工核对。")
+    out += f.table.unsure if f.table else []  # a 推荐汇总表 only as a picture
     return out
 
 

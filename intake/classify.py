@@ -7,15 +7,37 @@ answered), then what is attached (a form makes a submission even if the text say
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from email.message import Message
+from urllib.parse import unquote
 
 from intake.extract.labels import match_label, nfkc, norm
 from intake.extract.pairs import view_of
 from intake.model import Document, Envelope, Intent, Role
 
 CONTAINER_FORMATS = frozenset({"zip", "rar", "7z", "eml"})
+
+# Traditional characters of the words the cues below match (自動回覆, 此郵件為自動回覆,
+# 不在辦公室, 已讀, 回執, 請問申報材料是否收到…), each to its simplified form: a mail
+# client in traditional Chinese writes the same notices. Only for matching cues.
+_T2S = str.maketrans(
+    "動覆復郵為辦這應請聯絡繫後間時於將盡儘謝讀閱執條統係發達現歸機關閉離開經過個們務"
+    "處見檔雲網盤載連結碼鏈詢進審報問嗎沒與會轉說電訊該態則詳掛帥書號編補證齊題內單覽"
+    "稱傳寫從來斷據獲實際當還給參複檢覈啟預約週歡銷廣絕無須專屬續遞遲慮貴貳產權數標準"
+    "體業區縣鄉員費價錢刪況麼樣認確裡範議類長門",
+    "动复复邮为办这应请联络系后间时于将尽尽谢读阅执条统系发达现归机关闭离开经过个们务"
+    "处见档云网盘载连结码链询进审报问吗没与会转说电讯该态则详挂帅书号编补证齐题内单览"
+    "称传写从来断据获实际当还给参复检核启预约周欢销广绝无须专属续递迟虑贵贰产权数标准"
+    "体业区县乡员费价钱删况么样认确里范议类长门",
+)
+
+
+def _cn(text: str) -> str:
+    """*text* for cue matching: NFKC (full-width forms) and traditional → simplified."""
+    return nfkc(text or "").translate(_T2S)
+
 
 _BOUNCE_SENDERS = re.compile(
     r"^(mailer-daemon|postmaster|mail-daemon|maildelivery|mailerdaemon)@", re.I
@@ -28,13 +50,27 @@ _BOUNCE_SUBJECT = re.compile(
 )
 _AUTO_SUBJECT = re.compile(
     r"自动回复|自动答复|自动应答|auto[- ]?reply|automatic reply|autoreply|auto response|"
-    r"out of (the )?office|休假中|外出中|假期自动",
+    r"out of (the )?office|休假中|外出中|假期自动|不在办公室",
     re.I,
 )
 # An away notice typed by hand into a client's auto-reply box, with no header marker:
 # the subject is just "休假" / "外出", or the text says the writer is away until later.
 # Clients that put the marker in the text only ("此邮件为自动回复").
 _AUTO_BODY = re.compile(r"此(邮件|信|消息)?为自动回复|这是一封自动回复|自动回复邮件|本邮件为系统自动")
+# Read receipts (RFC 8098 and the clients' plain notices): "已读: 原主题", "Read: …",
+# "未读: …" (deleted unread). A bare "回执：" is also what people title a reply slip: it
+# counts only with a line saying the mail was read ("这是邮件收条", "已被阅读").
+_READ_SUBJECT = re.compile(
+    r"^\s*(?:已读|已阅|已阅读|未读|已读回执|阅读回执|已读通知|read|not read|read receipt|"
+    r"read notification|read report|return receipt(?:\s*\(displayed\))?)\s*[:：]",
+    re.I,
+)
+_RECEIPT_SUBJECT = re.compile(r"^\s*回执\s*[:：]")
+_RECEIPT_BODY = re.compile(
+    r"邮件收条|已被(?:对方|收件人)?(?:阅读|读取|打开|查看)|(?:已于|已在)[^。\n]{0,40}(?:读取|阅读)|"
+    r"在未读的情况下被删除|\bwas read on\b|\bhas been (?:read|displayed)\b",
+    re.I,
+)
 _AWAY_SUBJECT = re.compile(r"^\s*(休假|请假|外出|出差|年假|不在办公室)\s*(通知|中)?\s*$")
 _AWAY_TEXT = re.compile(
     r"(正在|目前|现在|本人|我)[^，。,.\n]{0,4}(休假|请假|出差|外出|不在办公室)|"
@@ -46,6 +82,36 @@ _STATUS_STRONG = re.compile(
 _STATUS_WEAK = re.compile(
     r"请问|情况如何|怎么样|何时|什么时候|多久|是否需要|有无|反馈|答复|确认一下|是否齐全|审核"
 )
+# The same question in English ("What is the status of my application JB2025-0012?", "Has
+# my application been received?", "Could you confirm receipt of our submission?"): it asks,
+# names a state, and is about the writer's application (or quotes our reference / answers
+# our mail). A job, visa or invoice "application" is somebody else's business: staff.
+_EN_ASK = re.compile(
+    r"\?|\b(?:could|can|would|will) you\b|\bplease\b|\blet (?:me|us) know\b|\bkindly\b|"
+    r"\bwonder(?:ing)?\b|\bI(?:'d| would) like to (?:know|check|confirm|ask)\b",
+    re.I,
+)
+_EN_STATUS = re.compile(
+    r"\bstatus\b|\bprogress\b|\bany (?:update|news)\b|\bupdates? (?:on|about|regarding)\b|"
+    r"\breceipt\b|\b(?:been|was|were|be) (?:received|reviewed|processed|accepted|approved|"
+    r"evaluated|registered)\b|\b(?:did|have|has) you (?:receive|received|got|get)\b|"
+    r"\b(?:received|got) (?:my|our|the)\b|\barrived\b|\bresults?\b|\boutcome\b",
+    re.I,
+)
+_EN_OURS = re.compile(
+    r"\b(?:my|our)\s+(?:[a-z]+\s+){0,2}?(?:application|submission|proposal)s?\b|"
+    r"\b(?:application|submission|proposal)s? (?:we|I) (?:have )?(?:sent|submitted|emailed|mailed)\b|"
+    r"\bapplication (?:status|form|materials?)\b|\bjiebang\b",
+    re.I,
+)
+_EN_NOT_OURS = re.compile(
+    r"\b(?:job|position|vacanc(?:y|ies)|internships?|employment|career|resume|cv|visa|invoices?|"
+    r"payments?|purchase order|(?:my|our|the) order|order (?:no|number)|shipment|parcel|refund|"
+    r"tickets?|booking|reservation|subscription|membership|attendance|conference|expo|forum|"
+    r"meeting|loan|scholarship|admission|tender)\b",
+    re.I,
+)
+_EN_ATTACHED = re.compile(r"\battached\b|\benclosed\b|\bplease find\b", re.I)
 # A question about what the writer already sent, in everyday words ("我们发的申报材料
 #有没有问题", "材料审核通过了没有"): a status query even without a reference number.
 _SENT_CUE = re.compile(
@@ -73,10 +139,10 @@ _CLAIMS_TO_APPLY = re.compile(r"申报书|申报材料|申报表|推荐材料|�
                               r"揭榜.{0,12}(申报|报送|提交)|"
                               r"(申报|报送|提交).{0,12}揭榜")
 _QUESTION = re.compile(r"[?？]|吗[。！!]?\s*$|是否可以|能否|可否", re.M)
-_REPLY_PREFIX = re.compile(r"^\s*(re|回复|答复|aw|sv|fw|fwd|转发)\s*[:：]", re.I)
+_REPLY_PREFIX = re.compile(r"^\s*(re|回复|答复|回覆|答覆|aw|sv|fw|fwd|转发|轉發|转寄|轉寄)\s*[:：]", re.I)
 _QUOTE_START = re.compile(
-    r"^(>|在\s.*写道[:：]?$|On .* wrote:$|-{2,}\s*(原始邮件|Original Message|Forwarded)|"
-    r"发件人[:：]|From:\s|-----)",
+    r"^(>|在\s.*[写寫]道[:：]?$|On .* wrote:$|-{2,}\s*(原始邮件|原始郵件|Original Message|Forwarded)|"
+    r"发件人[:：]|寄件者[:：]|From:\s|-----)",
     re.I,
 )
 
@@ -88,17 +154,37 @@ _QUOTE_START = re.compile(
 _CLOUD = re.compile(
     r"(?<![A-Za-z0-9_./-])(?:https?://)?(?:(?:[A-Za-z0-9_-]+\.)*(?:"
     r"mail\.qq\.com/cgi-bin/ftnExs_download|wx\.mail\.qq\.com/ftn|exmail\.qq\.com/cgi-bin/ftnExs|"
-    r"ftn\.qq\.com|dashi\.163\.com|mail\.163\.com/large-attachment|mail\.126\.com/large|"
+    r"ftn\.qq\.com|mail\.163\.com/large-attachment|mail\.126\.com/large|"
+    # 网易邮箱大师's own links are mostly its signature ("签名由网易邮箱大师定制"): only its
+    # attachment pages are files
+    r"dashi\.163\.com/(?:html/)?[A-Za-z0-9_-]*(?:attach|download|share)|"
     r"fs\.163\.com|u\.163\.com|pan\.baidu\.com|yun\.baidu\.com|aliyundrive\.com|alipan\.com|"
-    r"cloud\.189\.cn|caiyun\.139\.com|yun\.139\.com|share\.weiyun\.com|weiyun\.com|"
-    r"lanzou[A-Za-z0-9_]*\.com|pan\.quark\.cn|123pan\.com|123684\.com|jianguoyun\.com|kdocs\.cn|"
+    r"cloud\.189\.cn|caiyun\.139\.com|yun\.139\.com|pan\.139\.com|share\.weiyun\.com|weiyun\.com|"
+    r"lanzou[A-Za-z0-9_]*\.com|ilanzou\.com|pan\.quark\.cn|123pan\.com|123pan\.cn|123684\.com|"
+    r"123865\.com|123912\.com|jianguoyun\.com|kdocs\.cn|wps\.cn/[^\s<>\"'）)]|"
+    r"drive\.weixin\.qq\.com|doc\.weixin\.qq\.com|"
     r"docs\.qq\.com|feishu\.cn/file|1drv\.ms|onedrive\.live\.com|sharepoint\.com|dropbox\.com|"
-    r"drive\.google\.com|wetransfer\.com|ctfile\.com|mail\.sina\.com\.cn/filecenter)"
+    r"drive\.google\.com|docs\.google\.com|wetransfer\.com|ctfile\.com|mail\.sina\.com\.cn/filecenter)"
     r"|[A-Za-z0-9_./-]*?(?:large-attachment|cloud-attachment|bigattach|big_attach|ftnExs|attach/share)"
     r")[^\s<>\"'）)]*",
     re.I,
 )
-_CLOUD_WORDS = re.compile(r"超大附件|大附件|网盘|云盘|中转站|文件中转|下载链接|提取码|网盘链接")
+_CLOUD_WORDS = re.compile(
+    r"超大附件|大附件|云附件|网盘|云盘|中转站|文件中转|下载链接|提取码|网盘链接|微盘|微云|腾讯文档|金山文档|"
+    r"云文档|坚果云|蓝奏云|onedrive|google ?drive|dropbox",
+    re.I,
+)
+# Links that never hold an applicant's file: government sites (the round's notice), and
+# the schema addresses an HTML body declares.
+_LINK = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&*+,;=%-]+", re.I)
+_LINK_HOST = re.compile(r"https?://([A-Za-z0-9.-]{1,253})", re.I)
+_NOT_CLOUD_HOSTS = ("gov.cn", "w3.org", "schemas.microsoft.com", "schemas.openxmlformats.org")
+
+
+def _not_cloud_link(url: str) -> bool:
+    m = _LINK_HOST.match(url)
+    host = m.group(1).lower().rstrip(".") if m else ""
+    return any(host == h or host.endswith("." + h) for h in _NOT_CLOUD_HOSTS)
 
 _TABLE_NAME = re.compile(r"推荐汇总表|汇总表|推荐表|推荐名单|推荐清单|推荐汇总|推荐情况")
 _FORM_NAME_STRONG = re.compile(r"申报书|申请书|申报表|揭榜书|申报材料")
@@ -173,14 +259,52 @@ def is_auto_reply(headers: Message | None, envelope: Envelope) -> bool:
         return True
     if _header(headers, "Precedence").strip().lower() in ("auto_reply", "auto-reply"):
         return True
-    return bool(_AUTO_SUBJECT.search(envelope.subject or ""))
+    return bool(_AUTO_SUBJECT.search(_cn(envelope.subject or "")))
+
+
+MAX_REPORT_PARTS = 50  # parts looked at for a disposition notification
+
+
+def _is_mdn(headers: Message | None) -> bool:
+    """An RFC 8098 message disposition notification: the report's own type, or a
+    message/disposition-notification part (some gateways wrap the report)."""
+    ctype = _header(headers, "Content-Type").lower()
+    if ctype.strip().startswith("multipart/report") and "disposition-notification" in ctype:
+        return True
+    # the mail's own parts only: a forwarded mail (message/rfc822) is a document, and a
+    # read receipt among a package's forwarded mails does not make the package one
+    todo = [headers] if headers is not None else []
+    try:
+        for _ in range(MAX_REPORT_PARTS):
+            if not todo:
+                break
+            part = todo.pop()
+            if part.get_content_type() == "message/disposition-notification":
+                return True
+            children = part.get_payload() if part.get_content_maintype() == "multipart" else None
+            if isinstance(children, list):
+                todo.extend(c for c in children if isinstance(c, Message))
+    except Exception:  # a malformed tree: what the top-level headers said stands
+        return False
+    return False
+
+
+def is_read_receipt(headers: Message | None, envelope: Envelope, body: str = "") -> bool:
+    """A read receipt (RFC 8098, or a client's "已读: …" / "Read: …" notice): machinery,
+    like an auto-reply. *body* lets a bare "回执：…" count when its text says the mail was read."""
+    if _is_mdn(headers):
+        return True
+    subject = _cn(envelope.subject or "")
+    if _READ_SUBJECT.match(subject):
+        return True
+    return bool(body) and bool(_RECEIPT_SUBJECT.match(subject)) and bool(_RECEIPT_BODY.search(_cn(body[:5000])))
 
 
 def _is_away_notice(subject: str, body: str) -> bool:
     """A hand-written away notice: it says the writer is away and asks nothing."""
-    if _AWAY_SUBJECT.match(nfkc(subject)) or _AUTO_BODY.search(nfkc(body)):
+    if _AWAY_SUBJECT.match(_cn(subject)) or _AUTO_BODY.search(_cn(body)):
         return True
-    words = nfkc(f"{subject}\n{body}")
+    words = _cn(f"{subject}\n{body}")
     return bool(_AWAY_TEXT.search(words)) and not (
         _STATUS_STRONG.search(words) or _QUESTION.search(words) or _ATTACH_CLAIM.search(words)
     )
@@ -213,6 +337,8 @@ def reply_guard(intent: str | None, headers: Message | None, envelope: Envelope,
         return "no sender address"
     if sender in {a.lower() for a in own}:
         return "sent from our own address"
+    if is_read_receipt(headers, envelope):
+        return "read receipt (disposition notification)"
     if is_auto_reply(headers, envelope):
         return "automatic mail (Auto-Submitted / X-Autoreply)"
     return None
@@ -271,7 +397,7 @@ def detect_intent(
     papers = [d for d in documents if d.role in ("application_form", "recommendation_table")]
     if papers:
         return "submission"
-    if is_auto_reply(headers, envelope):
+    if is_auto_reply(headers, envelope) or is_read_receipt(headers, envelope, own_text(body)):
         return "auto_reply"
     if not documents and _is_away_notice(envelope.subject or "", own_text(body)):
         return "auto_reply"
@@ -280,7 +406,7 @@ def detect_intent(
             "other"  # lists, and our own mail (a copy, a forward to ourselves), are never answered
         )
     # links carry "?" and words of their own: never read them as the writer's question
-    words = _URL.sub(" ", nfkc(f"{envelope.subject}\n{own_text(body)}"))
+    words = _URL.sub(" ", _cn(f"{envelope.subject}\n{own_text(body)}"))
     # "进展" and "查询" are everyday words (a newsletter's "建设进展"): a status question
     # is about an application
     about_ours = bool(_ABOUT_APPLICATION.search(words)) or reference is not None or is_reply_to_us(envelope, code)
@@ -291,7 +417,7 @@ def detect_intent(
             and (reference is not None or is_reply_to_us(envelope, code))
         )
         or bool(_SENT_CUE.search(words) and _ASKING.search(words))
-    )
+    ) or _asks_in_english(words, reference is not None or is_reply_to_us(envelope, code))
     files = [d for d in documents if d.container is None]
     documents_sent = [
         d for d in files if d.format != "image"
@@ -308,14 +434,40 @@ def detect_intent(
         return "submission"
     if files or has_cloud_link:
         return "other"  # files, but nothing of the round: staff look, nobody is told off
-    # a reply's subject still carries our "申报材料已收到": only fresh subjects count
-    subject = "" if _REPLY_PREFIX.match(envelope.subject or "") else nfkc(envelope.subject or "")
-    mine = nfkc(own_text(body))
-    if (_ATTACH_CLAIM.search(mine) and about_round) or (
+    # a reply's subject still carries our "申报材料已收到": only fresh subjects count (a
+    # receipt's "回执：…" / "已读：…" quotes one too)
+    subject = _cn(envelope.subject or "")
+    if _REPLY_PREFIX.match(subject) or _RECEIPT_SUBJECT.match(subject) or _READ_SUBJECT.match(subject):
+        subject = ""
+    mine = _cn(own_text(body))
+    if (_claims_attachment(mine) and about_round) or (
         _FORM_SUBJECT.search(subject) and not _QUESTION.search(f"{subject}\n{mine}")
     ):
         return "submission"
     return "other"
+
+
+def _asks_in_english(words: str, referenced: bool) -> bool:
+    """An English question about the state of the writer's application."""
+    if not (_EN_ASK.search(words) and _EN_STATUS.search(words)) or _EN_NOT_OURS.search(words):
+        return False
+    return (referenced or bool(_EN_OURS.search(words))) and not _EN_ATTACHED.search(words)
+
+
+def _stated(pattern: re.Pattern[str], text: str) -> list[str]:
+    """What *pattern* finds in the sentences of *text* that are no question: "申报书见附件"
+    claims an attachment, "可以用超大附件发送吗？" does not."""
+    found = []
+    text = _LINK.sub(" ", text)  # a link's "?" asks nothing
+    for sentence in re.findall(r"[^。！!？?\n]+[。！!？?]?", text):
+        m = pattern.search(sentence)
+        if m and not re.search(r"[?？]$|吗|能否|可否|是否可以", sentence):
+            found.append(m.group(0))
+    return found
+
+
+def _claims_attachment(text: str) -> bool:
+    return bool(_stated(_ATTACH_CLAIM, text))
 
 
 # -- reference numbers and links -------------------------------------------------
@@ -331,16 +483,35 @@ def find_reference(code: str, *texts: str) -> str | None:
     return None
 
 
+def _decoded(text: str) -> str:
+    """An HTML body's links as a browser follows them: entities and %-escapes undone (a
+    link wrapped by a gateway, Outlook's safelinks "?url=https%3A%2F%2Fpan.baidu.com…")."""
+    if "%" not in text and "&" not in text:
+        return ""
+    return unquote(html.unescape(text))
+
+
 def cloud_links(*texts: str) -> list[str]:
-    """Links to large-attachment / net-disk services, or their tell-tale words."""
+    """Links to large-attachment / net-disk services, or their tell-tale words.
+
+    The words count only with a link somewhere in the mail (the plain text or an HTML
+    ``href``), and never a government site's (the round's notice): a question "可以用网盘
+    发送吗" or "通知的下载链接打不开" is no file sent by link."""
     found: list[str] = []
-    for text in texts:
-        found += [m.group(0) for m in _CLOUD.finditer(text or "")]
+    bodies = [t or "" for t in texts]
+    for text in bodies:
+        links = [m.group(0) for m in _CLOUD.finditer(text)]
+        decoded = _decoded(text) if not links else ""
+        if decoded and decoded != text:
+            links = [m.group(0) for m in _CLOUD.finditer(decoded)]
+        found += links
     if not found:
-        for text in texts:
-            m = _CLOUD_WORDS.search(own_text(text or ""))
-            if m and re.search(r"https?://", text or ""):
-                found.append(m.group(0))
+        words = [w for text in bodies for w in _stated(_CLOUD_WORDS, _cn(own_text(text)))[:1]]
+        linked = any(
+            not _not_cloud_link(u.group(0)) for text in bodies for u in _LINK.finditer(text)
+        )
+        if words and linked:
+            found.append(words[0])
     return list(dict.fromkeys(found))
 
 

@@ -1,4 +1,4 @@
-"""Typed results of the intake pipeline (the ``inspect`` contract, SPEC §4)."""
+"""Typed results of the intake pipeline (the ``inspect`` contract: docs/contracts.md, "jiebang inspect")."""
 
 from __future__ import annotations
 
@@ -32,6 +32,20 @@ class Envelope:
     references: list[str] = field(default_factory=list)
 
 
+# one piece of text OCR found: left, top, right, bottom (pixels, the page upright), text, score
+OcrBox = tuple[float, float, float, float, str, float]
+
+
+@dataclass
+class PageLayout:
+    """One page read by OCR, as positions: what a table in a picture is read from."""
+
+    width: int
+    height: int
+    boxes: list[OcrBox] = field(default_factory=list)
+    rules: list[float] = field(default_factory=list)  # heights of the horizontal ruled lines
+
+
 @dataclass
 class Document:
     """One opened attachment (or archive member)."""
@@ -48,6 +62,16 @@ class Document:
     pages: int = 0
     sha256: str = ""
     size: int = 0
+    # -- internal (not in the inspect contract) --
+    # pictures of one form's pages (photos, scans): the first file holds the text of them
+    # all, ``parts`` names the others in page order, and each of those names it in ``part_of``
+    parts: list[str] = field(default_factory=list)
+    part_of: str | None = None
+    # OCR'd pages that may hold a table (a 推荐汇总表 as a picture): boxes and ruled lines
+    layout: list[PageLayout] = field(default_factory=list)
+    # when the file says it was last saved, UTC "YYYY-MM-DDTHH:MM:SSZ" (docx core properties,
+    # PDF ModDate): which of two versions of one form is the later (intake.extract.merge)
+    modified: str | None = None
 
     def contract(self) -> dict[str, Any]:
         return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
 from typing import TYPE_CHECKING
@@ -25,13 +25,19 @@ from intake.classify import (
     own_text,
     promote_scanned_forms,
 )
+from intake.documents.pages import follow_lead_pages, with_pages
 from intake.extract.directions import direction_hint, directions_in
-from intake.extract.fields import FormReading, read_form
-from intake.extract.merge import pair_readings
-from intake.extract.table import RecommendationTable, combine_tables, read_recommendations
+from intake.extract.fields import FormReading, read_form, settle_scope
+from intake.extract.merge import Settled, settle_readings
+from intake.extract.table import (
+    RecommendationTable,
+    combine_tables,
+    read_recommendations,
+    settle_units,
+)
 from intake.extract.units import city_in, same_unit
 from intake.glance import answer_facts
-from intake.model import Channel, Document, Envelope, Understanding
+from intake.model import Channel, Deficiency, Document, Envelope, Understanding
 
 if TYPE_CHECKING:  # imported lazily at run time (see _parse)
     from intake.mime import Attachment
@@ -208,10 +214,11 @@ def _fill_from_mail(forms: list[FormReading], env: Envelope, text: str) -> None:
 
 
 def _forms(
-    docs: list[Document], table: RecommendationTable | None = None
-) -> tuple[list[FormReading], list[FormReading]]:
-    """(one reading per application, scans tied to no typed form: for staff)."""
-    readings = []
+    docs: list[Document], table: RecommendationTable | None = None, body: str = ""
+) -> tuple[list[Settled], list[FormReading]]:
+    """(each application: the version that counts and those it superseded; scans tied to
+    no typed form: for staff). *body*: the mail's text, which may say which version counts."""
+    readings, modified = [], []
     for doc in docs:
         if doc.role != "application_form" or not doc.readable:
             continue
@@ -219,8 +226,31 @@ def _forms(
             readings.append(read_form(doc))
         except Exception:
             log.warning("could not read form %s", doc.name, exc_info=True)
+            continue
+        modified.append(doc.modified)
     listed = [r.recommendation.unit for r in table.rows] if table else []
-    return pair_readings(readings, listed)
+    return settle_readings(readings, listed, own_text(body), modified)
+
+
+def _unguessed(found: list[Deficiency], facts: Facts, settled: list[Settled]) -> list[Deficiency]:
+    """An application whose final version was a guess (nothing marked it: the later in the
+    mail counts) keeps only the errors every one of its versions has: nothing that rests on
+    the guess is mailed. Its documents list every version's files, for staff."""
+    for index, one in enumerate(settled):
+        if one.how != "order":
+            continue
+        for other in one.superseded:
+            forms = list(facts.forms)
+            forms[index] = other
+            theirs = {d.code for d in run_checks(replace(facts, forms=forms)).deficiencies
+                      if d.application == index}
+            dropped = [d.code for d in found if d.application == index and d.severity == "error"
+                       and d.code not in theirs]
+            if dropped:
+                log.warning("versions of %s: which counts is a guess; not mailing %s",
+                            one.form.application.unit or one.form.name, ", ".join(dropped))
+            found = [d for d in found if d.application != index or d.severity != "error" or d.code in theirs]
+    return found
 
 
 # ids within the message_id column (998); a real DSN quotes one or two
@@ -265,6 +295,7 @@ def _run(
     result.reference = _reference(policy, mail, raw)
     docs = _open(mail.attachments)
     classify_documents(docs)
+    follow_lead_pages(docs)
     result.documents = docs
     cloud = cloud_links(mail.text, mail.html)
     result.intent = detect_intent(
@@ -287,7 +318,12 @@ def _run(
     promote_scanned_forms(docs)
     _unread_picture_as_form(docs)
     table = _table(docs)
-    forms, unpaired = _forms(docs, table)
+    # the pictures of one form's pages are read once, as the first page (it holds them all)
+    settled, unpaired = _forms([d for d in docs if d.part_of is None], table, mail.text)
+    forms = [one.form for one in settled]
+    with_pages(forms, docs)
+    if table:
+        settle_units(table, [f.application.unit for f in forms])
     channel, city, sender_city = _channel(policy, env, docs, table, forms)
     if as_city:
         channel, city, sender_city = "via_city", as_city, as_city
@@ -297,6 +333,7 @@ def _run(
     result.late = policy.is_late(result.received_at, channel)
     _fill_from_table(forms, table)
     _fill_from_mail(forms, env, mail.text)
+    settle_scope(forms)  # the notice's scope words: only when nothing names a direction
     result.applications = [f.application for f in forms]
     result.recommendations = table.recommendations if table else []
     facts = Facts(
@@ -313,5 +350,5 @@ def _run(
         unpaired_scans=unpaired,
     )
     checked = run_checks(facts)
-    result.deficiencies = checked.deficiencies
+    result.deficiencies = _unguessed(checked.deficiencies, facts, settled)
     result.rules_raised = checked.raised

@@ -9,6 +9,10 @@ Fixtures
                      test using it runs once per backend.  ``JIEBANG_TEST_BACKENDS=sqlite``
                      (comma separated) restricts the set for quick local runs.
 ``db_backend``       the backend name of the current ``db_url`` parametrization.
+
+Marker ``slow_on_postgresql``: the test's PostgreSQL run is ``slow`` (deselected by default,
+run by scripts/test.sh), its SQLite run stays in the quick default set — for end-to-end
+tests whose cost is subprocesses, not the store, which many quicker tests cover on both.
 """
 
 from __future__ import annotations
@@ -66,6 +70,15 @@ def postgres_server() -> Iterator[Postgres]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if (spec is not None and spec.params.get("db_backend") == "postgresql"
+                and item.get_closest_marker("slow_on_postgresql")):  # fmt: skip
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(params=DB_BACKENDS, ids=DB_BACKENDS)

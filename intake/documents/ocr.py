@@ -8,6 +8,7 @@ import math
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,11 @@ def configure(*, threads: int, loading: Callable[[], AbstractContextManager[obje
         _LOADING[0] = loading
 
 
+def loading() -> AbstractContextManager[object]:
+    """The context native libraries are loaded in (see ``configure``)."""
+    return _LOADING[0]()
+
+
 def _engine() -> Any:
     global _ENGINE
     if _ENGINE is None:
@@ -78,8 +84,40 @@ def _engine() -> Any:
     return _ENGINE
 
 
+@dataclass
+class Line:
+    """One line of text OCR found: its corner points in the image read, text and score,
+    and whether the angle classifier found it upside down."""
+
+    quad: list[tuple[float, float]]
+    text: str
+    score: float
+    flipped: bool = False
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass
+class Reading:
+    """What OCR read on one image: its lines (coordinates of the image given)."""
+
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return _lines([[line.quad, line.text, line.score] for line in self.lines])
+
+
 def ocr_image(image: Image.Image, *, detect_side: int | None = None) -> str:
-    """Text of one page image, lines in reading order (top to bottom, left to right).
+    """Text of one page image, lines in reading order (top to bottom, left to right)."""
+    return ocr_lines(image, detect_side=detect_side).text
+
+
+def ocr_lines(image: Image.Image, *, detect_side: int | None = None) -> Reading:
+    """The lines of one page image, each with its place, text and score.
 
     ``detect_side``: the longer side (pixels) of the copy that text *detection* looks
     at; recognition still reads every line from the full image. RapidOCR otherwise
@@ -89,9 +127,9 @@ def ocr_image(image: Image.Image, *, detect_side: int | None = None) -> str:
     """
     width, height = image.size
     if min(width, height) < MIN_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
-        return ""  # a rule, a banner or a spacer: no text the detector could read
+        return Reading()  # a rule, a banner or a spacer: no text the detector could read
     try:
-        return _read(image, MAX_SIDE, detect_side)
+        return _reading(_read(image, MAX_SIDE, detect_side), image)
     except Exception as exc:
         if not out_of_memory(exc):
             raise
@@ -103,7 +141,7 @@ def ocr_image(image: Image.Image, *, detect_side: int | None = None) -> str:
     detect = None if detect_side is None else max(MIN_SIDE, round(detect_side * RETRY_SCALE))
     log.info("OCR ran out of memory on a %d×%d image; reading it again at %d px", width, height, side)
     try:
-        return _read(image, side, detect)
+        return _reading(_read(image, side, detect), image)
     except Exception as exc:
         if not out_of_memory(exc):
             raise
@@ -113,15 +151,65 @@ def ocr_image(image: Image.Image, *, detect_side: int | None = None) -> str:
         _release()
 
 
-def _read(image: Image.Image, side: int, detect_side: int | None) -> str:
+def _reading(result: tuple[list[Line], float] | str, image: Image.Image) -> Reading:
+    """``_read``'s lines in the coordinates of *image* (it may have read a smaller copy).
+    A stand-in for ``_read`` that gives plain text (the tests of memory shortage) gives
+    one line of it."""
+    if isinstance(result, str):
+        return Reading([Line([(0, 0), (1, 0), (1, 1), (0, 1)], result, 1.0)] if result else [])
+    lines, scale = result
+    if scale != 1.0:
+        for line in lines:
+            line.quad = [(x * scale, y * scale) for x, y in line.quad]
+    return Reading(lines)
+
+
+def _read(image: Image.Image, side: int, detect_side: int | None) -> tuple[list[Line], float]:
+    """The lines of *image* read at *side* px at most, and the factor back to its size."""
+    original = image.size
     image = image.convert("RGB")
     if max(image.size) > side:
         image.thumbnail((side, side))
+    scale = original[0] / image.size[0]
     with _LOCK:
         engine = _engine()
         _detect_at(engine, detect_side)
-        result, _ = engine(np.asarray(image))
-    return _lines(result or [])
+        lines = _infer(engine, np.asarray(image))
+    return lines, scale
+
+
+def _infer(engine: Any, array: np.ndarray) -> list[Line]:
+    """RapidOCR's own steps (1.4: detect, crop, classify the angle, recognise), keeping
+    what its ``__call__`` drops: which lines the angle classifier turned round."""
+    steps = ("load_img", "preprocess", "maybe_add_letterbox", "auto_text_det", "get_crop_img_list",
+             "text_cls", "text_rec", "_get_origin_points", "filter_result")  # fmt: skip
+    if not all(hasattr(engine, step) for step in steps):  # another RapidOCR: its own call
+        result, _ = engine(array)
+        return [Line([(float(x), float(y)) for x, y in box], text, float(score))
+                for box, text, score in result or []]  # fmt: skip
+    img = engine.load_img(array)
+    raw_h, raw_w = img.shape[:2]
+    record: dict[str, Any] = {}
+    img, ratio_h, ratio_w = engine.preprocess(img)
+    record["preprocess"] = {"ratio_h": ratio_h, "ratio_w": ratio_w}
+    img, record = engine.maybe_add_letterbox(img, record)
+    boxes, _ = engine.auto_text_det(img)
+    if boxes is None:
+        return []
+    crops = engine.get_crop_img_list(img, boxes)
+    del img
+    crops, angles, _ = engine.text_cls(crops)
+    recognised, _ = engine.text_rec(crops, False)
+    del crops
+    boxes = engine._get_origin_points(boxes, record, raw_h, raw_w)
+    lines = []
+    for box, (label, angle_score), found in zip(boxes, angles, recognised, strict=True):
+        text, score = found[0], float(found[1])
+        if score < engine.text_score:
+            continue  # RapidOCR's filter_result
+        flipped = "180" in str(label) and float(angle_score) > engine.text_cls.cls_thresh
+        lines.append(Line([(float(x), float(y)) for x, y in box], text, score, flipped))
+    return lines
 
 
 def out_of_memory(exc: BaseException) -> bool:

@@ -15,9 +15,11 @@ from pdfplumber.table import TableFinder, TableSettings, merge_edges
 from pdfplumber.utils.geometry import filter_edges
 
 from intake.documents.errors import Encrypted, LimitExceeded, Unreadable
+from intake.documents.images import PageReading, read_page
 from intake.documents.limits import Budget, Deadline
-from intake.documents.ocr import OcrUnavailable, ocr_image
+from intake.documents.ocr import OcrUnavailable
 from intake.documents.pdfstreams import measure
+from intake.model import PageLayout
 
 _PASSWORD_ERROR = 4  # FPDF_ERR_PASSWORD
 MAX_RENDER_SIDE = 2400  # pixels; A4 at 200 dpi is 1654 x 2339
@@ -32,6 +34,7 @@ class PdfContent:
     pages: int
     scanned: bool
     tables: list[list[list[str]]] = field(default_factory=list)
+    layout: list[PageLayout] = field(default_factory=list)  # OCR'd pages that may be a table
 
 
 def read_pdf(data: bytes, budget: Budget, deadline: Deadline) -> PdfContent:
@@ -45,6 +48,8 @@ def read_pdf(data: bytes, budget: Budget, deadline: Deadline) -> PdfContent:
         if count > limits.max_pdf_pages:
             raise LimitExceeded(f"PDF 共 {count} 页，超过 {limits.max_pdf_pages} 页上限，未读取")
         texts, textless = [], []
+        layout: list[PageLayout] = []
+        turn = 0  # how the last page OCR read had to be turned: the next is tried so first
         form = basic = False  # what the pages read so far show (see _wants_ocr)
         for index in range(count):
             deadline.check()
@@ -56,7 +61,10 @@ def read_pdf(data: bytes, budget: Budget, deadline: Deadline) -> PdfContent:
                 textless.append(index)
                 if _wants_ocr(index, limits.ocr_pages, form, basic) and budget.take_ocr_page():
                     deadline.check()
-                    text = _ocr_page(pdf, index, limits.ocr_dpi)
+                    reading = _ocr_page(pdf, index, limits.ocr_dpi, turn)
+                    text, turn = (reading.text, reading.turn) if reading else ("", turn)
+                    if reading and reading.layout:
+                        layout.append(reading.layout)
             form = form or bool(_FORM_WORDS.search(text))
             basic = basic or bool(_BASIC_INFO.search(text))
             texts.append(text)
@@ -65,7 +73,8 @@ def read_pdf(data: bytes, budget: Budget, deadline: Deadline) -> PdfContent:
     # A scan: most pages are pictures. A typed form with one scanned annex is not.
     scanned = count > 0 and len(textless) * 2 >= count
     text = "\n".join(texts)[: limits.max_text_chars]
-    return PdfContent(text=text, pages=count, scanned=scanned, tables=[] if scanned else tables)
+    return PdfContent(text=text, pages=count, scanned=scanned, tables=[] if scanned else tables,
+                      layout=layout if scanned else [])
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -260,8 +269,8 @@ def _wants_ocr(index: int, first: int, form: bool, basic: bool) -> bool:
     return index < first or (form and not basic and index < _OCR_FORM_PAGES)
 
 
-def _ocr_page(pdf: pdfium.PdfDocument, index: int, dpi: int) -> str:
-    """The page's text by OCR; "" when it cannot be had (the page stays a scan nobody
+def _ocr_page(pdf: pdfium.PdfDocument, index: int, dpi: int, turn: int = 0) -> PageReading | None:
+    """The page read by OCR; None when it cannot be had (the page stays a scan nobody
     read: staff look at it, OCR_USED). Running short of memory for the bitmap or for
     OCR is no fault of the file: it never makes the PDF unreadable."""
     try:
@@ -271,11 +280,12 @@ def _ocr_page(pdf: pdfium.PdfDocument, index: int, dpi: int) -> str:
         scale = min(dpi / 72, MAX_RENDER_SIDE / longest)
         image = page.render(scale=scale).to_pil()
     except (pdfium.PdfiumError, MemoryError):
-        return ""
+        return None
     try:
-        return ocr_image(image, detect_side=max(round(longest / 72 * _DETECT_DPI), 32))
+        # turned upright and its red seal faded first (intake.documents.images)
+        return read_page(image, detect_side=max(round(longest / 72 * _DETECT_DPI), 32), turn=turn)
     except OcrUnavailable:
-        return ""
+        return None
 
 
 # -- tables ---------------------------------------------------------------------------

@@ -22,8 +22,10 @@ _BY_EXTENSION: dict[str, Format] = {
     "xlsx": "xlsx", "xlsm": "xlsx", "xls": "xls", "et": "xls",
     "zip": "zip", "rar": "rar", "7z": "7z", "eml": "eml",
     "png": "image", "jpg": "image", "jpeg": "image", "tif": "image", "tiff": "image",
-    "bmp": "image", "gif": "image",
+    "bmp": "image", "gif": "image", "heic": "image", "heif": "image",
 }  # fmt: skip
+# ISO base media files whose brand is a HEIF picture (an iPhone's photos: .heic)
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 _WORD_LIKE = {"doc", "wps", "docx"}  # names under which RTF/HTML "Word" files travel
 
 _HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,40}:")
@@ -52,7 +54,7 @@ def sniff(data: bytes, name: str = "", content_type: str = "") -> Format:
         return "rar"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
         return "7z"
-    if head.startswith(_IMAGE_MAGICS):
+    if head.startswith(_IMAGE_MAGICS) or is_heif(data):
         return "image"
     if b"%PDF-" in data[:1024]:  # readers accept junk before the header; so do we
         return "pdf"
@@ -61,6 +63,11 @@ def sniff(data: bytes, name: str = "", content_type: str = "") -> Format:
     if content_type in ("message/rfc822", "message/global") or looks_like_message(data):
         return "eml"
     return by_name or "other"
+
+
+def is_heif(data: bytes) -> bool:
+    """A HEIF/HEIC picture: an ``ftyp`` box naming a HEIF brand first."""
+    return data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
 
 
 def _zip_kind(data: bytes, by_name: Format | None) -> Format:

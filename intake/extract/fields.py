@@ -8,16 +8,18 @@ from dataclasses import dataclass, field, replace
 from campaign import current
 from campaign.catalogue import OUTCOME_WORDS
 from intake.extract import uscc as uscc_mod
-from intake.extract.checkboxes import grid_choices, has_marks, scan_marks, selected, ticked_anywhere
-from intake.extract.directions import aliases, direction_hint, directions_in
+from intake.extract.checkboxes import grid_choices, has_marks, scan_marks, ticked_anywhere
+from intake.extract.directions import aliases, direction_from_scope, direction_hint, directions_in
 from intake.extract.labels import clean_value, nfkc, norm
 from intake.extract.nature import nature_from_cues, nature_from_ticks, nature_from_words
+from intake.extract.negation import stated
 from intake.extract.pairs import FormView, view_of
 from intake.extract.units import (
     OTHER_PROVINCES,
     city_in,
     lead_unit,
     partners_of,
+    registered_name,
     table_units,
 )
 from intake.model import Application, Document, Nature, TaskType
@@ -45,6 +47,10 @@ class FormReading:
     format: str = "other"
     scanned: bool = False
     directions: set[int] = field(default_factory=set)  # every direction the form names
+    # the one direction the notice's scope words point to clearly when the form names none;
+    # the weakest source, taken only after the subject, body and a recommendation table
+    # (settle_scope)
+    scope_direction: int | None = None
     outcomes: set[str] = field(default_factory=set)
     outcomes_stated: bool = False  # an outcome section / value exists at all
     uscc_raw: str | None = None
@@ -94,7 +100,8 @@ def _horizontal_pairs(view: FormView) -> None:
 
 def _task_types(view: FormView, tables: list[list[list[str]]]) -> set[TaskType]:
     for value in view.values("task_types"):
-        chosen, marked = selected(value, task_types())
+        # "应用实践（不涉及理论研究和技术创新）", "仅开展应用实践": what the words choose
+        chosen, marked = stated(value, task_types(), complement=True)
         if chosen or marked:
             return chosen
     for table in tables:
@@ -108,14 +115,14 @@ def _outcomes(view: FormView) -> tuple[set[str], bool]:
     values = view.values("outcomes")
     found: set[str] = set()
     for value in values:
-        chosen, marked = selected(value, OUTCOMES)
+        chosen, marked = stated(value, OUTCOMES)  # "不申请专利" promises no patent
         found |= chosen
         if marked:  # a tick list plus free sentences: the sentences count too
             found |= {
                 k
                 for line in value.splitlines()
                 if not _has_box(line)
-                for k in selected(line, OUTCOMES)[0]
+                for k in stated(line, OUTCOMES)[0]
             }
     if not found:
         found = ticked_anywhere(view.lines, OUTCOMES)
@@ -130,6 +137,33 @@ def _has_box(line: str) -> bool:
 
 # "（请从以下方向中选择一个：…": the template's hint names no choice ("方向…一" is no 方向一)
 _HINT_WORDS = re.compile(r"请从|请选择|选择一个|选择其一|以下")
+
+
+# fields whose text names who and where, never what the task is about
+_IDENTITY = frozenset({"unit", "partners", "address", "region", "city", "email", "recommender", "contact",
+                       "phone", "uscc", "nature"})
+
+
+def _from_scope(view: FormView, title: str, units: list[str]) -> int | None:
+    """The direction the notice's scope words point to clearly, when the form names none."""
+    strong = [*view.values("direction"), _first(view.values("task_name")) or "", title]
+    strong = [s for s in strong if s.strip()]
+    skip = units + [p.value for p in view.pairs + view.sections if p.field in _IDENTITY]
+    body = []
+    for line in view.lines:
+        for text in strong:
+            line = line.replace(text, " ") if len(text) >= 4 else line
+        body.append(line)
+    return direction_from_scope(strong, body, skip)
+
+
+def settle_scope(forms: list[FormReading]) -> None:
+    """Forms that name no direction, after the mail and a recommendation table had their say:
+    the direction their scope words point to (``FormReading.scope_direction``)."""
+    for form in forms:
+        if not form.directions and form.application.direction is None and form.scope_direction:
+            form.application.direction = form.scope_direction
+            form.directions = {form.scope_direction}
 
 
 def _directions(view: FormView, tables: list[list[list[str]]], title: str) -> set[int]:
@@ -281,6 +315,7 @@ def read_form(doc: Document, extra_text: str = "") -> FormReading:
     partners, lead = partners_of(view, lead)
     if doc.scanned and lead:
         lead = _unsealed(lead)
+    lead = registered_name(lead, view, partners)  # the cover's "XX集团" → the table's full name
     code, raw = _uscc(view, lead)
     source: str | None = None
     nature = next((n for v in view.values("nature") if (n := _nature_words(v, doc.scanned))), None)
@@ -301,6 +336,7 @@ def read_form(doc: Document, extra_text: str = "") -> FormReading:
     ]
     emails = emails or _EMAIL.findall(nfkc(doc.text or ""))[:1]
     directions = _directions(view, doc.tables, f"{doc.name} {extra_text}")
+    scope = None if directions else _from_scope(view, f"{doc.name} {extra_text}", [lead or "", *partners])
     outcomes, stated = _outcomes(view)
     task_name = _first(view.values("task_name"))
     app = Application(
@@ -321,6 +357,7 @@ def read_form(doc: Document, extra_text: str = "") -> FormReading:
         format=doc.format,
         scanned=doc.scanned,
         directions=directions,
+        scope_direction=scope,
         outcomes=outcomes,
         outcomes_stated=stated,
         uscc_raw=raw,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from intake.extract import uscc as uscc_mod
 from intake.extract.labels import (
@@ -70,6 +71,44 @@ def lead_unit(view: FormView) -> str | None:
     return next(
         (c for c in candidates if ORG_NAME.match(norm(c))), candidates[0] if candidates else None
     )
+
+
+# The registered form of a short name: a place in front, a company form behind
+# ("云图集团" → "山东云图集团股份有限公司"); never a different unit ("山东大学" is not
+# "山东大学齐鲁医院", "XX集团" not "XX集团有限公司济南分公司").
+_REGISTERED_TAIL = ("集团股份有限公司", "集团有限公司", "股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
+_PLACE = "|".join(["山东省", "山东", *(c for city in uscc_mod.CITIES for c in (city, city[:-1]))])
+_AFTER_NAME = r"(?=$|[^\u4e00-\u9fff]|盖章|公章|签章|印章)"
+
+
+def _registered_of(short: str, name: str) -> bool:
+    """Is *name* the registered form of *short* (same unit, place and company form added)?"""
+    short, name = norm(short), norm(name)
+    if len(short) < 2 or short == name or short.endswith(_REGISTERED_TAIL):
+        return False
+    at = name.find(short)
+    if at < 0 or (at and not re.fullmatch(_PLACE, name[:at])):
+        return False
+    return name[at + len(short) :] in _REGISTERED_TAIL
+
+
+def registered_name(lead: str | None, view: FormView, partners: Sequence[str] = ()) -> str | None:
+    """The full registered name for a short one (a cover's "XX集团"), when the form gives
+    exactly one: first among the unit values (the basic-info table), else anywhere in its
+    text (the seal, a licence). Several different full names, or none: the name as read."""
+    if not lead:
+        return lead
+    taken = {norm(p) for p in partners}
+    values = [_ROLE_TAIL.sub("", nfkc(clean_value(v.splitlines()[0]))).strip() for v in view.values("unit") if v.strip()]
+    fuller = {norm(v): v for v in values if _registered_of(lead, v) and norm(v) not in taken}
+    if not fuller and len(norm(lead)) >= 4:  # "浪潮" alone is too short to look for in prose
+        short = re.escape(nfkc(lead))
+        pattern = re.compile(rf"(?:{_PLACE})?{short}(?:{'|'.join(_REGISTERED_TAIL)}){_AFTER_NAME}")
+        for line in view.lines:
+            for m in pattern.finditer(nfkc(line)):
+                if _registered_of(lead, m.group(0)) and norm(m.group(0)) not in taken:
+                    fuller[norm(m.group(0))] = m.group(0)
+    return next(iter(fuller.values())) if len(fuller) == 1 else lead
 
 
 _GLUED_CODE = re.compile(r"(?<=[\u4e00-\u9fff)）])[0-9A-HJ-NP-RTUWXY]{18}$")

@@ -138,6 +138,8 @@ CASES = {
         variant(GOOD, unit="潍坊某某信息技术有限公司", uscc=make_uscc("370784"), nature="民营企业")
     ),
     "LATE": lambda: direct(GOOD, received=datetime(2025, 1, 21, 0, 0, 1, tzinfo=CST)),
+    # one lead unit's two forms in two directions, in one mail (across mails: the tracker)
+    "DUPLICATE_LEAD": lambda: direct(GOOD, variant(GOOD, direction=6, task_name="数据流通利用关键技术研发")),
     "UNKNOWN_UNIT_NATURE": lambda: direct(
         variant(GOOD, unit="某某数据科技有限公司", uscc=make_uscc("370102"), nature_style="none")
     ),

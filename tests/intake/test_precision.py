@@ -50,7 +50,7 @@ SLOW_CASES = {
     "supporting_documents_with_form_words",  # supporting_named_after_the_round, ..._licence
     "package_word_and_scans_by_content",  # package_scans_named_by_unit pairs Word + scans
     "package_scans_ocr_garbled",  # test_scan_pairs_with_its_word_form_despite_one_wrong_character
-    "package_stray_scan_of_another_unit",  # package_scan_of_nothing_readable
+    "package_stray_scan_of_another_unit",  # test_scan_as_like_two_forms_is_for_staff (pieces)
     "package_unreadable_scan_instead_of_table",  # package_scan_of_nothing_readable
     "package_word_missing_for_one",  # MISSING_WORD_VERSION: test_classify (PDF-only package)
     "table_xlsx_and_docx_agree",  # test_table_copies_agree_count_once

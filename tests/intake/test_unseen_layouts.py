@@ -1243,6 +1243,9 @@ def test_provincial_deadline_is_the_end_of_the_day(day: int, hour: int, late: bo
     assert ("LATE" in codes) == late
 
 
+# slow: OCR of three 200-dpi scans (~15 s). By default: Word and scan paired in a package,
+# test_precision's package_scans_named_by_unit; GBK names in a zip, test_zip_with_gbk_names
+@pytest.mark.slow
 def test_package_zip_of_word_and_scanned_sealed_pdfs(zibo_forms: list[tuple[str, bytes]]) -> None:
     """The sealed PDFs are scans (print, stamp, scan); all in one zip with GBK names."""
     from support.formfactory import scan_pdf

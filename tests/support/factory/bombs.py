@@ -7,6 +7,7 @@ normal documents in a spawned process, so that process's peak RSS is that call's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import struct
@@ -40,10 +41,16 @@ def deflated(size: int, fill: bytes = b" ") -> Iterator[bytes]:
 def deflate_bytes(size: int, fill: bytes = b" ", layers: int = 1) -> bytes:
     """``size`` bytes of ``fill`` deflated ``layers`` times (a second layer shrinks a
     1 GiB bomb from ~1 MB to ~3 KB)."""
-    data = b"".join(deflated(size, fill))
+    data = _deflated_once(size, fill)
     for _ in range(layers - 1):
         data = zlib.compress(data, 9)
     return data
+
+
+@functools.lru_cache(maxsize=8)
+def _deflated_once(size: int, fill: bytes) -> bytes:
+    """Made once per session: deflating 1 GiB takes ~3 s, its result is ~1 MB (immutable)."""
+    return b"".join(deflated(size, fill))
 
 
 # -- PDF ---------------------------------------------------------------------------------

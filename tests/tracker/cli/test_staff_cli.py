@@ -20,6 +20,11 @@ from tracker.store.tables import Event, StoredMessage, Submission, SubmissionVer
 
 TODAY = ("--today", "2025-01-14")
 
+# Each test runs the commands as subprocesses (seconds apiece): their SQLite runs are in the
+# default set, their PostgreSQL runs in the full one (the queries behind them run on
+# PostgreSQL by default in tests/tracker/records, reports and web).
+pytestmark = pytest.mark.slow_on_postgresql
+
 
 @pytest.fixture
 def seeded(tmp_path: Path, db_url: str) -> Seeded:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 from support.precision import form_lines, sealed_page
 from support.records import T0, application_mail, make_app
@@ -79,6 +80,9 @@ def _mails() -> dict[str, bytes]:
     }
 
 
+# slow: eleven pages and photos through OCR twice (~30 s). By default: a scan read by OCR
+# in a worker under the shipped limits, test_workers.py; photos, tests/intake's OCR tests.
+@pytest.mark.slow
 def test_scanned_forms_read_in_the_pool_under_the_shipped_limits_as_inspect_reads_them(tmp_path):
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'jiebang.sqlite'}")
     mails = _mails()

@@ -276,6 +276,7 @@ def test_chart_fails_loudly_without_a_cjk_font(monkeypatch: pytest.MonkeyPatch) 
         render_chart((), (), today=TODAY)
 
 
+@pytest.mark.browser  # real Chromium (the digest's numbers and HTML: the tests above)
 def test_digest_html_renders_in_headless_chromium(seeded: Seeded, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, "chromium is needed (scripts/test.sh installs it)"
