@@ -105,37 +105,33 @@ def unseal(image: Image.Image) -> Image.Image:
 
 def _enclosed(mask: np.ndarray, within: int) -> np.ndarray:
     """Pixels with *mask* within *within* px on each side: left, right, above and below."""
-    sides = []
-    for axis, forward in ((0, True), (0, False), (1, True), (1, False)):
-        seen = mask.copy()
-        step = mask.copy()
-        for _ in range(within):
-            shifted = np.zeros_like(step)
-            if axis == 0 and forward:
-                shifted[1:] = step[:-1]
-            elif axis == 0:
-                shifted[:-1] = step[1:]
-            elif forward:
-                shifted[:, 1:] = step[:, :-1]
-            else:
-                shifted[:, :-1] = step[:, 1:]
-            step = shifted
-            seen |= step
-        sides.append(seen)
-    enclosed: np.ndarray = sides[0] & sides[1] & sides[2] & sides[3]
-    return enclosed
+    out = np.ones(mask.shape, dtype=bool)
+    for axis in (0, 1):
+        before, after = _runs(mask, axis, within)
+        out &= before & after
+    return out
+
+
+def _runs(mask: np.ndarray, axis: int, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whether *mask* holds within *reach* px before, and after, each pixel along *axis*
+    (running sums: linear in the picture, whatever the reach)."""
+    lines = np.moveaxis(mask, axis, 0)
+    length = lines.shape[0]
+    counts = np.cumsum(lines, axis=0, dtype=np.int32)
+    # padded[j + reach + 1] = counts[j]: zeros before, the last count repeated after
+    padded = np.concatenate([np.zeros((reach + 1, *counts.shape[1:]), np.int32), counts,
+                             np.repeat(counts[-1:], reach, axis=0)])  # fmt: skip
+    before = padded[reach:reach + length] - padded[:length] > 0  # i-reach … i-1
+    after = padded[2 * reach + 1:2 * reach + 1 + length] - padded[reach + 1:reach + 1 + length] > 0
+    return np.moveaxis(before, 0, axis), np.moveaxis(after, 0, axis)
 
 
 def _grown(mask: np.ndarray, by: int) -> np.ndarray:
     """*mask* grown by *by* pixels across and down (a square around each pixel)."""
     grown = mask.copy()
-    for _ in range(by):
-        step = grown.copy()
-        step[1:] |= grown[:-1]
-        step[:-1] |= grown[1:]
-        step[:, 1:] |= grown[:, :-1]
-        step[:, :-1] |= grown[:, 1:]
-        grown = step
+    for axis in (0, 1):
+        before, after = _runs(grown, axis, by)
+        grown = grown | before | after
     return grown
 
 
