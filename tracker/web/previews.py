@@ -26,7 +26,7 @@ from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
-PER_USER = 2
+PER_USER = 4  # a clerk's page may load a preview while the previous one still converts
 QUEUE_LIMIT = 16
 
 
