@@ -4,26 +4,19 @@ store_raw → Service.cycle → the delivery job: the project's example mails, a
 submission, a 青岛 package over quota, a question for a person, a message that cannot be
 processed, a mail a server refused and a bounce of one of our acks.
 
-Seeding runs once per backend and session; every later ``seed_province`` gets its own copy
-(the database cloned — SQLite's backup API, PostgreSQL's ``CREATE DATABASE … TEMPLATE`` —
-and the store's files copied), so tests stay independent and may change what they got.
+Seeding runs once per backend and session; every ``seed_province`` gets its own copy
+(``support.templates``: the database cloned, the store's files copied), so tests stay
+independent and may change what they got.
 """
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
-import shutil
-import sqlite3
-import tempfile
-import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from notifier.models import OutboxMail, OutboxState
@@ -32,6 +25,7 @@ from notifier.transports.base import PermanentSendError
 from support.digests import QUESTION_SUBJECT
 from support.formfactory import FormSpec, make_docx, make_eml, make_table_xlsx, make_uscc
 from support.helpers import CST, REPO, make_mail, write_config
+from support.templates import cloned
 from tracker.app import App
 from tracker.config import load_settings
 from tracker.pipeline.ingest import store_raw
@@ -135,58 +129,13 @@ class Seeded:
 
 
 def seed_province(tmp_path: Path, db_url: str) -> Seeded:
-    """The seeded province in ``tmp_path`` on ``db_url`` (an empty database): a copy of the
-    session's template for that backend, made by ``_seed`` the first time."""
-    backend = make_url(db_url).get_backend_name()
-    if backend not in _TEMPLATES:
-        folder = Path(tempfile.mkdtemp(prefix=f"jb-seeded-{backend}-"))
-        atexit.register(shutil.rmtree, folder, True)
-        url = f"sqlite:///{folder / 'jiebang.db'}" if backend == "sqlite" else _new_database(db_url)
-        template = _seed(folder, url)
-        template.app.engine.dispose()  # PostgreSQL copies a template nobody is connected to
-        _TEMPLATES[backend] = template
-    template = _TEMPLATES[backend]
-    for item in template.config.parent.iterdir():  # the store, the outbox, the inbox
-        if item.is_dir():
-            shutil.copytree(item, tmp_path / item.name, dirs_exist_ok=True)
-    source = template.app.settings.database.url
-    if backend == "sqlite":
-        old, new = sqlite3.connect(make_url(source).database), sqlite3.connect(make_url(db_url).database)
-        try:
-            old.backup(new)
-        finally:
-            old.close()
-            new.close()
-    else:
-        name, origin = make_url(db_url).database, make_url(source).database
-        _admin(db_url, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       f"WHERE datname = '{origin}' AND pid <> pg_backend_pid()",
-               f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}" TEMPLATE "{origin}"')
-    config = write_config(tmp_path, db_url=db_url, cities=CITIES, staff={"digest_to": [STAFF]})
-    return replace(template, app=App(load_settings(config)), config=config)
+    """The seeded province in ``tmp_path`` on ``db_url`` (an empty database)."""
+    quarantined, bounced, failed = cloned("province", tmp_path, db_url, _seed)
+    return Seeded(App(load_settings(tmp_path / "config.yaml")), tmp_path / "config.yaml",
+                  quarantined, bounced, failed)
 
 
-_TEMPLATES: dict[str, Seeded] = {}
-
-
-def _admin(db_url: str, *statements: str) -> None:
-    """Statements run outside a transaction in the server's ``postgres`` database."""
-    engine = create_engine(make_url(db_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def _new_database(db_url: str) -> str:
-    name = f"t_seeded_{uuid.uuid4().hex[:8]}"
-    _admin(db_url, f'CREATE DATABASE "{name}"')
-    return make_url(db_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _seed(tmp_path: Path, db_url: str) -> Seeded:
+def _seed(tmp_path: Path, db_url: str) -> tuple[int, int, int]:
     config = write_config(tmp_path, db_url=db_url, cities=CITIES, staff={"digest_to": [STAFF]})
     app = App(load_settings(config))
     app.migrate()
@@ -205,6 +154,7 @@ def _seed(tmp_path: Path, db_url: str) -> Seeded:
         ack = session.exec(select(OutboxMail).where(OutboxMail.kind == "ack").order_by(OutboxMail.id)).first()
     store_raw(app.engine, app.blobs, dsn_for(ack.message_id, ack.to_addrs[0]))
     service.cycle()
-    return Seeded(app, config, broken.message_pk, ack.id, failed.id)
+    app.engine.dispose()  # PostgreSQL copies a template nobody is connected to
+    return broken.message_pk, ack.id, failed.id
 
 

@@ -11,7 +11,9 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from support.records import T0, application_mail, city_package, deliver, form, make_app, submissions
+from support.templates import cloned
 from tracker.app import App
+from tracker.config import load_settings
 from tracker.records import accounts
 from tracker.web.workspace import create_workspace
 
@@ -59,6 +61,13 @@ def add_users(app: App) -> None:
 
 
 def make_workspace(tmp_path, db_url) -> Workspace:
+    """The workspace in ``tmp_path`` on ``db_url`` (an empty database): a copy of the one
+    built once per backend and session (``support.templates``), the test's own."""
+    jinan, weifang = cloned("workspace", tmp_path, db_url, _build_workspace)
+    return Workspace(App(load_settings(tmp_path / "config.yaml")), jinan, weifang)
+
+
+def _build_workspace(tmp_path, db_url) -> tuple[str, str]:
     app = make_app(tmp_path, db_url, processing={"workers": 0})
     deliver(app, application_mail(sender=JINAN_SENDER))
     deliver(app, application_mail(sender=WEIFANG_SENDER, unit="潍坊市数据港科技有限公司", code17="91370700MA3C4D5E6",
@@ -69,7 +78,8 @@ def make_workspace(tmp_path, db_url) -> Workspace:
     deliver(app, application_mail(sender=STRANGER, subject=f"Re: [{jinan}] 补充材料", when=T0 + timedelta(days=1),
                                   partners=("某某伪造科技有限公司",)))
     add_users(app)
-    return Workspace(app, jinan, weifang)
+    app.engine.dispose()  # PostgreSQL copies a template nobody is connected to
+    return jinan, weifang
 
 
 def add_recommended(ws: Workspace) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 from support.formfactory import FormSpec, make_docx, make_eml, make_uscc, to_pdf  # noqa: E402
 from support.helpers import CST, SHARED, jiebang, write_config
+from support.templates import cloned
 
 from campaign import Catalogue, CityBureau, RoundPolicy
 from intake.understand import understand
@@ -76,6 +77,14 @@ class CitySeed:
 
 
 def seed_city(tmp_path: Path, db_url: str) -> CitySeed:
+    """The city's database in ``tmp_path`` on ``db_url``: a copy of the one built once per
+    backend and session (``support.templates``), the test's own."""
+    refs, files = cloned("city", tmp_path, db_url, _seed_city)
+    return CitySeed(App(load_settings(tmp_path / "config.yaml")), tmp_path / "config.yaml",
+                    dict(refs), dict(files))  # the test's own dicts (of immutable bytes)
+
+
+def _seed_city(tmp_path: Path, db_url: str) -> tuple[dict[str, str], dict[str, tuple[bytes, bytes]]]:
     config = write_config(tmp_path, db_url=db_url, role="city", city=CITY,
                           mailbox={"address": BUREAU}, smtp={"from": BUREAU},
                           cities={CITY: {"bureau_emails": [BUREAU], "contact": "孟晓林", "phone": "0531-94710893"}},
@@ -93,7 +102,8 @@ def seed_city(tmp_path: Path, db_url: str) -> CitySeed:
     Service(app).cycle()
     with Session(app.engine) as s:
         refs = {sub.unit: sub.reference for sub in s.exec(select(Submission)).all()}
-    return CitySeed(app, config, refs, {s.unit: (w, p) for s, w, p in zip(SPECS, words, pdfs, strict=True)})
+    app.engine.dispose()  # PostgreSQL copies a template nobody is connected to
+    return refs, {s.unit: (w, p) for s, w, p in zip(SPECS, words, pdfs, strict=True)}
 
 
 def _run(seed: CitySeed, *args: str, code: int = 0) -> tuple[str, str]:
@@ -109,6 +119,7 @@ def _template(name: str) -> Path:
     return path
 
 
+@pytest.mark.slow_on_postgresql  # a dozen CLI subprocesses; the ranking rules on PostgreSQL: below
 def test_city_flow_end_to_end(tmp_path: Path, db_url: str) -> None:
     seed = seed_city(tmp_path / "city", db_url)
     a, b, c, d, e = (seed.refs[s.unit] for s in SPECS)

@@ -174,6 +174,7 @@ def test_logout_and_disable_end_sessions(workspace: Workspace, tmp_path) -> None
                                       "csrf_token": csrf_of(page.text)}).status_code == 401
 
 
+@pytest.mark.slow_on_postgresql  # seven CLI subprocesses; accounts on PostgreSQL: the tests above
 def test_user_commands(tmp_path, db_url) -> None:
     config = write_config(tmp_path, db_url=db_url)
     strong = "泉城 spring water 2025\n".encode()
