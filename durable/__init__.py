@@ -4,6 +4,10 @@ Used by the raw-mail blob store (tracker), the local receiver's Maildir delivery
 (intake) and the file outbox (notifier). Imports nothing of ours, so every layer may.
 A crash at any point leaves either no file or the whole file under its final name.
 
+``durable.blobs`` is the blob store (raw mail, attachments, previews: a local folder or an
+S3 bucket), here so that config validation, below every tracker room, reads its registry
+of schemes as it reads the transports' and sources'.
+
 ``durable.loopback.is_loopback`` is here for the same reason (both intake and notifier ask
 it): the one answer to "may plain IMAP/SMTP go to this host?".
 """

@@ -107,6 +107,8 @@ def run(
             f"fetched {p.fetched} ({p.new} new, {p.duplicates} already stored, {p.not_fetched} not fetched); "
             f"processed {q.processed}, quarantined {q.quarantined}"
             + (f", to retry {q.retried}" if q.retried else "")
+            + (f"; stopped claiming, blob store unavailable ({q.store_unavailable}): the rest waits"
+               if q.store_unavailable else "")
             + (f"; sent {sent.sent}, to retry {sent.retried}, failed {sent.failed}" if sent else "")
         )
         return

@@ -26,7 +26,7 @@ from campaign.policy import RoundPolicy
 from intake.glance import MAX_HEAD, glance
 from notifier.models import OutboxMail
 from tracker.outreach.replies import Replier, ReplySettings
-from tracker.store.blobs import BlobStore
+from tracker.store.blobs import BlobMissing, BlobStore, BlobStoreUnavailable
 from tracker.store.locks import records_lock
 from tracker.store.tables import MessageState, StoredMessage
 
@@ -50,7 +50,7 @@ def clock_start(msg: StoredMessage) -> datetime:
 
 def _head(blobs: BlobStore, digest: str) -> bytes:
     """The message's first bytes (its headers end in them; the parser stops there)."""
-    with open(blobs.path_for(digest), "rb") as fh:
+    with blobs.open(digest) as fh:  # a stream: a remote store sends only what is read
         return fh.read(MAX_HEAD)
 
 
@@ -85,7 +85,9 @@ class ArrivalReceipts:
         for msg in due:
             try:
                 head = _head(self.blobs, msg.raw_sha256 or "")
-            except OSError:  # its bytes are gone: processing quarantines it
+            except (OSError, BlobMissing):  # its bytes are gone: processing quarantines it
+                continue
+            except BlobStoreUnavailable:  # the store is down: this receipt waits for the next run
                 continue
             result = glance(head, self.policy, msg.received_at)
             with Session(self.engine, expire_on_commit=False) as session, records_lock(session):

@@ -28,12 +28,13 @@ import itertools
 import logging
 import os
 import socket
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import psutil
 from sqlalchemy import Engine, Table, Update, and_, func, or_
@@ -46,7 +47,7 @@ from campaign.clock import utcnow
 from intake.model import Understanding
 from tracker.pipeline.order import EPOCH, Arrival, Claimed, InOrder
 from tracker.pipeline.workers import END, Died, Outcome, Task, Understood, Unstarted
-from tracker.store.blobs import BlobMissing, BlobStore
+from tracker.store.blobs import BlobMissing, BlobStore, BlobStoreUnavailable
 from tracker.store.locks import records_lock
 from tracker.store.tables import MessageState, StoredMessage
 
@@ -55,8 +56,11 @@ log = logging.getLogger("jiebang.processing")
 Analyser = Callable[..., Understanding]  # (raw, received_at, *, as_city=None)
 RecordsWriter = Callable[[Session, StoredMessage, Understanding], None]
 
-# a claim older than this is taken over (its claimant on another host may be gone)
-LEASE = timedelta(minutes=15)
+# a claim older than this is taken over (its claimant on another host is gone): a live
+# claimant renews its claims every HEARTBEAT, however long a scan takes, so a host killed
+# mid-message holds its mail for two minutes, not the fifteen a scan's worst case needed
+LEASE = timedelta(minutes=2)
+HEARTBEAT = timedelta(seconds=30)
 # hand-outs without any outcome (the whole process died meanwhile) also end in quarantine,
 # but only after many: each kill of the service counts one against every message its
 # workers read or had queued, and a good application held back is the costlier mistake
@@ -126,6 +130,8 @@ class ProcessReport:
     processed: int = 0
     quarantined: int = 0
     retried: int = 0  # a worker died (or ended before starting it); the message waits for another try
+    # the blob store could not be reached: the run stopped claiming (the service backs off)
+    store_unavailable: str | None = None
     outcomes: list[tuple[str | None, str | None, str]] = field(default_factory=list)
 
 
@@ -244,12 +250,14 @@ class _Queue:
     def tasks(self) -> Iterator[Task | None]:
         """Claim the next free message each time a worker asks for one."""
         handed = 0
-        while handed < self.limit:
+        while handed < self.limit and self.report.store_unavailable is None:
             self.tick()  # answers whose wait for an earlier mail is over are applied now
             if self.paused():
                 yield None  # answers wait for an earlier message's: collect, then ask again
                 continue
             claimed = self._claim_next()
+            if claimed is None and self.report.store_unavailable is not None:
+                return
             if claimed is None:
                 more = self.feed.more(_FEED_WAIT) if self.feed is not None else False
                 if more is False:
@@ -299,6 +307,8 @@ class _Queue:
                 claimed = self._claim_row(self._ahead.popleft())
                 if claimed is not None:
                     return claimed
+                if self.report.store_unavailable is not None:
+                    return None  # the store is down: no further claim can succeed now
             self._ahead.extend(itertools.islice(self._takeable(), _WINDOW))
             if not self._ahead:
                 return None
@@ -318,10 +328,21 @@ class _Queue:
             )
         if taken.rowcount != 1:
             return None
-        blob = self.blobs.path_for(row.raw_sha256 or "0" * 64)
-        if not row.raw_sha256 or not blob.is_file():
-            _quarantine(self.engine, row.id, row.attempts + 1, BlobMissing(row.raw_sha256 or "no raw bytes"))
+        try:
+            if not row.raw_sha256:
+                raise BlobMissing("no raw bytes")
+            # a file on this host for the worker (a remote store's copy lands in its cache)
+            blob = self.blobs.local_path(row.raw_sha256)
+        except BlobMissing as exc:
+            _quarantine(self.engine, row.id, row.attempts + 1, exc)
             self.report.quarantined += 1
+            return None
+        except BlobStoreUnavailable as exc:
+            # nothing is wrong with the message: give it back uncounted and claim no more in
+            # this run (the service backs off and tries again; the mail waits, none is lost)
+            _give_back(self.engine, row.id, row.attempts + 1)
+            self.report.store_unavailable = str(exc)
+            log.warning("message #%s waits: %s", row.id, exc)
             return None
         return Claimed(Task(row.id, blob, row.received_at, row.as_city), row.attempts + 1, row.arrival)
 
@@ -342,12 +363,12 @@ def process_pending(
     *,
     apply: RecordsWriter = _no_records,
     stop: threading.Event | None = None,
-    limit: int = 1000,
+    limit: int | None = None,
     max_attempts: int = 3,
     on_settled: Callable[[], None] | None = None,
     feed: Feed | None = None,
 ) -> ProcessReport:
-    """Understand and apply every stored message (up to *limit*), oldest first.
+    """Understand and apply every stored message (up to *limit*, if given), oldest first.
 
     *on_settled* is called after each message is committed (the service wakes its
     outbox job: an answer leaves while later mail is still being read). With a *feed*,
@@ -356,6 +377,45 @@ def process_pending(
     report = ProcessReport()
     if not hasattr(understander, "run"):
         understander = InProcess(understander)
+    with _Heartbeat(engine, claimant()):
+        return _process_pending(engine, blobs, cast(Understander, understander), report, apply=apply, stop=stop, limit=limit,
+                                max_attempts=max_attempts, on_settled=on_settled, feed=feed)
+
+
+class _Heartbeat:
+    """Renews this process's claims every HEARTBEAT while it works (a thread of its own:
+    one UPDATE of the rows it holds, whatever the workers are reading)."""
+
+    def __init__(self, engine: Engine, me: str) -> None:
+        self.engine, self.me = engine, me
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="jiebang-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(HEARTBEAT.total_seconds()):
+            try:
+                self.beat()
+            except Exception as exc:  # the database is busy or restarting: the next beat renews
+                log.warning("could not renew claims: %s", exc)
+
+    def beat(self) -> int:
+        m = _MESSAGES.c
+        with self.engine.begin() as conn:
+            return conn.execute(sa_update(_MESSAGES).where(m.state == MessageState.stored, m.claimed_by == self.me)
+                                .values(claimed_at=utcnow())).rowcount
+
+
+def _process_pending(engine: Engine, blobs: BlobStore, understander: Understander, report: ProcessReport, *,
+                     apply: RecordsWriter, stop: threading.Event | None, limit: int | None, max_attempts: int,
+                     on_settled: Callable[[], None] | None, feed: Feed | None) -> ProcessReport:
     stopping: Callable[[], bool] = (lambda: stop.is_set()) if stop is not None else (lambda: False)
     # a worker that died released its message: try it again in this run, a bounded
     # number of times, so one cycle leaves nothing pending that it could settle
@@ -368,7 +428,7 @@ def process_pending(
                 _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
 
         # the queue is asked for mail between outcomes too: answers whose wait is over go then
-        queue = _Queue(engine, blobs, limit, max_attempts, report, feed=feed, paused=order.full,
+        queue = _Queue(engine, blobs, sys.maxsize if limit is None else limit, max_attempts, report, feed=feed, paused=order.full,
                        tick=lambda: settle(order.due()) if order.waiting else None)  # noqa: B023
         order.outstanding = queue.claims
         if not queue.has_work():

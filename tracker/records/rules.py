@@ -8,8 +8,8 @@ so re-running after any change (or after a crash) converges to the same state.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -71,13 +71,28 @@ def _log(session: Session, kind: str, owner: tuple[str, int | None], code: str, 
 
 
 def refresh_duplicate_leads(session: Session, policy: RoundPolicy, cause: StoredMessage | None = None,
-                            city: str | None = None) -> set[int]:
+                            city: str | None = None, *, leads: set[str] | None = None) -> set[int]:
+    """Open or resolve DUPLICATE_LEAD; with *leads*, only where it can have changed.
+
+    A recorded mail changes the groups of the lead units it touched (*leads*: their
+    ``lead_key``) and no other; the units that hold an open DUPLICATE_LEAD are looked at
+    too (one of them may have left its group: a new version named another unit). Both are
+    looked up by the indexed ``lead_key``, so the cost per mail stays flat however many
+    submissions the round has. Without *leads* (staff decisions, withdrawals), every unit.
+    """
     round_code = policy.code
-    subs = session.exec(
-        select(Submission).where(Submission.round_code == round_code,
-                                 Submission.status != SubmissionStatus.withdrawn,
-                                 col(Submission.lead_key).not_like("unidentified:%"))
-    ).all()
+    scope = [r for r in _open(session, "DUPLICATE_LEAD") if r.submission_id]
+    stmt = select(Submission).where(Submission.round_code == round_code,
+                                    Submission.status != SubmissionStatus.withdrawn,
+                                    col(Submission.lead_key).not_like("unidentified:%"))
+    if leads is not None:
+        flagged = {r.submission_id for r in scope}
+        keys = set(leads) | set(session.exec(
+            select(Submission.lead_key).where(col(Submission.id).in_(flagged))).all() if flagged else set())
+        if not keys:
+            return set()
+        stmt = stmt.where(col(Submission.lead_key).in_(keys))
+    subs = session.exec(stmt).all()
     by_lead: dict[str, list[Submission]] = defaultdict(list)
     for sub in subs:
         by_lead[sub.lead_key].append(sub)
@@ -91,7 +106,6 @@ def refresh_duplicate_leads(session: Session, policy: RoundPolicy, cause: Stored
                 assert sub.id is not None  # a stored row
                 wanted[("sub", sub.id)] = (f"{sub.unit or '该单位'}作为揭榜单位在本轮申报中牵头了{len(directions)}个方向；"
                                            "每个揭榜单位限牵头申报1个方向。")
-    scope = [r for r in _open(session, "DUPLICATE_LEAD") if r.submission_id]
     touched = _reconcile(session, "DUPLICATE_LEAD", wanted, cause, scope)
     _refresh(session, touched, cause)
     return touched
@@ -132,8 +146,9 @@ def _city_entries(session: Session, round_code: str, city: str) -> dict[int, lis
 
 
 def refresh_city_quota(session: Session, policy: RoundPolicy, cause: StoredMessage | None = None,
-                       city: str | None = None) -> set[int]:
-    """One city's quota (*city*), or every city that has sent a package."""
+                       city: str | None = None, *, leads: set[str] | None = None) -> set[int]:
+    """One city's quota (*city*), or every city that has sent a package (*leads* unused:
+    a city's entries are looked up by the city)."""
     if city is None:
         touched: set[int] = set()
         for name in _package_cities(session, policy.code):
@@ -176,6 +191,14 @@ def _package_cities(session: Session, round_code: str) -> set[str]:
     return set(session.exec(select(CityPackage.city).where(CityPackage.round_code == round_code)).all())
 
 
+class Refresh(Protocol):
+    """*leads*: the lead units (``lead_key``) a recorded mail touched, so that a rule may
+    look at those alone; None: everything (after a staff decision)."""
+
+    def __call__(self, session: Session, policy: RoundPolicy, cause: StoredMessage | None = None,
+                 city: str | None = None, *, leads: set[str] | None = None) -> set[int]: ...
+
+
 @dataclass(frozen=True)
 class CrossRule:
     """A rule over many messages: its declared code and how to bring its rows up to date.
@@ -185,7 +208,7 @@ class CrossRule:
     """
 
     code: DeficiencyCode
-    refresh: Callable[[Session, RoundPolicy, StoredMessage | None, str | None], set[int]]
+    refresh: Refresh
     per_city: bool = False  # only a city's own package can change it
 
 

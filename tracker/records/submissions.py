@@ -62,9 +62,11 @@ def lead_key(app: Application, message_pk: int, index: int) -> str:
 
 
 def next_reference(session: Session, code: str) -> str:
+    # the longest, then the greatest as text: JB2025-10000 comes after JB2025-9999
     last = session.exec(
-        select(func.max(Submission.reference)).where(Submission.round_code == code)
-    ).one()
+        select(Submission.reference).where(Submission.round_code == code)
+        .order_by(func.length(Submission.reference).desc(), col(Submission.reference).desc()).limit(1)
+    ).first()
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{code}-{number:04d}"
 

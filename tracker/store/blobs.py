@@ -1,77 +1,24 @@
-"""Content-addressed store for raw messages and attachment bytes.
+"""The blob store as the tracker sees it: the port and its adapters live in ``durable.blobs``
+(below every room, so that config validation reads the same registry of schemes).
 
-Files are named by their sha256 and written atomically (temp file, rename), then made
-durable — per file (``put``), or for a whole batch at once (``put(durable=False)``
-then ``flush()``, one ``syncfs`` instead of two fsyncs per file) — before the database
-row that names them is committed. A crash leaves either the whole file or none.
+``BlobStore`` is the port (annotate with it); ``LocalBlobStore`` the embedded default
+directory; ``open_blob_store`` builds what ``storage.url`` names (tracker/app.py).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import hashlib
-import os
-from pathlib import Path
+from durable.blobs import (
+    BLOB_STORES,
+    BlobConfigError,
+    BlobMissing,
+    BlobStore,
+    BlobStoreOptions,
+    BlobStoreUnavailable,
+    LocalBlobStore,
+    open_blob_store,
+)
 
-from durable import fsync_dir, write_atomic
-
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-_syncfs = getattr(_libc, "syncfs", None)
-
-
-class BlobMissing(Exception):
-    """A blob named in the database is not on disk."""
-
-
-class BlobStore:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self._dirs: set[Path] = set()
-        self._unsynced: list[Path] = []
-
-    def path_for(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest[2:4] / digest
-
-    def put(self, data: bytes, *, durable: bool = True) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path_for(digest)
-        if target.exists() and target.stat().st_size == len(data):
-            return digest
-        if target.parent not in self._dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(target.parent)
-        write_atomic(target, data, durable=durable)
-        if not durable:
-            self._unsynced.append(target)
-        return digest
-
-    def flush(self) -> None:
-        """Make every ``put(durable=False)`` since the last flush durable."""
-        if not self._unsynced:
-            return
-        pending, self._unsynced = self._unsynced, []
-        if _syncfs is not None:
-            fd = os.open(self.root, os.O_RDONLY)
-            try:
-                if _syncfs(fd) == 0:
-                    return
-            finally:
-                os.close(fd)
-        for path in pending:  # no syncfs (not Linux): file by file
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        for parent in {p.parent for p in pending}:
-            fsync_dir(parent)
-
-    def get(self, digest: str) -> bytes:
-        try:
-            return self.path_for(digest).read_bytes()
-        except FileNotFoundError:
-            raise BlobMissing(digest) from None
-
-    def __contains__(self, digest: str) -> bool:
-        return self.path_for(digest).exists()
+__all__ = [
+    "BLOB_STORES", "BlobConfigError", "BlobMissing", "BlobStore", "BlobStoreOptions", "BlobStoreUnavailable",
+    "LocalBlobStore", "open_blob_store",
+]

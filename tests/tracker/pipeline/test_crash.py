@@ -16,7 +16,7 @@ from support.helpers import REPO, make_mail, write_config
 
 from intake.envelope import content_key
 from tracker.store import db
-from tracker.store.blobs import BlobStore
+from tracker.store.blobs import LocalBlobStore
 from tracker.store.tables import StoredMessage
 
 
@@ -71,7 +71,7 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(tmp_path, db
     assert len({r.raw_sha256 for r in rows}) == len(raws)
     assert {r.state for r in rows} == {"processed"}, [
         (r.subject, r.state, r.attempts, r.deaths, r.error) for r in rows if r.state != "processed"]
-    blobs = BlobStore(tmp_path / "var" / "store")
+    blobs = LocalBlobStore(tmp_path / "var" / "store")
     for row in rows:  # every stored blob is whole (atomic writes)
         assert hashlib.sha256(blobs.get(row.raw_sha256)).hexdigest() == row.raw_sha256
 

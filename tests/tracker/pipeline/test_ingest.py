@@ -14,14 +14,14 @@ from intake.sources import FetchedMessage
 from tracker.pipeline.ingest import store_fetched, store_raw
 from tracker.pipeline.processing import process_pending, requeue
 from tracker.store import db
-from tracker.store.blobs import BlobStore
+from tracker.store.blobs import LocalBlobStore
 from tracker.store.tables import MessageLocation, StoredMessage
 
 
 def _setup(db_url, tmp_path):
     engine = db.make_engine(db_url)
     db.upgrade(engine)
-    return engine, BlobStore(tmp_path / "store")
+    return engine, LocalBlobStore(tmp_path / "store")
 
 
 def _rows(engine):

@@ -14,7 +14,7 @@ from intake.sources.maildir import MaildirMailbox
 from intake.sources.receiver import LocalReceiver, deliver_to_maildir
 from tracker.pipeline.poller import poll_once
 from tracker.store import db
-from tracker.store.blobs import BlobStore
+from tracker.store.blobs import LocalBlobStore
 from tracker.store.tables import StoredMessage
 
 
@@ -26,7 +26,7 @@ def _count(engine) -> int:
 def test_maildir_poll_stores_flags_seen_and_is_idempotent(db_url, tmp_path):
     engine = db.make_engine(db_url)
     db.upgrade(engine)
-    blobs = BlobStore(tmp_path / "store")
+    blobs = LocalBlobStore(tmp_path / "store")
     inbox = tmp_path / "inbox"
     raws = [make_mail(subject=f"申报 {i}") for i in range(3)]
     for raw in raws:
@@ -49,7 +49,7 @@ def test_maildir_poll_stores_flags_seen_and_is_idempotent(db_url, tmp_path):
 def test_maildir_poll_respects_the_per_run_limit_and_size_limit(db_url, tmp_path):
     engine = db.make_engine(db_url)
     db.upgrade(engine)
-    blobs = BlobStore(tmp_path / "store")
+    blobs = LocalBlobStore(tmp_path / "store")
     inbox = tmp_path / "inbox"
     for i in range(5):
         deliver_to_maildir(inbox, make_mail(subject=f"m{i}"))
