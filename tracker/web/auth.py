@@ -6,7 +6,8 @@
   recommending city is its city. Never a province-direct application, not even one whose
   unit is registered in that city; any other submission answers 404, as if it did not
   exist. On a city instance (``role: city``) everything is that city's intake;
-- province: everything.
+- province: everything;
+- expert (review): none of the staff's pages (``guard.EXPERT`` names the routes it may use).
 
 Routes never ask for any of this themselves: ``guard.route`` declares who may use a route
 and hands the handler an :class:`Access` (the user and its :class:`Scope`).
@@ -106,6 +107,8 @@ class Scope:
 
 
 def scope_of(user: SignedIn, policy: RoundPolicy) -> Scope:
+    if user.role == StaffRole.expert:
+        return Scope("")  # no submission through the staff's scope: an expert's pages choose their own
     if user.role == StaffRole.province:
         return Scope()
     if policy.role == "city" and user.city in (None, policy.city):

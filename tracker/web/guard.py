@@ -15,7 +15,8 @@ Before the handler runs, :class:`Guarded` (the Route it builds):
 2. checks the account's reach against ``allow``: ``PROVINCE`` — accounts that see the
    whole instance (province staff, a viewer without a city, everyone on a city
    instance); ``CITY`` — accounts confined to one city's recommendations; anything else
-   is 403;
+   is 403; ``EXPERT`` — review experts (role ``expert``), admitted only where a route
+   names them: every other route answers them 403, whatever else it allows;
 3. on a POST: reads the form and checks this session's CSRF token (403), and when the
    route ``writes`` (every POST but logout) refuses read-only accounts (403);
 4. hands the handler an :class:`~tracker.web.auth.Access`: the user, its scope (what it
@@ -43,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from tracker.store.tables import StaffRole
 from tracker.web import auth, csrf
 from tracker.web.auth import Access
 
@@ -51,15 +53,17 @@ class Allow(Flag):
     ANONYMOUS = auto()  # no session needed: the login form only
     PROVINCE = auto()  # accounts that see the whole instance
     CITY = auto()  # accounts confined to what one city recommended
+    EXPERT = auto()  # review experts: only the routes that name them (their scores, later)
 
 
-ANONYMOUS, PROVINCE, CITY = Allow.ANONYMOUS, Allow.PROVINCE, Allow.CITY
+ANONYMOUS, PROVINCE, CITY, EXPERT = Allow.ANONYMOUS, Allow.PROVINCE, Allow.CITY, Allow.EXPERT
 STAFF = PROVINCE | CITY
 
 Handler = Callable[[Request, Access], Response] | Callable[[Request, Access], Awaitable[Response]]
 
 FORBIDDEN_ALL_CITIES = "此页面涉及所有城市，仅限省级工作人员"
 FORBIDDEN_READ_ONLY = "只读账号不能修改"
+FORBIDDEN_EXPERT = "评审专家账号不能访问此页面"
 FORBIDDEN_CSRF = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试"
 
 
@@ -91,7 +95,7 @@ class Guarded(Route):
     def __init__(self, path: str, handler: Handler, *, allow: Allow, methods: Sequence[str] = ("GET",),
                  writes: bool | None = None) -> None:
         if not allow or (ANONYMOUS in allow and allow != ANONYMOUS):
-            raise ValueError(f"{path}: allow is ANONYMOUS alone, or PROVINCE and/or CITY")
+            raise ValueError(f"{path}: allow is ANONYMOUS alone, or PROVINCE, CITY and/or EXPERT")
         self.allow = allow
         self.writes = ("POST" in methods) if writes is None else writes
         self.handler = handler
@@ -117,7 +121,11 @@ class Guarded(Route):
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise auth.NotSignedIn(path if request.method == "GET" else "/")
         scope = auth.scope_of(user, auth.jb(request).policy)
-        if (PROVINCE if scope.everything else CITY) not in self.allow:
+        if user.role == StaffRole.expert:
+            # an expert is never "province" or "city", whatever its city or the instance's role
+            if EXPERT not in self.allow:
+                raise HTTPException(403, FORBIDDEN_EXPERT)
+        elif (PROVINCE if scope.everything else CITY) not in self.allow:
             raise HTTPException(403, FORBIDDEN_ALL_CITIES)
         if self.writes and not user.may_change:
             raise HTTPException(403, FORBIDDEN_READ_ONLY)

@@ -22,11 +22,13 @@ from campaign import CODES
 from campaign.policy import RoundPolicy
 from notifier.models import OutboxMail, OutboxState
 from notifier.outbox import HeldFilter
+from tracker.records.assignments import AssignedFilter, assignees_by_reference
 from tracker.records.queries import (
     DEFAULT_SORT,
     MAX_PER_PAGE,
     PER_PAGE,
     SORT_KEYS,
+    Page,
     SubmissionFilter,
     SubmissionPage,
     submission_counts,
@@ -35,7 +37,7 @@ from tracker.records.queries import (
 from tracker.store.tables import SubmissionStatus
 from tracker.web.readable import code_title
 
-FILTERS = ("direction", "city", "channel", "status", "deficiency", "late", "q")
+FILTERS = ("direction", "city", "channel", "status", "deficiency", "late", "q", "mine")
 PAGING = ("sort", "order", "per_page")  # kept by every link; "page" is each link's own
 PER_PAGE_CHOICES = (50, PER_PAGE, MAX_PER_PAGE)
 SORT_LABELS = {"reference": "受理编号", "unit": "揭榜单位", "received": "首次收到", "status": "状态",
@@ -79,11 +81,13 @@ class ListRequest:
     def per_page(self) -> int:
         return _number(self.chosen["per_page"], PER_PAGE)
 
-    def which(self, *, recommended_by: str | None = None) -> SubmissionFilter:
+    def which(self, *, recommended_by: str | None = None, user_id: int | None = None) -> AssignedFilter:
         """The filter for the records; *recommended_by*: the account's scope (a city's staff
-        see only what their city recommended), whatever the query string says."""
+        see only what their city recommended), whatever the query string says; *user_id*:
+        whose 我的 (``mine=1``) means."""
         c = self.chosen
-        return SubmissionFilter(
+        return AssignedFilter(
+            assignee_id=user_id if c["mine"] == "1" and user_id is not None else None,
             direction=int(c["direction"]) if c["direction"].isdecimal() and len(c["direction"]) < 4 else None,
             city=c["city"] or None, channel=c["channel"] or None, status=c["status"] or None,
             deficiency=c["deficiency"] or None, late={"1": True, "0": False}.get(c["late"]),
@@ -132,13 +136,14 @@ def counts(session: Session, policy: RoundPolicy, which: SubmissionFilter) -> di
 
 
 def context(session: Session, policy: RoundPolicy, params: Mapping[str, Any], *,
-            recommended_by: str | None = None) -> dict[str, Any]:
+            recommended_by: str | None = None, user_id: int | None = None) -> dict[str, Any]:
     """Everything submissions.html and submissions_rows.html show for this query string."""
     asked = ListRequest.of(params)
-    which = asked.which(recommended_by=recommended_by)
+    which = asked.which(recommended_by=recommended_by, user_id=user_id)
     page = submission_page(session, which, sort=asked.sort, descending=asked.descending, page=asked.page,
                            per_page=asked.per_page, cities=policy.catalogue.cities)
     return {
+        "assignees": assignees_by_reference(session, [r["reference"] for r in page.rows]),
         "page": page, "rows": page.rows, "asked": asked, "chosen": asked.chosen, "pages": pages_around(page),
         "counts": counts(session, policy, which), "sort_labels": SORT_LABELS, "per_page_choices": PER_PAGE_CHOICES,
         "statuses": list(SubmissionStatus),
@@ -188,3 +193,21 @@ def held_query(kind: str | None = None, domain: str | None = None, page: int = 1
     """/mail's query string for held answers of *kind* and *domain*, page *page*."""
     return urlencode({k: v for k, v in (("kind", kind), ("domain", domain), ("held_page", page))
                       if v and not (k == "held_page" and v == 1)})
+
+
+# --- the outbox (/mail), newest first ----------------------------------------------------------------
+OUTBOX_PER_PAGE = 100
+
+
+OutboxPage = Page[OutboxMail]  # the same paging as the submission list
+
+
+def outbox_page(session: Session, page_text: str, *, per_page: int | None = None) -> OutboxPage:
+    """One page of the outbox, the newest mail first (a page past the last is the last)."""
+    per_page = per_page or OUTBOX_PER_PAGE
+    total = int(session.execute(select(func.count()).select_from(OutboxMail)).scalar_one())
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, _number(page_text, 1)), pages)
+    rows = list(session.exec(select(OutboxMail).order_by(col(OutboxMail.id).desc())
+                             .offset((page - 1) * per_page).limit(per_page)).all())
+    return OutboxPage(rows, total, page, per_page)

@@ -15,6 +15,7 @@ from support.helpers import jiebang
 from support.seeding import STAFF, Seeded, seed_province
 
 from notifier.models import OutboxMail
+from notifier.wording import title_of
 from tracker.reports.workbook import SUBMISSION_COLUMNS
 from tracker.store.tables import Event, StoredMessage, Submission, SubmissionVersion
 
@@ -73,7 +74,8 @@ def test_export_csv_has_a_bom_and_every_submission(seeded: Seeded, tmp_path: Pat
     for item in listed:
         row = by_ref[item["reference"]]
         assert row[1] == (item["unit"] or "") and row[2] == (item["uscc"] or "")
-        assert row[14] == " ".join(item["deficiencies"])
+        # the open problems as staff read them: the one wording per code, never the code
+        assert row[14] == "；".join(title_of(code) for code in item["deficiencies"])
 
     book = tmp_path / "submissions.xlsx"
     _ok("export", "--format", "xlsx", "--output", str(book), config=seeded.config)

@@ -54,3 +54,23 @@ def test_migration_0009_adds_the_list_indexes_the_models_declare_and_reverses(db
     upgrade(engine)
     assert LIST_INDEXES <= indexes()
     engine.dispose()
+
+
+TEAM_TABLES = ("staff_two_factor", "staff_recovery_code", "login_challenge", "assignment", "staff_note",
+               "saved_filter", "mail_handled")
+
+
+def test_migration_0011_matches_the_models_and_reverses(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert [d for d in diff if any(t in repr(d) for t in TEAM_TABLES)] == []
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    assert not set(TEAM_TABLES) & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert set(TEAM_TABLES) <= set(inspect(engine).get_table_names())
+    engine.dispose()

@@ -15,7 +15,7 @@ from campaign.clock import local_today
 from campaign.labels import FIELD_LABELS, STATUS_LABELS
 from notifier.models import OutboxMail
 from tracker.outreach.corrections import queue_corrected_notice
-from tracker.records import contacts, overrides
+from tracker.records import assignments, contacts, notes, overrides, saved_filters
 from tracker.records.decisions import decide
 from tracker.records.events import record
 from tracker.records.status import StatusError
@@ -42,7 +42,11 @@ def listing(request: Request, access: Access) -> Response:
     app = auth.jb(request)
     with Session(app.engine) as session:  # one page, sorted, paged and counted in SQL
         context = submission_list.context(session, app.policy, request.query_params,
-                                          recommended_by=access.scope.recommended_by)  # a city: what it recommended
+                                          recommended_by=access.scope.recommended_by,  # a city: what it recommended
+                                          user_id=access.user.user_id)
+        context["saved_filters"] = saved_filters.saved(session, access.user.user_id)
+        context["colleagues"] = [u.name for u in assignments.colleagues(session, city=access.city)] \
+            if access.user.may_change else []
     # htmx swaps just the results; a history restore (back button, cache miss) wants the page
     partial = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
     template = "submissions_rows.html" if partial else "submissions.html"
@@ -71,6 +75,9 @@ def _detail(request: Request, access: Access, reference: str, *, error: str = ""
             events=events, outgoing=outgoing,
             field_labels=FIELD_LABELS, may_decide=access.scope.everything,
             staff_statuses=decisions.CHOICES, decision=decision or {}, error=error,
+            notes=notes.notes_of(session, sub), linked_messages=pks,
+            assignee=assignments.assignees(session, submissions=[sub.id or 0])[0].get(sub.id or 0),
+            colleagues=[u.name for u in assignments.colleagues(session, sub, city=access.city)],
         )
         return pages.render(request, "submission.html", status_code=status_code, **context)
 
@@ -161,7 +168,8 @@ def export_submissions(request: Request, access: Access) -> Response:
     if fmt not in ("xlsx", "csv"):
         raise HTTPException(404)
     # the list's filter (the same query builder), without its pages
-    which = submission_list.ListRequest.of(request.query_params).which(recommended_by=access.scope.recommended_by)
+    which = submission_list.ListRequest.of(request.query_params).which(recommended_by=access.scope.recommended_by,
+                                                                       user_id=access.user.user_id)
     with Session(app.engine) as session:
         built = submissions_file(session, app.policy, fmt, filled_on=local_today(app.policy.catalogue), only=which)
     return _download(request, access, built)
