@@ -13,6 +13,8 @@ from datetime import date, datetime, time
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from campaign.review import AcceptanceRules, ReviewRules
+
 CN_DIGITS = "零一二三四五六七八九"
 
 
@@ -127,6 +129,8 @@ class Catalogue:
     consortium_max: int = 3  # lead unit + partners
     city_quota: int = 2  # recommendations per city per direction
     cities: tuple[str, ...] = SHANDONG_CITIES
+    review: ReviewRules = ReviewRules()  # how applications are scored and ranked (四（三）)
+    acceptance: AcceptanceRules = AcceptanceRules()  # the year after (五.1)
     # keys of DEADLINE_KEYS → the last day (through 23:59:59 local time)
     deadlines: Mapping[str, date] = field(
         default_factory=lambda: _frozen({"direct": date(2025, 1, 20), "city_applicant": date(2025, 1, 15),

@@ -130,6 +130,8 @@ _ASKING = re.compile(
 _ATTACH_CLAIM = re.compile(
     r"附件|查收|见附|随附|附上|现报送|现提交|现将|特此报送|报送如下|请审阅|请审核"
 )
+# an acceptance request (notice 五.1): the unit asks the bureau to organise acceptance
+_ACCEPTANCE = re.compile(r"验收申请|申请验收|提请验收|组织验收|验收材料|结题验收|申请结题|结题申请|结题材料")
 _FORM_SUBJECT = re.compile(r"申报书|申报材料|推荐材料|推荐汇总表|申报表")
 # Signs that a mail is about this round at all. The bureau's address is a department
 # mailbox: it also gets invoices, invitations, newsletters and questions with files
@@ -358,6 +360,18 @@ def _robot_headers(headers: Message | None) -> str | None:
     return None
 
 
+# an objection (异议) to the published list (SPEC 6): the word itself, or a complaint about
+# a listed unit during the 公示期 — the tracker decides whether a 公示期 is open
+_OBJECTION = re.compile(r"异议|提出质疑|举报|申诉|不符合申报条件|弄虚作假|造假")
+
+
+def objection_text(subject: str, body: str) -> str:
+    """The sender's own words when they object to something, else ""; at most 4,000
+    characters (enough to find the unit or reference it names)."""
+    words = _cn(f"{subject}\n{own_text(body)}")
+    return words[:4000] if _OBJECTION.search(words) else ""
+
+
 def own_text(body: str) -> str:
     """The sender's own words: quoted history of the thread cut off."""
     out = []
@@ -395,6 +409,13 @@ def detect_intent(
     if is_bounce(headers, envelope):
         return "bounce"
     papers = [d for d in documents if d.role in ("application_form", "recommendation_table")]
+    if not (is_auto_reply(headers, envelope) or is_read_receipt(headers, envelope, own_text(body))):
+        # the year after (SPEC 7): asked in the subject, or in the sender's own words when no
+        # application form comes with it (a form's "完成后提请验收" is a promise, not a request)
+        subject = _cn(envelope.subject or "")
+        if (_ACCEPTANCE.search(subject) or (not papers and _ACCEPTANCE.search(_cn(own_text(body))))
+                or ("结题" in subject and documents)):
+            return "acceptance_request"
     if papers:
         return "submission"
     if is_auto_reply(headers, envelope) or is_read_receipt(headers, envelope, own_text(body)):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from intake.authres import SenderAuth
 
-Intent = Literal["submission", "status_query", "auto_reply", "bounce", "other"]
+Intent = Literal["submission", "status_query", "acceptance_request", "auto_reply", "bounce", "other"]
 Channel = Literal["direct", "via_city"]
 Nature = Literal["central", "provincial", "other"]
 TaskType = Literal["theory", "technology", "application"]
@@ -72,6 +72,8 @@ class Document:
     # when the file says it was last saved, UTC "YYYY-MM-DDTHH:MM:SSZ" (docx core properties,
     # PDF ModDate): which of two versions of one form is the later (intake.extract.merge)
     modified: str | None = None
+    # an acceptance request's file: the outcomes it shows (intake.extract.outcomes)
+    outcomes: list[str] = field(default_factory=list)
 
     def contract(self) -> dict[str, Any]:
         return {
@@ -151,6 +153,7 @@ class Understanding:
     sender_city: str | None = None  # the city whose registered bureau address sent it
     sender_auth: SenderAuth = field(default_factory=SenderAuth)  # our server's SPF/DKIM/DMARC verdicts
     vouched: bool = False  # staff took it from 山东通 for ``city`` (`ingest --as-city`)
+    objection: str = ""  # the sender's words when they object (异议): a staff item while a 公示期 runs
 
     def contract(self) -> dict[str, Any]:
         return {

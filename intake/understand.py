@@ -22,6 +22,7 @@ from intake.classify import (
     detect_intent,
     find_reference,
     is_bounce,
+    objection_text,
     own_text,
     promote_scanned_forms,
 )
@@ -29,6 +30,7 @@ from intake.documents.pages import follow_lead_pages, with_pages
 from intake.extract.directions import direction_hint, directions_in
 from intake.extract.fields import FormReading, read_form, settle_scope
 from intake.extract.merge import Settled, settle_readings
+from intake.extract.outcomes import outcome_kinds
 from intake.extract.table import (
     RecommendationTable,
     combine_tables,
@@ -309,10 +311,15 @@ def _run(
         own=frozenset(a.lower() for a in policy.own_addresses),
     )
     answer_facts(result, mail.headers, env, policy, intent=result.intent)
+    if result.intent in ("other", "status_query"):
+        result.objection = objection_text(env.subject or "", mail.text)
     if as_city:
         result.intent, result.vouched = "submission", True
     if result.intent == "bounce":
         result.bounced_message_ids = _original_ids(raw, env.message_id)
+    if result.intent == "acceptance_request":
+        for doc in docs:
+            doc.outcomes = outcome_kinds(doc)
     if result.intent != "submission":
         return
     promote_scanned_forms(docs)

@@ -47,6 +47,11 @@ class MailKind(StrEnum):
     receipt = "receipt"  # a neutral "received, staff will look" (claims, mail held for staff)
     claim_notice = "claim_notice"  # to the addresses on file: someone else sent material
     package_receipt = "package_receipt"  # to a city bureau: its package, application by application
+    result = "result"  # after review: an applicant's own result, or a city bureau's list (SPEC 6)
+    expert_invite = "expert_invite"  # an expert's invitation or reminder: a sign-in link, no data
+    acceptance = "acceptance"  # the answer to an acceptance request (SPEC 7)
+    acceptance_reminder = "acceptance_reminder"  # acceptance due, or a rework's date near
+    answer = "answer"  # a clerk's answer to a mail that needed a person (the workspace)
 
 
 # answers to a mail vs. mails we start ourselves (RFC 3834)
@@ -60,6 +65,13 @@ AUTO_SUBMITTED = {
     MailKind.receipt: "auto-replied",
     MailKind.claim_notice: "auto-generated",
     MailKind.package_receipt: "auto-replied",
+    MailKind.result: "auto-generated",
+    MailKind.expert_invite: "auto-generated",
+    MailKind.acceptance: "auto-replied",
+    MailKind.acceptance_reminder: "auto-generated",
+    # written by a clerk but sent by the system: still no auto-answer to it (RFC 3834 leaves
+    # humans' mail unmarked; our outbox marks everything it sends, so loops stay impossible)
+    MailKind.answer: "auto-replied",
 }
 
 

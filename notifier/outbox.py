@@ -130,7 +130,7 @@ def first_contacts_since(session: Session, since: datetime, *, kinds: Sequence[s
 
 # kinds outside the per-address daily cap: the staff digest, and claim notices (limited to one
 # per record a day by their own key), so strangers' mail cannot spend an applicant's answers
-UNCAPPED = (MailKind.digest, MailKind.claim_notice)
+UNCAPPED = (MailKind.digest, MailKind.claim_notice, MailKind.result)  # result: staff release it, once per application
 
 
 def sent_today(session: Session, recipient_key: str, now: datetime) -> int:

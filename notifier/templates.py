@@ -170,6 +170,81 @@ class PackageReceiptContext(TypedDict):
     deadline: date | None
 
 
+# --- after intake (SPEC sections 6 and 7) -------------------------------------------------
+class ResultContext(TypedDict):
+    """An applicant's own result, released by staff: nothing of any other application."""
+
+    reference: str
+    unit: str
+    outcome: str  # selected | not_selected | formal_failed
+    outcome_label: str
+    reason: str  # a formal fail's reason, as staff wrote it
+    direction: str
+    list_title: str
+    notice_ends: date | None  # the 公示期's last day (selected only)
+
+
+class ResultRow(TypedDict):
+    reference: str
+    unit: str
+    outcome_label: str
+    direction: str
+    reason: str
+
+
+class ResultCityContext(TypedDict):
+    """To a city bureau: the results of all its recommendations, one mail."""
+
+    city: str
+    rows: list[ResultRow]
+
+
+class ExpertInviteContext(TypedDict):
+    """An expert's invitation or reminder: where to sign in — never an application's data."""
+
+    name: str
+    panel: str
+    round_title: str
+    sign_in: str
+    login: str
+    reminder: bool
+    pending: int
+
+
+class AcceptanceFile(TypedDict):
+    name: str  # the sender's attachment name
+    kinds: str  # what it shows (研究报告、创新成果 …), our own labels
+
+
+class AcceptanceContext(TypedDict):
+    """The answer to an acceptance request: received, missing (named), what follows."""
+
+    reference: str
+    unit: str
+    files: list[AcceptanceFile]
+    items: list[DeficiencyItem]  # ACCEPTANCE_OUTCOME_MISSING, one per missing outcome
+    missing: int  # how many promised outcomes are missing (the subject says whether any)
+    received_at: datetime
+
+
+class AcceptanceReminderContext(TypedDict):
+    """Once: acceptance due and not asked for (``due``), or a rework's date near (``until``)."""
+
+    reference: str
+    unit: str
+    due: date | None
+    until: date | None
+    outcomes: str  # the promised outcomes, our own labels
+
+
+class AnswerContext(TypedDict):
+    """A person's answer, from the workspace, to a mail that needed one (需人工答复)."""
+
+    paragraphs: list[str]  # the staff member's text, a line each
+    received_at: datetime  # when the mail answered arrived
+    subject: str  # its subject, as the sender wrote it
+
+
 CONTEXTS: dict[str, type] = {
     "ack": AckContext,
     "deficiency": DeficiencyContext,
@@ -184,6 +259,12 @@ CONTEXTS: dict[str, type] = {
     "arrival": ArrivalContext,
     "claim_notice": ClaimNoticeContext,
     "package_receipt": PackageReceiptContext,
+    "result": ResultContext,
+    "result_city": ResultCityContext,
+    "expert_invite": ExpertInviteContext,
+    "acceptance": AcceptanceContext,
+    "acceptance_reminder": AcceptanceReminderContext,
+    "answer": AnswerContext,
 }
 
 KIND_OF_TEMPLATE: dict[str, str] = {
@@ -200,4 +281,10 @@ KIND_OF_TEMPLATE: dict[str, str] = {
     "arrival": "receipt",
     "claim_notice": "claim_notice",
     "package_receipt": "package_receipt",
+    "result": "result",
+    "result_city": "result",
+    "expert_invite": "expert_invite",
+    "acceptance": "acceptance",
+    "acceptance_reminder": "acceptance_reminder",
+    "answer": "answer",
 }

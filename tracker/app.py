@@ -26,7 +26,7 @@ from tracker.pipeline.apply import Applier
 from tracker.pipeline.processing import InProcess
 from tracker.pipeline.workers import WorkerLimits, WorkerPool
 from tracker.store import db
-from tracker.store.blobs import BlobStore
+from tracker.store.blobs import BlobStore, BlobStoreOptions, open_blob_store
 
 if TYPE_CHECKING:
     from tracker.outreach.receipts import ArrivalReceipts
@@ -69,7 +69,13 @@ class App:
 
     @cached_property
     def blobs(self) -> BlobStore:
-        return BlobStore(self.settings.storage_path)
+        """The configured store (``storage.url``; none: the folder ``storage.path``)."""
+        st = self.settings.storage
+        return open_blob_store(st.url, BlobStoreOptions(
+            path=self.settings.storage_path, base_dir=self.settings.base_dir, endpoint=st.endpoint,
+            region=st.region, cache_bytes=st.cache_mb * 1024 * 1024,
+            # SPEC sections 4 and 8: the object store's keys come from the environment only
+            env=self.secrets.s3_keys()))
 
     @cached_property
     def policy(self) -> RoundPolicy:

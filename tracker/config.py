@@ -6,6 +6,7 @@ environment (``JIEBANG_IMAP_PASSWORD`` …) or from files named there (``…_FIL
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from datetime import date
@@ -20,6 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from campaign import SHANDONG_2025, SHANDONG_CITIES, Catalogue, CityBureau, Direction, RoundPolicy
+from campaign.review import AcceptanceRules, Criterion, ReviewRules, header_name
+from durable.blobs import BlobConfigError
+from durable.blobs import check_scheme as check_blob_scheme
 from intake.sources import SourceConfigError, url_scheme
 from intake.sources import check_scheme as check_source_scheme
 from notifier.transports import TransportConfigError
@@ -98,6 +102,44 @@ class Campaign(_Section):
         except Exception as exc:  # ZoneInfoNotFoundError, ValueError
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+
+class CriterionEntry(_Section):
+    name: str = Field(min_length=1, max_length=40)
+    max: float = Field(gt=0, le=1000)
+
+
+class Review(_Section):
+    """The score form and the ranking's rules (SPEC section 6; absent keys: the defaults)."""
+
+    criteria: list[CriterionEntry] = Field(
+        default_factory=lambda: [CriterionEntry(name=c.name, max=c.max) for c in ReviewRules().criteria],
+        min_length=1, max_length=30)
+    trim_from: int = Field(ReviewRules().trim_from, ge=3, le=100)
+    notice_working_days: int = Field(ReviewRules().notice_working_days, ge=1, le=60)
+    spread_flag: float = Field(ReviewRules().spread_flag, ge=0)
+
+    @field_validator("criteria")
+    @classmethod
+    def _distinct_criteria(cls, value: list[CriterionEntry]) -> list[CriterionEntry]:
+        names = [header_name(c.name) for c in value]
+        if len(set(names)) != len(names) or not all(names):
+            raise ValueError("criteria need distinct, non-empty names (without brackets)")
+        return value
+
+    def rules(self) -> ReviewRules:
+        return ReviewRules(tuple(Criterion(header_name(c.name), c.max) for c in self.criteria),
+                           self.trim_from, self.notice_working_days, self.spread_flag)
+
+
+class Acceptance(_Section):
+    """The year after (SPEC section 7): when the selected units' tasks are due."""
+
+    due: date | None = None  # the round's end: a selected unit that has not asked is reminded
+    remind_working_days: int = Field(5, ge=1, le=60)
+
+    def rules(self) -> AcceptanceRules:
+        return AcceptanceRules(self.due.isoformat() if self.due else None, self.remind_working_days)
 
 
 class Province(_Section):
@@ -185,7 +227,26 @@ class Receiver(_Section):
 
 
 class Storage(_Section):
-    path: str = "var/store"  # content-addressed raw messages and attachments
+    """Where raw messages, attachments and previews live (SPEC section 8)."""
+
+    path: str = "var/store"  # content-addressed raw messages and attachments (no url: the store)
+    # s3://bucket/prefix: an S3-compatible object store shared by every host (SeaweedFS,
+    # MinIO, Ceph RGW, a cloud's); credentials from JIEBANG_S3_ACCESS_KEY / JIEBANG_S3_SECRET_KEY (or *_FILE; else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+    # Then ``path`` holds only the bounded local cache (``path``/cache).
+    url: str | None = None
+    endpoint: str | None = None  # http(s)://host:port of the S3 service (default: AWS)
+    region: str | None = None
+    cache_mb: int = Field(512, ge=16)  # the local copy of remote blobs, least recently used out
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                check_blob_scheme(value)  # the blob stores' own registry names what is allowed
+            except BlobConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 class Schedule(_Section):
@@ -252,12 +313,19 @@ class Web(_Section):
     enabled: bool = False  # `jiebang run` serves it too
     host: str = "127.0.0.1"  # behind a TLS reverse proxy; never a public address without one
     port: int = Field(8025, ge=0, le=65535)
+    # the address people reach the workspace at (the proxy's https://…); invitations link to it
+    public_url: str | None = None
     # Secure cookies: true / false, or null = when the request came over https (the proxy's
     # X-Forwarded-Proto, believed only from forwarded_allow_ips)
     secure_cookies: bool | None = None
     forwarded_allow_ips: str = "127.0.0.1"
     session_hours: int = Field(12, ge=1, le=24 * 14)
     idle_minutes: int = Field(30, ge=1, le=24 * 60)  # a session unused this long ends
+    # /metrics (Prometheus) and /healthz: unauthenticated, for the operator's monitoring
+    # only; keep web.host on loopback or let the proxy refuse them from outside
+    metrics: bool = False
+    # 等保 2.0: a province account must sign in with a one-time code too (`jiebang user 2fa NAME`)
+    require_2fa_for_province: bool = False
 
 
 class Settings(_Section):
@@ -277,6 +345,8 @@ class Settings(_Section):
     reminders: Reminders = Reminders()
     processing: Processing = Processing()
     web: Web = Web()
+    review: Review = Review()
+    acceptance: Acceptance = Acceptance()
 
     # where the file was read from; relative paths resolve against it
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -321,7 +391,8 @@ class Settings(_Section):
 
     def round_policy(self) -> RoundPolicy:
         return RoundPolicy(
-            catalogue=self.campaign.catalogue(),
+            catalogue=dataclasses.replace(self.campaign.catalogue(), review=self.review.rules(),
+                                          acceptance=self.acceptance.rules()),
             cities={
                 name: CityBureau(name, tuple(c.bureau_emails), c.contact, c.phone)
                 for name, c in self.cities.items()
@@ -346,6 +417,12 @@ class Secrets(BaseSettings):
     smtp_password_file: Path | None = None
     database_password: str | None = None
     database_password_file: Path | None = None
+    # the object store's keys (SPEC sections 4 and 8); AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+    # are read too when these are unset (the S3 tools' own convention)
+    s3_access_key: str | None = None
+    s3_access_key_file: Path | None = None
+    s3_secret_key: str | None = None
+    s3_secret_key_file: Path | None = None
 
     def _pick(self, value: str | None, file: Path | None) -> str | None:
         if value:
@@ -365,6 +442,12 @@ class Secrets(BaseSettings):
 
     def database_secret(self) -> str | None:
         return self._pick(self.database_password, self.database_password_file)
+
+    def s3_keys(self) -> dict[str, str]:
+        """The object store's keys as its client names them (empty: none configured)."""
+        access = self._pick(self.s3_access_key, self.s3_access_key_file) or os.environ.get("AWS_ACCESS_KEY_ID")
+        secret = self._pick(self.s3_secret_key, self.s3_secret_key_file) or os.environ.get("AWS_SECRET_ACCESS_KEY")
+        return {"AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret or ""} if access else {}
 
 
 class Operator(BaseSettings):

@@ -30,10 +30,12 @@ from intake.sources.imap import SCHEMES as IMAP_SCHEMES
 from intake.sources.receiver import LocalReceiver
 from notifier.sender import SendReport
 from tracker.app import App
+from tracker.outreach.acceptance import queue_acceptance_reminders
 from tracker.outreach.reminders import queue_reminders
 from tracker.pipeline.poller import PollReport, poll_once
 from tracker.pipeline.processing import Feed, InProcess, ProcessReport, process_pending
 from tracker.pipeline.workers import WorkerPool
+from tracker.store.blobs import BlobStoreUnavailable
 from tracker.store.locks import Leadership
 
 log = logging.getLogger("jiebang.service")
@@ -94,6 +96,7 @@ class Service:
         self.leadership = Leadership(app.engine, f"poll:{app.new_mailbox().name}")
         self._mailbox: Mailbox | None = None
         self._backoff = Backoff()
+        self._store_backoff = Backoff()  # the blob store was unreachable: processing waits
         self._lock = threading.Lock()  # one processing run (or one-off cycle) at a time
         self._poll_lock = threading.Lock()  # one poll at a time
         self._new_mail = threading.Event()  # set by a poll that stored mail, for the process job
@@ -178,11 +181,18 @@ class Service:
         # while serving, each answer leaves as soon as its mail is recorded: the first sender
         # does not wait for the last sender's OCR
         wake = (lambda: self.wake("outbox")) if self._serving else None
+        if not self._store_backoff.ready():
+            return ProcessReport()  # the store was down a moment ago: the mail waits
         report = process_pending(self.app.engine, self.app.blobs, self.understander, apply=self.app.applier,
                                  stop=self.stop, max_attempts=p.max_attempts, on_settled=wake, feed=feed)
         if report.processed or report.quarantined or report.retried:
             log.info("processed %d, quarantined %d, to retry %d", report.processed, report.quarantined,
                      report.retried)
+        if report.store_unavailable is not None:
+            delay = self._store_backoff.failed()
+            log.warning("blob store: %s — processing again in %.0f s", report.store_unavailable, delay)
+        else:
+            self._store_backoff.succeeded()
         return report
 
     @in_round
@@ -208,10 +218,14 @@ class Service:
             report = queue_reminders(session, self.app.policy, today=today,
                                      days_before=self.app.settings.reminders.days_before,
                                      settings=self.app.reply_settings)
+            # the year after: acceptance due, or a rework's date near (SPEC 7)
+            later = queue_acceptance_reminders(session, self.app.policy, self.app.reply_settings, today=today)
             session.commit()
         for line in report.queued:
             log.info("reminder queued: %s", line)
-        return len(report.queued)
+        for reference in later:
+            log.info("acceptance reminder queued: %s", reference)
+        return len(report.queued) + len(later)
 
     @in_round
     def digest(self, today: date | None = None) -> bool:
@@ -249,10 +263,12 @@ class Service:
             # server's side: one immediate retry on a fresh one before backing off
             try:
                 report = self._poll_with_connection(on_batch)
-            except SourceError as again:
+            except (SourceError, BlobStoreUnavailable) as again:
                 return self._poll_failed(again)
         except SourceError as exc:
             return self._poll_failed(exc)
+        except BlobStoreUnavailable as exc:  # nothing stored, nothing acknowledged: fetched again later
+            return self._poll_failed(exc, what="blob store")
         self._backoff.succeeded()
         if report.fetched:
             log.info("poll: %d fetched, %d new, %d already stored", report.fetched, report.new, report.duplicates)
@@ -267,9 +283,9 @@ class Service:
             limit=self.app.settings.mailbox.max_messages_per_run, stop=self.stop, on_batch=on_batch,
         )
 
-    def _poll_failed(self, exc: Exception) -> PollReport:
+    def _poll_failed(self, exc: Exception, *, what: str = "mailbox") -> PollReport:
         delay = self._backoff.failed()
-        log.warning("mailbox: %s — retrying in %.0f s", exc, delay)
+        log.warning("%s: %s — retrying in %.0f s", what, exc, delay)
         self._drop_mailbox()
         return PollReport()
 

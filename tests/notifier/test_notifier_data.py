@@ -54,6 +54,12 @@ APPLICANT: dict[str, tuple[str, ...]] = {
     "arrival": (),
     "claim_notice": (),
     "package_receipt": ("rows[].unit", "rows[].problems[].message", "items[].message"),
+    "result": ("unit", "reason"),
+    "result_city": ("rows[].unit", "rows[].reason"),
+    "expert_invite": (),  # staff typed every word of it (the expert's name included)
+    "acceptance": ("unit", "files[].name", "items[].message"),
+    "acceptance_reminder": ("unit",),
+    "answer": ("subject",),
     "digest": (
         "digest.new_submissions[].unit", "digest.new_submissions[].city",
         "digest.new_versions[].unit", "digest.new_versions[].city",
@@ -82,6 +88,12 @@ OWN: dict[str, tuple[str, ...]] = {
     "claim_notice": ("reference",),
     "package_receipt": ("city", "rows[].reference", "rows[].direction_name", "rows[].problems[].code",
                         "rows[].problems[].title", "rows[].problems[].fix", *_ITEM),
+    "result": ("reference", "outcome", "outcome_label", "direction", "list_title"),
+    "result_city": ("city", "rows[].reference", "rows[].outcome_label", "rows[].direction"),
+    "expert_invite": ("name", "panel", "round_title", "sign_in", "login"),
+    "acceptance": ("reference", "files[].kinds", *_ITEM),
+    "acceptance_reminder": ("reference", "outcomes"),
+    "answer": ("paragraphs[]",),  # a staff member's own words
     "digest": (
         "chart_src", "digest.owner", "digest.role", "digest.city", "digest.round_code",
         *(f"digest.{row}[].{f}" for row in ("new_submissions", "new_versions")
@@ -95,7 +107,7 @@ OWN: dict[str, tuple[str, ...]] = {
 }
 # digest rows whose every text is jiebang's own (labels, config cities, wording titles)
 OWN_DIGEST_ROWS = ("statuses", "directions", "direction_total", "cities", "intents_since", "errors",
-                   "warnings", "deadlines")
+                   "warnings", "deadlines", "after_intake")
 # echoed nowhere: questions waiting for staff have no error
 UNSHOWN = {"digest.unanswered[].error"}
 
@@ -215,7 +227,9 @@ def test_applicant_text_is_inert_in_every_mail(name: str, payload: str) -> None:
     for subject in (out.subject, tagged_subject(out.subject, "JB2025-0007")):
         assert "evil" not in subject.lower() and "账户异常" not in subject and "登录" not in subject
     for body in (out.text, out.html):
-        assert_inert(body)
+        # the one address of our own a mail may carry: the workspace's sign-in page in an
+        # expert's invitation (web.public_url, set by the operator; plain text, no <a>)
+        assert_inert(body.replace(context.get("sign_in", "") or "\0", "") if name == "expert_invite" else body)
         if APPLICANT[name]:
             assert "evil[.]example" in body  # shown, as data
     assert "\nBcc:" not in out.text

@@ -62,6 +62,34 @@ CONTEXTS: dict[str, dict] = {
         "items": [{"code": "TABLE_MISMATCH", "title": "推荐汇总表与申报书不一致",
                    "message": "推荐汇总表中的“某公司”在报送材料中没有对应的申报书。", "fix": "请核对后重新报送。"}],
     },
+    "result": {
+        "reference": "JB2025-0007", "unit": "山东数据交易有限公司", "outcome": "formal_failed",
+        "outcome_label": "形式审查未通过", "reason": "联合单位经信用中国查询存在严重失信记录，不符合申报条件5",
+        "direction": "数据流通交易", "list_title": "2025年全省数据要素市场化配置改革揭榜挂帅揭榜单位公示名单",
+        "notice_ends": date(2025, 10, 9),
+    },
+    "result_city": {
+        "city": "青岛市",
+        "rows": [{"reference": "JB2025-0003", "unit": "青岛海数科技有限公司", "outcome_label": "已入选",
+                  "direction": "数据安全", "reason": ""},
+                 {"reference": "JB2025-0004", "unit": "青岛云港信息有限公司", "outcome_label": "形式审查未通过",
+                  "direction": "数据治理", "reason": "联合单位经信用中国查询存在严重失信记录"}],
+    },
+    "expert_invite": {"name": "王教授", "panel": "第一组", "round_title": "全省数据要素市场化配置改革揭榜挂帅",
+                      "sign_in": "https://jiebang.shandong.cn/login", "login": "wangjs", "reminder": False,
+                      "pending": 0},
+    "acceptance": {
+        "reference": "JB2025-0007", "unit": "山东数据交易有限公司", "received_at": RECEIVED, "missing": 1,
+        "files": [{"name": "数据流通交易合规指引研究报告.pdf", "kinds": "研究报告"},
+                  {"name": "用户使用证明.pdf", "kinds": "佐证材料"}],
+        "items": [{"code": "ACCEPTANCE_OUTCOME_MISSING", "title": "验收材料缺少申报书承诺的成果：应用场景或实践案例",
+                   "message": "申报书承诺了应用场景或实践案例，本次验收材料中未见应用场景或实践案例。",
+                   "fix": "请补充申报书中承诺的成果材料后，回复本邮件重新提交验收申请。"}],
+    },
+    "acceptance_reminder": {"reference": "JB2025-0007", "unit": "山东数据交易有限公司", "due": date(2025, 12, 31),
+                            "until": None, "outcomes": "研究报告、应用场景或实践案例"},
+    "answer": {"paragraphs": ["您好！", "可以。联合单位不限于省内，但牵头单位须在山东省内注册。"], "received_at": RECEIVED,
+               "subject": "咨询联合单位"},
 }
 
 from support.digests import example_digest_context  # noqa: E402

@@ -244,3 +244,19 @@ def test_every_setting_is_listed_in_docs_contracts():
     missing = [path for path, _name, section, _entries in _setting_paths(Settings)
                if section is None and f"| `{path}` |" not in table]
     assert not missing, f"docs/contracts.md does not list {missing}"
+
+
+def test_the_object_stores_keys_come_from_the_environment_by_specs_names(tmp_path, monkeypatch) -> None:
+    from tracker.config import Secrets
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert Secrets().s3_keys() == {}
+    secret_file = tmp_path / "s3-secret"
+    secret_file.write_text("s3cr3t\n", encoding="utf-8")
+    monkeypatch.setenv("JIEBANG_S3_ACCESS_KEY", "jiebang-key")
+    monkeypatch.setenv("JIEBANG_S3_SECRET_KEY_FILE", str(secret_file))
+    assert Secrets().s3_keys() == {"AWS_ACCESS_KEY_ID": "jiebang-key", "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
+    monkeypatch.delenv("JIEBANG_S3_ACCESS_KEY")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "tool-key")  # the S3 tools' convention, when ours is unset
+    assert Secrets().s3_keys()["AWS_ACCESS_KEY_ID"] == "tool-key"

@@ -21,7 +21,7 @@ import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer.core import TyperGroup
 
-from tracker.cli import claims, common, records, service, staff, web
+from tracker.cli import acceptance, claims, common, records, review, service, staff, web
 from tracker.cli.exits import EXIT_DATABASE
 from tracker.store import db
 
@@ -48,6 +48,8 @@ def build() -> typer.Typer:
     claims.register(app, db_app)
     staff.register(app, db_app)
     web.register(app, db_app)
+    review.register(app, db_app)
+    acceptance.register(app, db_app)
     app.add_typer(db_app, name="db")
     return app
 

@@ -1,4 +1,4 @@
-"""`jiebang web` (the staff workspace) and `jiebang user add|list|disable` (its accounts)."""
+"""`jiebang web` (the staff workspace) and `jiebang user add|list|disable|2fa` (its accounts)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from tracker.cli.common import (
 )
 from tracker.cli.exits import EXIT_CONFIG
 from tracker.config import Operator
-from tracker.records import accounts
+from tracker.records import accounts, twofactor
+from tracker.records.review.experts import add_expert
 
 user_app = typer.Typer(help="Accounts of the web workspace.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -43,8 +44,11 @@ def web(
 @user_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="the login name")],
-    role: Annotated[str, typer.Option("--role", help="province | city | viewer")],
+    role: Annotated[str, typer.Option("--role", help="province | city | viewer | expert")],
     city: Annotated[str | None, typer.Option("--city", help="a city user's city, e.g. 济南市")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="an expert's address (invitations)")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="an expert's unit (conflicts are found from it)")] = None,
+    uscc: Annotated[str | None, typer.Option("--uscc", help="the expert's unit's credit code, if known")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -58,8 +62,12 @@ def add(
     a = migrated_app(config)
     with Session(a.engine) as session:
         try:
-            added = accounts.add_user(session, name, role, password, city=city,
-                                      cities=frozenset(a.policy.catalogue.cities), actor=Operator().actor())
+            if role == "expert":
+                added = add_expert(session, name, password, email=email or "", unit=unit or "", uscc=uscc,
+                                   actor=Operator().actor())
+            else:
+                added = accounts.add_user(session, name, role, password, city=city,
+                                          cities=frozenset(a.policy.catalogue.cities), actor=Operator().actor())
         except accounts.AccountError as exc:
             raise fail(str(exc), EXIT_CONFIG) from None
         stored = added.name
@@ -73,13 +81,16 @@ def list_users(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     a = reading_app(config)
     with Session(a.engine) as session:
         rows: list[dict[str, Any]] = [{"name": u.name, "role": u.role, "city": u.city, "active": u.active,
-                                       "created_at": u.created_at.isoformat()} for u in accounts.users(session)]
+                                       "created_at": u.created_at.isoformat(),
+                                       "two_factor": twofactor.enrolled(session, u.id or 0)}
+                                      for u in accounts.users(session)]
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
-    table = Table("用户", "角色", "城市", "状态", "创建", title=f"账号 {len(rows)} 个")
+    table = Table("用户", "角色", "城市", "状态", "两步验证", "创建", title=f"账号 {len(rows)} 个")
     for r in rows:
-        table.add_row(r["name"], r["role"], r["city"] or "", "启用" if r["active"] else "停用", with_offset(r["created_at"]))
+        table.add_row(r["name"], r["role"], r["city"] or "", "启用" if r["active"] else "停用",
+                      "已启用" if r["two_factor"] else "—", with_offset(r["created_at"]))
     out.print(table)
 
 
@@ -94,6 +105,37 @@ def disable(name: Annotated[str, typer.Argument()], config: ConfigOpt = None) ->
             raise fail(str(exc), EXIT_CONFIG) from None
         session.commit()
     out.print(f"user {stored} disabled", markup=False)
+
+
+@user_app.command("2fa")
+def two_factor(
+    name: Annotated[str, typer.Argument()],
+    off: Annotated[bool, typer.Option("--off", help="end the enrolment (a lost phone): the password alone signs in again")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Enrol an account in two-factor sign-in: prints its secret, otpauth URI and ten recovery
+    codes once (a new enrolment replaces the old one). The account then signs in with a 6-digit
+    code after its password."""
+    a = migrated_app(config)
+    with Session(a.engine) as session:
+        user = accounts.find_user(session, name)
+        if user is None:
+            raise fail(f"no user {name!r}", EXIT_CONFIG)
+        if off:
+            removed = twofactor.remove(session, user, actor=Operator().actor())
+            session.commit()
+            out.print(f"two-factor sign-in of {user.name} ended" if removed else f"{user.name} was not enrolled",
+                      markup=False)
+            return
+        enrolment = twofactor.enrol(session, user, actor=Operator().actor())
+        stored = user.name
+        session.commit()
+    lines = [f"two-factor sign-in enrolled for {stored}",
+             f"secret (type it into the authenticator app): {enrolment.secret}",
+             f"otpauth URI (or a QR code of it): {enrolment.uri}",
+             "recovery codes (each works once; shown only now; keep them apart from the phone):",
+             *(f"  {code}" for code in enrolment.recovery_codes)]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def register(app: typer.Typer, db_app: typer.Typer) -> None:

@@ -15,7 +15,14 @@ from sqlmodel import Session, col, select
 
 from campaign import current
 from campaign.clock import local_today, utcnow
-from campaign.labels import CHANNEL_LABELS, STATUS_LABELS, direction_name, task_type_label
+from campaign.codes import code
+from campaign.labels import (
+    CHANNEL_LABELS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    direction_name,
+    task_type_label,
+)
 from campaign.policy import RoundPolicy
 from intake.model import Understanding
 from notifier.outbox import enqueue, first_contacts_since, written_to
@@ -285,6 +292,32 @@ class Replier:
             reference=sub.reference, key=f"redirect:{sub.reference}")
 
     # --- status queries -----------------------------------------------------
+    def for_objection(self) -> None:
+        """An objection to the published list: a neutral receipt, staff answer it."""
+        sender = self.msg.from_addr
+        if sender:
+            self._send("receipt", "receipt", [sender], {
+                "received_at": self.msg.received_at or self.result.received_at or self.msg.stored_at,
+                "files": [d.name for d in self.result.documents if d.container is None][:20]},
+                reference=None, key="objection")
+
+    # --- acceptance (SPEC 7) ---------------------------------------------------
+    def for_acceptance(self, sub: Submission, received: list[dict[str, Any]], missing: list[str]) -> None:
+        """What was received, what the form promised and is missing, what happens next."""
+        sender = (self.msg.from_addr or "").lower()
+        if not sender:
+            return
+        wording = code("ACCEPTANCE_OUTCOME_MISSING")
+        items = [DeficiencyItem(code=wording.code, title=f"{wording.title}：{outcome}",
+                                message=f"申报书承诺了{outcome}，本次验收材料中未见{outcome}。", fix=wording.fix)
+                 for outcome in missing]
+        files = [{"name": r["name"], "kinds": "、".join(OUTCOME_LABELS[k] for k in r.get("outcomes", [])) or "其他材料"}
+                 for r in received][:30]
+        self._send("acceptance", "acceptance", [sender], {
+            "reference": sub.reference, "unit": sub.unit or "", "files": files, "items": items, "missing": len(items),
+            "received_at": self.msg.received_at or self.result.received_at or self.msg.stored_at},
+            reference=sub.reference, key="acceptance")
+
     def for_status_query(self) -> None:
         asker = (self.msg.from_addr or "").lower()
         if not asker:

@@ -11,11 +11,13 @@ from campaign.policy import RoundPolicy
 from intake.model import Understanding
 from notifier.outbox import mark_bounced
 from tracker.outreach.replies import Replier, ReplySettings
-from tracker.records import claims, contacts
+from tracker.records import acceptance, claims, contacts
+from tracker.records.acceptance import acceptance_target
 from tracker.records.events import record
+from tracker.records.review import objections
 from tracker.records.rules import CROSS_RULES
 from tracker.records.submissions import Touched, apply_submission
-from tracker.store.tables import Claim, ClaimState, StoredMessage
+from tracker.store.tables import Claim, ClaimState, StoredMessage, Submission
 
 log = logging.getLogger("jiebang.apply")
 
@@ -36,11 +38,17 @@ class Applier:
         may_reply = why_not is None
         if not may_reply:
             record(session, "no_auto_reply", message=msg, detail=why_not or "")
+        if result.objection and objections.receive(session, self.policy.catalogue, msg, result) is not None:
+            if may_reply:  # the sender learns only that it reached staff
+                replier.for_objection()
+            return
         if result.intent == "submission":
             touched = self._record(session, msg, result)
             if may_reply:
                 replier.for_submission(touched)
                 replier.for_claims(touched)
+        elif result.intent == "acceptance_request":
+            self._acceptance(session, msg, result, replier if may_reply else None)
         elif result.intent == "status_query":
             if may_reply:
                 replier.for_status_query()
@@ -51,6 +59,29 @@ class Applier:
                     record(session, "notification_bounced", message=msg, detail=f"{row.kind} → {', '.join(row.to_addrs)}")
         # auto_reply and other: kept for staff (the digest lists unanswered "other")
 
+    def _acceptance(self, session: Session, msg: StoredMessage, result: Understanding,
+                    replier: Replier | None) -> None:
+        """A request for acceptance (SPEC 7): from a selected application's contact it is
+        recorded on it and answered (received, missing); from anyone else, a claim."""
+        sub, why = acceptance_target(session, msg, result)
+        if why is not None:
+            claim = claims.hold(session, msg, result, kind="acceptance", reason=why, round_code=self.policy.code,
+                                submission=sub)
+            if replier is not None:
+                replier.for_claims(Touched(claims=[claim]))
+            return
+        assert sub is not None
+        self._attach_acceptance(session, msg, result, sub, replier)
+
+    def _attach_acceptance(self, session: Session, msg: StoredMessage, result: Understanding, sub: Submission,
+                           replier: Replier | None) -> None:
+        checked = acceptance.check(sub, result.documents, self.policy.catalogue)
+        request = acceptance.record_request(session, sub, msg, checked)
+        msg.references = list(dict.fromkeys([*msg.references, sub.reference]))
+        session.add(msg)
+        if replier is not None:
+            replier.for_acceptance(sub, request.received, request.missing)
+
     def _record(self, session: Session, msg: StoredMessage, result: Understanding, *,
                 confirmed: bool = False) -> Touched:
         touched = apply_submission(session, msg, result, self.policy, confirmed=confirmed)
@@ -60,9 +91,12 @@ class Applier:
         session.flush()
         # every cross rule; a per-city rule only for the city whose package this was
         city = touched.package.city if touched.package is not None else None
+        # the rules look up the lead units this mail touched, not the whole round: the
+        # cost per mail stays flat as the round grows (benchmarks/recording_cost.py)
+        leads = {sub.lead_key for sub, _, _ in touched.versions}
         for rule in CROSS_RULES:
             if not (rule.per_city and city is None):
-                rule.refresh(session, self.policy, msg, city)
+                rule.refresh(session, self.policy, msg, city, leads=leads)
         return touched
 
     def confirm(self, session: Session, claim: Claim, *, actor: str, note: str = "", transfer: bool = False
@@ -74,6 +108,15 @@ class Applier:
         if msg is None:
             raise claims.ClaimError(f"claim #{claim.id}: its message is gone")
         result = claims.load(claim.payload)
+        if claim.kind == "acceptance":  # staff say the sender may speak for the application
+            sub = session.get(Submission, claim.submission_id) if claim.submission_id else None
+            if sub is None:
+                raise claims.ClaimError(f"claim #{claim.id}: no application to attach the acceptance request to")
+            claims.decide(session, claim, ClaimState.confirmed, actor=actor, note=note)
+            may = result.no_reply_reason is None and not result.sender_auth.forged
+            self._attach_acceptance(session, msg, result, sub,
+                                    Replier(session, self.policy, self.replies, msg, result) if may else None)
+            return Touched()
         if claim.application is not None and 0 <= claim.application < len(result.applications):
             keep = claim.application
             result.applications = [result.applications[keep]]

@@ -117,7 +117,7 @@ def add_user(session: Session, name: str, role: str, password: str, *, city: str
     if any(unicodedata.category(c)[0] in "CZ" and c != " " for c in name):
         raise AccountError("user name must not contain control characters or odd spaces")
     if role not in {r.value for r in StaffRole}:
-        raise AccountError("role must be province, city or viewer")
+        raise AccountError("role must be province, city, viewer or expert")
     if role == StaffRole.city and not city:
         raise AccountError("a city user needs --city (e.g. 济南市)")
     if city and cities is not None and city not in cities:
@@ -182,6 +182,12 @@ def name_delay(session: Session, name: str, client_ip: str, *, now: datetime | N
     if failed < NAME_FREE_FAILURES:
         return 0.0
     return float(min(MAX_NAME_DELAY, 2.0 ** (failed - NAME_FREE_FAILURES)))
+
+
+def count_failure(session: Session, name: str, client_ip: str) -> None:
+    """A failed step of signing in other than the password (a wrong one-time code)."""
+    session.add(LoginAttempt(username=normalise_name(name), client_ip=client_ip[:64], success=False))
+    session.flush()
 
 
 def prune(session: Session, *, now: datetime | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, and_, case, exists, func
 from sqlalchemy.orm import aliased
@@ -16,6 +16,7 @@ from tracker.store.tables import (
     DeficiencyRecord,
     DeficiencyState,
     Event,
+    ExcellentResult,
     MessageState,
     StoredMessage,
     Submission,
@@ -152,9 +153,14 @@ def _order(sort: str, descending: bool, cities: Sequence[str]) -> list[Any]:
     return [*terms, way(col(Submission.id))]
 
 
+RowT = TypeVar("RowT")
+
+
 @dataclass(frozen=True)
-class SubmissionPage:
-    rows: list[dict[str, Any]]
+class Page(Generic[RowT]):
+    """One page of a listing paged in SQL: its rows and where it stands."""
+
+    rows: list[RowT]
     total: int  # how many the filter matches
     page: int  # 1-based, within 1..pages
     per_page: int
@@ -169,12 +175,16 @@ class SubmissionPage:
         return (self.page - 1) * self.per_page + 1 if self.rows else 0
 
 
+SubmissionPage = Page[dict[str, Any]]
+
+
 def _row(sub: Submission, codes: list[str], received: datetime | None = None) -> dict[str, Any]:
     return {
         "reference": sub.reference, "unit": sub.unit, "uscc": sub.uscc,
         "direction": sub.direction or None, "channel": sub.channel, "city": sub.city or sub.unit_city,
         "status": sub.status, "versions": sub.versions, "late": sub.late,
-        "deficiencies": codes, "contacts": list(sub.contacts),
+        "deficiencies": codes, "contacts": list(sub.contacts), "formal": sub.formal,
+        "acceptance": sub.acceptance,
         **({"received": received, "waiting": sub.updated_at} if received is not None else {}),
     }
 
@@ -224,7 +234,8 @@ def submission_rows(engine: Engine, *, direction: int | None = None, city: str |
     with Session(engine) as session:
         subs = session.exec(which.apply(select(Submission)).order_by(Submission.reference)).all()
         codes = open_codes_of(session, [sub.id or 0 for sub in subs])
-        return [_row(sub, codes.get(sub.id or 0, [])) for sub in subs]
+        chosen = set(session.exec(select(ExcellentResult.submission_id)).all())
+        return [{**_row(sub, codes.get(sub.id or 0, [])), "excellent": sub.id in chosen} for sub in subs]
 
 
 def find_submission(session: Session, reference: str) -> Submission | None:

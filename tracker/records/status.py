@@ -14,6 +14,8 @@ from tracker.store.tables import (
     SubmissionStatus,
 )
 
+DECISIONS = frozenset({SubmissionStatus.selected, SubmissionStatus.not_selected})
+
 
 class StatusError(Exception):
     """A status change staff asked for is not allowed."""
@@ -44,9 +46,14 @@ def refresh_status(session: Session, sub: Submission, *, cause: StoredMessage | 
 
 def set_status(session: Session, sub: Submission, status: str, *, actor: str, note: str = "") -> None:
     """A staff decision, recorded with who, when and why."""
-    allowed = {s.value for s in STAFF_STATUSES}
+    # formal_failed comes from formal review (``review formal``), with its reason, not from here
+    allowed = {s.value for s in STAFF_STATUSES} - {SubmissionStatus.formal_failed}
     if status not in allowed:
         raise StatusError(f"status must be one of: {', '.join(sorted(allowed))}")
+    if status in DECISIONS and not note.strip():
+        raise StatusError("a decision (selected / not_selected) needs its reason: --note")
+    if status == SubmissionStatus.selected and sub.formal == "fail":
+        raise StatusError(f"{sub.reference} failed formal review ({sub.formal_reason}): pass it first")
     old = sub.status
     sub.status = status
     session.add(sub)

@@ -16,8 +16,10 @@ from sqlmodel import Session, col, func, select
 
 from campaign.clock import as_utc, local
 from campaign.labels import (
+    ACCEPTANCE_LABELS,
     CHANNEL_LABELS,
     DEADLINE_LABELS,
+    FORMAL_LABELS,
     INTENT_LABELS,
     MAIL_KIND_LABELS,
     MAIL_STATE_LABELS,
@@ -28,6 +30,7 @@ from campaign.policy import RoundPolicy
 from notifier.models import MailKind, OutboxMail, OutboxState
 from notifier.outbox import HeldFilter, held_count, held_mail
 from notifier.wording import title_of
+from tracker.records.acceptance import overdue_rework
 from tracker.reports.chart import render_chart
 from tracker.reports.recommendation import ranked_items, table_rows
 from tracker.reports.views import (
@@ -49,7 +52,9 @@ from tracker.store.tables import (
     CityPackage,
     DeficiencyRecord,
     DeficiencyState,
+    MailHandled,
     MessageState,
+    Objection,
     RecommendationRow,
     StoredMessage,
     Submission,
@@ -172,9 +177,13 @@ def _message(m: StoredMessage, policy: RoundPolicy) -> MessageItem:
 
 
 def unanswered(session: Session, policy: RoundPolicy) -> tuple[MessageItem, ...]:
-    """Mail of intent ``other`` that no outbox mail answers: questions for a person."""
+    """Mail of intent ``other`` that no outbox mail answers and staff did not close (marked
+    handled in the workspace): questions for a person."""
     answered = set(session.exec(select(OutboxMail.in_reply_to).where(col(OutboxMail.in_reply_to).is_not(None))).all())
-    rows = session.exec(select(StoredMessage).where(StoredMessage.intent == "other").order_by(col(StoredMessage.id))).all()
+    closed = select(MailHandled.message_pk)
+    rows = session.exec(select(StoredMessage).where(StoredMessage.intent == "other",
+                                                    col(StoredMessage.id).not_in(closed))
+                        .order_by(col(StoredMessage.id))).all()
     own = {a.lower() for a in policy.own_addresses}
     return tuple(_message(m, policy) for m in rows
                  if m.message_id not in answered and (m.from_addr or "").lower() not in own)
@@ -264,7 +273,22 @@ def gather(session: Session, policy: RoundPolicy, *, now: datetime, today: date 
         held=held, held_oldest=_local(oldest_held[0].created_at, policy) if oldest_held else None,
         deadlines=_deadlines(policy, today or local_now.date()), daily=_daily(session, policy, subs),
         recommendations=ranked_items(session, policy) if policy.role == "city" else (),
+        after_intake=_after_intake(session, today or local_now.date()),
     )
+
+
+def _after_intake(session: Session, today: date) -> tuple[Count, ...]:
+    """Formal review, objections and acceptance at a glance (rows that are zero are left out)."""
+    subs = session.exec(select(Submission).where(Submission.status != SubmissionStatus.withdrawn)).all()
+    formal = Counter(s.formal for s in subs if s.formal)
+    acceptance = Counter(s.acceptance for s in subs if s.acceptance)
+    open_objections = len(session.exec(select(Objection.id).where(Objection.state == "open")).all())
+    rows = [Count("formal_pass", FORMAL_LABELS["pass"], formal["pass"]),
+            Count("formal_fail", FORMAL_LABELS["fail"], formal["fail"]),
+            Count("objections", "待处理的异议", open_objections),
+            *(Count(f"acceptance_{k}", ACCEPTANCE_LABELS[k], acceptance[k]) for k in ("requested", "passed", "rework")),
+            Count("rework_overdue", "整改逾期", len(overdue_rework(session, today)))]
+    return tuple(r for r in rows if r.count)
 
 
 # --- the mail: numbers + chart + workbook, written to the outbox once a day -------------------------

@@ -155,3 +155,5 @@ class Digest:
     deadlines: tuple[DeadlineItem, ...]
     daily: tuple[DailyPoint, ...]
     recommendations: tuple[RankedItem, ...]  # city role
+    # after intake (SPEC 6, 7): formal review, objections, acceptance — only what is non-zero
+    after_intake: tuple[Count, ...] = ()

@@ -192,7 +192,7 @@ def submission_rows(session: Session, policy: RoundPolicy, *, only: SubmissionFi
             direction_label(s.direction), s.task_name or "", task_type_labels(s.task_types),
             "、".join(s.partners), CHANNEL_LABELS.get(s.channel or "", ""), s.city or "",
             STATUS_LABELS.get(s.status, s.status), s.versions, "是" if s.late else "否",
-            " ".join(codes.get(s.id, [])), "、".join(s.contacts),
+            "；".join(title_of(c) for c in codes.get(s.id, [])), "、".join(s.contacts),  # as staff read them
             _local(first, policy), _local(latest, policy),
         ])
     return out
@@ -280,3 +280,14 @@ def submissions_csv(session: Session, policy: RoundPolicy, *, only: SubmissionFi
     for row in submission_rows(session, policy, only=only):
         writer.writerow([safe_cell(_text(v) if isinstance(v, datetime) else v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
+
+
+def listing_workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+                     widths: Sequence[int]) -> bytes:
+    """One sheet *title*: a bold header row, then *rows* (text cells never formulas)."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = title[:31]
+    _listing(ws, headers, rows, widths)
+    return _bytes(wb)

@@ -8,7 +8,7 @@ through Alembic migrations (``tracker/store/migrations``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -109,12 +109,13 @@ class SubmissionStatus(StrEnum):
     selected = "selected"
     not_selected = "not_selected"
     withdrawn = "withdrawn"
+    formal_failed = "formal_failed"  # failed formal review (形式审查), with its reason
 
 
 # staff decisions stand until staff change them; the first two follow the deficiencies
 STAFF_STATUSES = frozenset(
     {SubmissionStatus.under_review, SubmissionStatus.selected, SubmissionStatus.not_selected,
-     SubmissionStatus.withdrawn}
+     SubmissionStatus.withdrawn, SubmissionStatus.formal_failed}
 )
 
 
@@ -151,6 +152,9 @@ class Submission(SQLModel, table=True):
     contacts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     versions: int = 0
     standing_version: int = 0  # the version that counts (a late one never replaces a timely one)
+    formal: str | None = Field(default=None, max_length=10)  # 形式审查: None | pass | fail (0010)
+    formal_reason: str | None = Field(default=None, sa_column=Column(Text))
+    acceptance: str | None = Field(default=None, max_length=20)  # None | requested | passed | rework (0012)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
@@ -179,7 +183,9 @@ class DeficiencyState(StrEnum):
 class DeficiencyRecord(SQLModel, table=True):
     __tablename__ = "deficiency"
     # a submission's open codes: the list's column and its filter (migration 0009)
-    __table_args__ = (Index("ix_deficiency_open", "submission_id", "state", "code"),)
+    __table_args__ = (Index("ix_deficiency_open", "submission_id", "state", "code"),
+                      # a rule across mails finds its open rows by code (0013): flat as the round grows
+                      Index("ix_deficiency_code_state", "code", "state"))
 
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
@@ -303,6 +309,7 @@ class StaffRole(StrEnum):
     province = "province"  # every record, every action
     city = "city"  # its own city's submissions and recommendations
     viewer = "viewer"  # reads; changes nothing
+    expert = "expert"  # scores its panels' applications; sees nothing else (migration 0010)
 
 
 class StaffUser(SQLModel, table=True):
@@ -315,6 +322,10 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     city: str | None = Field(default=None, max_length=20)  # a city user's (or viewer's) city
     password_hash: str = Field(sa_column=Column(Text, nullable=False))  # argon2id, never the password
+    # an expert's (0010): where invitations go, and the unit its conflicts are found from
+    email: str | None = Field(default=None, max_length=320)
+    unit: str | None = Field(default=None, sa_column=Column(Text))
+    uscc: str | None = Field(default=None, max_length=18)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     disabled_at: datetime | None = Field(default=None, sa_column=_ts())
@@ -370,3 +381,251 @@ class DocumentPreview(SQLModel, table=True):
     pdf_sha256: str | None = Field(default=None, max_length=64)  # None: not converted (kept for a reason)
     error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+# --- the team's workspace: two-factor sign-in, assignments, notes, saved filters (migration 0011) --
+
+
+class StaffTwoFactor(SQLModel, table=True):
+    """An account's TOTP secret (RFC 6238); present once enrolled (``jiebang user 2fa``)."""
+
+    __tablename__ = "staff_two_factor"
+
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True)
+    secret: str = Field(max_length=64)  # base32; the server must compute codes, so not a hash
+    enrolled_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # the last time step whose code was accepted: a code (or an earlier one) never works twice
+    last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One single-use recovery code of an enrolled account, as its sha256 only."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class LoginChallenge(SQLModel, table=True):
+    """A password accepted, the second factor not yet: a half-signed-in browser is no session.
+
+    The browser holds a random token in a cookie; only its sha256 is kept here."""
+
+    __tablename__ = "login_challenge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+    client_ip: str | None = Field(default=None, max_length=64)
+    failures: int = 0  # wrong codes; the challenge ends after a few
+
+
+class Assignment(SQLModel, table=True):
+    """Who handles a submission or an incoming mail now (one row each; history in the events)."""
+
+    __tablename__ = "assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", unique=True)
+    message_pk: int | None = Field(default=None, foreign_key="message.id", unique=True)
+    assignee_id: int = Field(foreign_key="staff_user.id", index=True)
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class StaffNote(SQLModel, table=True):
+    """An internal note on a submission: staff read it, applicants never do."""
+
+    __tablename__ = "staff_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    author: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SavedFilter(SQLModel, table=True):
+    """A named filter of the list, one user's own."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_filter_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    name: str = Field(max_length=60)
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class MailHandled(SQLModel, table=True):
+    """An incoming mail that needed a person (需人工答复) and was dealt with."""
+
+    __tablename__ = "mail_handled"
+
+    message_pk: int = Field(foreign_key="message.id", primary_key=True)
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    outbox_id: int | None = None  # the answer, when one was sent from the page
+
+
+# --- review: credit checks, panels, conflicts, scores, publication (migration 0010) ---
+
+
+class CreditResult(StrEnum):
+    clean = "clean"  # 信用良好
+    dishonest = "dishonest"  # 失信: fails the units' applications (条件5)
+    abnormal = "abnormal"  # 经营异常: staff decide
+
+
+class CreditCheck(SQLModel, table=True):
+    """One look-up of a unit in 信用中国 / 信用山东, as staff recorded it; the latest counts."""
+
+    __tablename__ = "credit_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_key: str = Field(max_length=300, index=True)  # USCC, else "name:" + normalised name
+    unit: str | None = Field(default=None, sa_column=Column(Text))
+    uscc: str | None = Field(default=None, max_length=18)
+    result: str = Field(max_length=20)
+    source: str = Field(max_length=20)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    evidence_sha256: str | None = Field(default=None, max_length=64)  # the screenshot / PDF, in the store
+    evidence_name: str | None = Field(default=None, max_length=255)
+    recorded_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Panel(SQLModel, table=True):
+    """A 评审组: its experts score every formally passed application of its directions."""
+
+    __tablename__ = "panel"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    directions: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts())  # scores visible to the panel after
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class PanelMember(SQLModel, table=True):
+    __tablename__ = "panel_member"
+    __table_args__ = (UniqueConstraint("panel_id", "expert_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    panel_id: int = Field(foreign_key="panel.id", index=True)
+    expert_id: int = Field(foreign_key="staff_user.id", index=True)
+    invited_at: datetime | None = Field(default=None, sa_column=_ts())
+    reminded_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class Recusal(SQLModel, table=True):
+    """A conflict of interest (回避) that was not found from the units: declared by the
+    expert or added by staff. Found ones (lead/partner unit) are computed, never stored."""
+
+    __tablename__ = "recusal"
+    __table_args__ = (UniqueConstraint("expert_id", "submission_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    expert_id: int = Field(foreign_key="staff_user.id", index=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    reason: str = Field(max_length=20)  # declared | staff
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    recorded_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Score(SQLModel, table=True):
+    """One expert's score sheet for one application (criterion name → points)."""
+
+    __tablename__ = "score"
+    __table_args__ = (UniqueConstraint("submission_id", "expert_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    expert_id: int = Field(foreign_key="staff_user.id", index=True)
+    marks: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    total: float = 0
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    source: str = Field(max_length=20)  # workspace | sheet
+    entered_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Publication(SQLModel, table=True):
+    """The 公示名单 as published: when, by whom, and when its 公示期 ends."""
+
+    __tablename__ = "publication"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_code: str = Field(max_length=20)
+    published_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    notice_ends: date
+    estimated: bool = False  # the end date counted beyond the holiday calendar's years
+    references: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    published_by: str = Field(max_length=100)
+
+
+class Objection(SQLModel, table=True):
+    """A mail objecting (异议) to a published application during its 公示期: a staff item."""
+
+    __tablename__ = "objection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    message_pk: int = Field(foreign_key="message.id", unique=True)
+    sender: str | None = Field(default=None, max_length=320)
+    state: str = Field(default="open", max_length=20)  # open | handled
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    handled_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+# --- the year after: acceptance and excellent results (migration 0012) -------------------
+
+
+class AcceptanceRequest(SQLModel, table=True):
+    """A selected unit's request for acceptance (验收), checked against what its form promised."""
+
+    __tablename__ = "acceptance_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    message_pk: int = Field(foreign_key="message.id", unique=True)
+    # [{"name": file, "outcomes": [kind, …]}] and the promised outcome labels not found
+    received: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    missing: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class AcceptanceDecision(SQLModel, table=True):
+    """Staff's result: passed, or rework with a reason and a date (the latest counts)."""
+
+    __tablename__ = "acceptance_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    result: str = Field(max_length=20)  # passed | rework
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    until: date | None = None  # rework: the date the unit must be done by
+    reminded_at: datetime | None = Field(default=None, sa_column=_ts())
+    decided_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ExcellentResult(SQLModel, table=True):
+    """A passed application chosen among the excellent results (优秀成果), who and when."""
+
+    __tablename__ = "excellent_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", unique=True)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    marked_by: str = Field(max_length=100)
+    marked_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

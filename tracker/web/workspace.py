@@ -18,11 +18,28 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracker.app import App
+from tracker.reports import metrics
 from tracker.web import auth, pages
 from tracker.web.auth import Access
-from tracker.web.guard import STAFF, Guarded
+from tracker.web.guard import ANONYMOUS, STAFF, Guarded
 from tracker.web.previews import Previews
-from tracker.web.routes import city, confirm, digest, documents, login, mail, submissions
+from tracker.web.routes import (
+    acceptance,
+    account,
+    city,
+    confirm,
+    digest,
+    documents,
+    expert,
+    login,
+    mail,
+    mailfiles,
+    review,
+    review_results,
+    submissions,
+    team,
+    today,
+)
 
 STATIC = Path(__file__).with_name("static")
 HEADERS = {
@@ -99,15 +116,20 @@ def _home(request: Request, access: Access) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         Guarded("/", _home, allow=STAFF),
-        *login.ROUTES, *submissions.ROUTES, *documents.ROUTES, *confirm.ROUTES, *mail.ROUTES,
-        *digest.ROUTES, *city.ROUTES,
+        *login.ROUTES, *team.ROUTES, *mailfiles.ROUTES, *submissions.ROUTES, *documents.ROUTES, *confirm.ROUTES, *mail.ROUTES,
+        *digest.ROUTES, *city.ROUTES, *account.ROUTES, *today.ROUTES,
+        *review.ROUTES, *review_results.ROUTES, *acceptance.ROUTES,  # after intake (SPEC 6, 7)
+        *expert.ROUTES,  # the review experts' own pages
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
 
 def create_workspace(app: App) -> Starlette:
     """The workspace over *app*'s database (migrated by the caller)."""
-    web = Starlette(routes=routes(), exception_handlers={auth.NotSignedIn: _not_signed_in,
+    # /metrics and /healthz: no session, for the operator's monitoring only (web.metrics)
+    ops = [Guarded("/metrics", metrics.metrics_page, allow=ANONYMOUS),
+           Guarded("/healthz", metrics.health_page, allow=ANONYMOUS)] if app.settings.web.metrics else []
+    web = Starlette(routes=ops + routes(), exception_handlers={auth.NotSignedIn: _not_signed_in,
                                                           HTTPException: _http_error})
     web.state.jb = app
     web.state.previews = Previews()  # this workspace's preview slots and conversion queue

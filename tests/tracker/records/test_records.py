@@ -181,7 +181,9 @@ def test_list_json_follows_the_contract(tmp_path, db_url):
                                                       code17="91370705MA3RF5D8Q", nature="其他", city="潍坊市", direction=4))
     rows = json.loads(jiebang("list", "--json", config=tmp_path / "config.yaml").stdout)
     assert [set(r) for r in rows] == [{"reference", "unit", "uscc", "direction", "channel", "city", "status",
-                                       "versions", "late", "deficiencies", "contacts"}] * 2
+                                       "versions", "late", "deficiencies", "contacts",
+                                       "formal", "acceptance", "excellent"}] * 2  # SPEC 6, 7
+    assert all((r["formal"], r["acceptance"], r["excellent"]) == (None, None, False) for r in rows)
     # Two mails may be recorded in either order (workers), so pick the row by its unit.
     (weifang,) = [r for r in rows if r["unit"] == "潍坊瑞丰数据科技有限公司"]
     assert weifang["deficiencies"] == ["WRONG_CHANNEL"] and weifang["status"] == "incomplete"

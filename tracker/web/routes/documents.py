@@ -1,10 +1,12 @@
 """A submission's documents: the file as attached, and an inline preview (PDF in an
 iframe, images as they are, Word/WPS converted to PDF once, in the preview queue); the
-raw mail of a version is under /mail (the province's)."""
+raw mail of a version, and every attachment of it (unreadable ones too), under
+``routes.mailfiles``."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from urllib.parse import quote
 
 from sqlmodel import Session, select
@@ -78,6 +80,13 @@ def previews(request: Request) -> Previews:
 @route("/submissions/{reference}/v{version:id}/preview", allow=STAFF)
 async def inline(request: Request, access: Access) -> Response:
     """Awaits only: the reads run in the thread pool, a conversion in the preview queue."""
+    return await preview(request, access, _document)
+
+
+async def preview(request: Request, access: Access,
+                  load: Callable[[Request, Access], tuple[DocumentRef, bytes]]) -> Response:
+    """The file *load* finds (in the thread pool), shown inline: as it is, or converted to
+    PDF in the preview queue; this user's concurrent previews are limited."""
     queue = previews(request)
     try:
         queue.enter(access.user.user_id)
@@ -85,7 +94,7 @@ async def inline(request: Request, access: Access) -> Response:
         raise HTTPException(429, f"同时打开的预览过多（每人最多 {queue.per_user} 个），"
                                  "请等已打开的预览显示后再试") from None
     try:
-        ref, data = await run_in_threadpool(_document, request, access)
+        ref, data = await run_in_threadpool(load, request, access)
         content_type, body = await _shown(request, queue, ref, data)
     except PreviewUnavailable as exc:
         raise HTTPException(404, f"无法预览：{exc}") from None
