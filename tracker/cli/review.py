@@ -321,7 +321,7 @@ def read_sheet(path: Path) -> list[scoring.SheetRow]:
         if all(v is None or str(v).strip() == "" for v in marks.values()):
             continue
         rows.append(scoring.SheetRow(number, _text(cells[where["受理编号"]]), _text(cells[where["专家"]]),
-                                     {_criterion(k): v for k, v in marks.items()},
+                                     {header_name(k): v for k, v in marks.items()},
                                      _text(cells[comment]) if comment is not None else ""))
     wb.close()
     return rows
@@ -329,10 +329,6 @@ def read_sheet(path: Path) -> list[scoring.SheetRow]:
 
 def _text(cell: object) -> str:
     return "" if cell is None else str(cell).strip()
-
-
-def _criterion(header: str) -> str:
-    return header_name(header)
 
 
 @review_app.command("import")
@@ -365,7 +361,7 @@ def score(
     marks: dict[str, object] = {}
     for item in mark:
         name, _, value = item.partition("=")
-        marks[_criterion(name)] = value
+        marks[header_name(name)] = value
     with submission_under_lock(a, reference) as (session, sub):
         try:
             scoring.enter_score(session, a.policy.catalogue.review, panels_.expert_named(session, expert), sub, marks,

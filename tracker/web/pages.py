@@ -42,6 +42,14 @@ def _finalize(value: Any) -> Any:
     return plain(value) if isinstance(value, str) else value
 
 
+def shown_fields(sub: Any) -> dict[str, str | None]:
+    """A submission's fields as a clerk or an expert reads them (labels, not keys): the one
+    rendering the submission page and the expert's page share."""
+    return {"unit": sub.unit, "uscc": sub.uscc, "unit_nature": NATURE_LABELS.get(sub.unit_nature or "", "—"),
+            "unit_city": sub.unit_city, "direction": direction_label(sub.direction), "task_name": sub.task_name,
+            "task_types": "、".join(task_type_label(t) for t in sub.task_types), "partners": "、".join(sub.partners)}
+
+
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
@@ -52,6 +60,7 @@ def _env() -> Environment:
         intent=lambda v: INTENT_LABELS.get(v, v or ""), mail_state=lambda v: MAIL_STATE_LABELS.get(v, v),
         mail_kind=lambda v: MAIL_KIND_LABELS.get(v, v), msg_state=lambda v: STATE_LABELS.get(v, v),
         event=lambda v: EVENT_LABELS.get(v, v), plain=lambda v: plain(str(v)) if v is not None else "",
+        shown_fields=shown_fields,
     )
     env.filters.update(readable.FILTERS)  # codes, event details, quarantine reasons in words
     return env
