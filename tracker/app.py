@@ -74,6 +74,7 @@ class App:
         return open_blob_store(st.url, BlobStoreOptions(
             path=self.settings.storage_path, base_dir=self.settings.base_dir, endpoint=st.endpoint,
             region=st.region, cache_bytes=st.cache_mb * 1024 * 1024,
+            cache_path=self.settings.blob_cache_path if st.url else None,
             # SPEC sections 4 and 8: the object store's keys come from the environment only
             env=self.secrets.s3_keys()))
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+import hashlib
 import os
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -232,11 +234,14 @@ class Storage(_Section):
     path: str = "var/store"  # content-addressed raw messages and attachments (no url: the store)
     # s3://bucket/prefix: an S3-compatible object store shared by every host (SeaweedFS,
     # MinIO, Ceph RGW, a cloud's); credentials from JIEBANG_S3_ACCESS_KEY / JIEBANG_S3_SECRET_KEY (or *_FILE; else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
-    # Then ``path`` holds only the bounded local cache (``path``/cache).
     url: str | None = None
     endpoint: str | None = None  # http(s)://host:port of the S3 service (default: AWS)
     region: str | None = None
     cache_mb: int = Field(512, ge=16)  # the local copy of remote blobs, least recently used out
+    # where that copy lives (null: $CACHE_DIRECTORY as systemd's CacheDirectory= sets it, else
+    # $XDG_CACHE_HOME/jiebang or ~/.cache/jiebang; one folder per store): never the deployment's
+    # folder, so a worker host keeps nothing there but its configuration and logs
+    cache_path: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -290,6 +295,9 @@ class Processing(_Section):
     seconds_per_message: float = Field(300, gt=0)  # wall-clock time for one message
     max_attempts: int = Field(3, ge=1, le=20)  # worker deaths on one message before quarantine
     ocr_threads: int = Field(2, ge=1, le=64)  # onnxruntime threads for one OCR engine
+    # a claim of a process on another host is taken over once this old (a live process
+    # renews its claims every quarter of it): how long a killed host's mail waits
+    lease_seconds: int = Field(120, ge=20, le=3600)
 
     @property
     def worker_count(self) -> int:
@@ -380,6 +388,23 @@ class Settings(_Section):
     @property
     def storage_path(self) -> Path:
         return self.path(self.storage.path)
+
+    @property
+    def blob_cache_path(self) -> Path:
+        """The local copy of a remote store (``storage.cache_path``, else the user's cache)."""
+        if self.storage.cache_path:
+            return self.path(self.storage.cache_path)
+        systemd = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        home = Path(systemd) if systemd else (Path(xdg) if xdg else Path.home() / ".cache") / "jiebang"
+        here = home
+        while not here.exists() and here != here.parent:
+            here = here.parent
+        if not os.access(here, os.W_OK):  # no writable home (a locked-down service user)
+            home = Path(tempfile.gettempdir()) / f"jiebang-cache-{os.getuid()}"
+        # one folder per store: two deployments on one host never share a copy by accident
+        which = hashlib.sha256(f"{self.storage.endpoint}|{self.storage.url}".encode()).hexdigest()[:12]
+        return home / which
 
     def maildir_path(self, url: str) -> Path:
         return self.path(url.split(":", 1)[1])

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -36,11 +36,19 @@ from tracker.pipeline.poller import PollReport, poll_once
 from tracker.pipeline.processing import Feed, InProcess, ProcessReport, process_pending
 from tracker.pipeline.workers import WorkerPool
 from tracker.store.blobs import BlobStoreUnavailable
+from tracker.store.db import DatabaseUnavailable, unavailable
 from tracker.store.locks import Leadership
+from tracker.store.wakeups import StoredMailListener, announce_stored, listens
 
 log = logging.getLogger("jiebang.service")
 
 MAX_BACKOFF = 300.0
+# a database restart takes seconds and a refused connection costs nothing: the service is
+# back at work within this long of the database's return (a remote mailbox waits up to
+# MAX_BACKOFF, not to be hammered)
+DATABASE_BACKOFF = 5.0
+# while it stays away, a reminder this often (each try is logged at DEBUG)
+DATABASE_REMINDER = 300.0
 ROLES = ("all", "poller", "worker")
 
 _Job = TypeVar("_Job", bound=Callable[..., Any])
@@ -86,6 +94,51 @@ class Backoff:
         return time.monotonic() >= self.not_before
 
 
+class DatabaseWait:
+    """The database is away (stopped, restarting, unreachable): the jobs that need it wait
+    out one shared back-off (1 s, 2 s, 4 s, then every DATABASE_BACKOFF) instead of failing
+    every tick with a traceback. One line says it went away, one that it is back (and a
+    reminder every DATABASE_REMINDER meanwhile); no job stops, and nothing is given up on
+    (processing gives its claims back, the outbox keeps its rows, the mailbox its mail)."""
+
+    def __init__(self) -> None:
+        self._backoff = Backoff(cap=DATABASE_BACKOFF)
+        self._lock = threading.Lock()
+        self._since: float | None = None  # when it went away (None: it is there)
+        self._reminded = 0.0
+
+    def ready(self) -> bool:
+        return self._backoff.ready()
+
+    def failed(self, job: str, why: str) -> None:
+        with self._lock:
+            if not self._backoff.ready():
+                return  # another job found it away a moment ago: counted once
+            delay = self._backoff.failed()
+            now = time.monotonic()
+            first = self._since is None
+            if self._since is None:
+                self._since = self._reminded = now
+            remind = now - self._reminded >= DATABASE_REMINDER
+            if remind:
+                self._reminded = now
+            away = now - self._since
+        if first:
+            log.warning("database unavailable (%s): %s — mail waits; trying again every few seconds", job, why)
+        elif remind:
+            log.warning("database still unavailable after %.0f s (%s): %s", away, job, why)
+        else:
+            log.debug("database unavailable (%s): %s — next try in %.0f s", job, why, delay)
+
+    def succeeded(self) -> None:
+        with self._lock:
+            if self._since is None:
+                return
+            away, self._since = time.monotonic() - self._since, None
+            self._backoff.succeeded()
+        log.info("database back after %.0f s: carrying on", away)
+
+
 class Service:
     def __init__(self, app: App, *, role: str = "all") -> None:
         if role not in ROLES:
@@ -97,6 +150,7 @@ class Service:
         self._mailbox: Mailbox | None = None
         self._backoff = Backoff()
         self._store_backoff = Backoff()  # the blob store was unreachable: processing waits
+        self._database = DatabaseWait()  # the database was unreachable: poll, process and send wait
         self._lock = threading.Lock()  # one processing run (or one-off cycle) at a time
         self._poll_lock = threading.Lock()  # one poll at a time
         self._new_mail = threading.Event()  # set by a poll that stored mail, for the process job
@@ -181,10 +235,17 @@ class Service:
         # while serving, each answer leaves as soon as its mail is recorded: the first sender
         # does not wait for the last sender's OCR
         wake = (lambda: self.wake("outbox")) if self._serving else None
-        if not self._store_backoff.ready():
-            return ProcessReport()  # the store was down a moment ago: the mail waits
+        if not self._store_backoff.ready() or not self._database.ready():
+            return ProcessReport()  # the store or the database was down a moment ago: the mail waits
         report = process_pending(self.app.engine, self.app.blobs, self.understander, apply=self.app.applier,
-                                 stop=self.stop, max_attempts=p.max_attempts, on_settled=wake, feed=feed)
+                                 stop=self.stop, max_attempts=p.max_attempts, on_settled=wake, feed=feed,
+                                 lease=timedelta(seconds=p.lease_seconds))
+        if report.database_unavailable is not None:
+            if not self._serving:  # a one-off (run --once, tools) fails as it always did
+                raise DatabaseUnavailable(report.database_unavailable)
+            self._database.failed("processing", report.database_unavailable)
+        else:
+            self._database.succeeded()
         if report.processed or report.quarantined or report.retried:
             log.info("processed %d, quarantined %d, to retry %d", report.processed, report.quarantined,
                      report.retried)
@@ -328,11 +389,17 @@ class Service:
             max_instances=1, coalesce=True)
         self.scheduler.start()
         watcher = None
-        if settings.mailbox.idle and url_scheme(settings.mailbox.url) in IMAP_SCHEMES:
+        # a worker never touches the mailbox: it may not even hold its password
+        if self.polls and settings.mailbox.idle and url_scheme(settings.mailbox.url) in IMAP_SCHEMES:
             watcher = threading.Thread(target=self._idle_watch, name="idle", daemon=True)
             watcher.start()
-        log.info("jiebang running: mailbox %s, every %d s%s", self.app.new_mailbox().name,
-                 settings.schedule.poll_seconds, " + IDLE" if watcher else "")
+        if self.processes and listens(self.app.engine):  # another host's poller says when mail is stored
+            StoredMailListener(self.app.engine, self._mail_stored, self.stop).start()
+        if self.polls:
+            log.info("jiebang running (%s): mailbox %s, every %d s%s", self.role, self.app.new_mailbox().name,
+                     settings.schedule.poll_seconds, " + IDLE" if watcher else "")
+        else:
+            log.info("jiebang running (worker): stored mail every %d s", settings.schedule.process_seconds)
         try:
             while not self.stop.wait(1.0):
                 pass
@@ -347,13 +414,24 @@ class Service:
             log.info("stopped")
 
     def _poll_job(self) -> None:
+        if not self._database.ready():
+            return  # the mail waits in the mailbox (nothing was taken from it)
         try:
             with self._poll_lock:
                 report = self._poll()
-        except Exception:  # the scheduler must survive anything a poll raises
-            log.exception("poll failed; the next one will retry")
+        except Exception as exc:  # the scheduler must survive anything a poll raises
+            if (why := unavailable(exc)) is not None:
+                self._database.failed("poll", why)
+            else:
+                log.exception("poll failed; the next one will retry")
             return
-        if report.new and self.processes:
+        if report.new:
+            announce_stored(self.app.engine)  # the workers on other hosts start now
+            self._mail_stored()
+
+    def _mail_stored(self) -> None:
+        """Mail was stored (by this process's poll, or another host's: LISTEN)."""
+        if self.processes:
             # a running process job sees the flag when its queue runs dry and goes on
             # (waking a running job would only make the scheduler skip it)
             self._new_mail.set()
@@ -365,8 +443,11 @@ class Service:
             self._new_mail.clear()
             try:
                 report = self.process()
-            except Exception:  # the scheduler must survive anything processing raises
-                log.exception("processing failed; the next run will retry")
+            except Exception as exc:  # the scheduler must survive anything processing raises
+                if (why := unavailable(exc)) is not None:
+                    self._database.failed("processing", why)
+                else:
+                    log.exception("processing failed; the next run will retry")
                 return
             if report.processed or report.quarantined:
                 self.wake("outbox")  # answers go out right after the mail that caused them
@@ -378,16 +459,26 @@ class Service:
         # the run goes round again, so an answer recorded meanwhile leaves now, not a tick later
         while True:
             self._send_again.clear()
-            self._guard(self.send)()
+            if not self._database.ready():
+                return  # the rows wait in the outbox
+            if self._guard(self.send)():
+                self._database.succeeded()
             if not self._send_again.is_set() or self.stop.is_set():
                 return
 
-    def _guard(self, job: Callable[[], object]) -> Callable[[], None]:
-        def run() -> None:
+    def _guard(self, job: Callable[[], object]) -> Callable[[], bool]:
+        """*job*, never raising: True if it ran through."""
+
+        def run() -> bool:
             try:
                 job()
-            except Exception:  # a failing job is logged and retried on its schedule
-                log.exception("job %s failed; it runs again on its schedule", job.__name__)
+            except Exception as exc:  # a failing job is logged and retried on its schedule
+                if (why := unavailable(exc)) is not None:
+                    self._database.failed(job.__name__, why)
+                else:
+                    log.exception("job %s failed; it runs again on its schedule", job.__name__)
+                return False
+            return True
 
         return run
 

@@ -21,12 +21,18 @@ from types import MappingProxyType
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from durable.blobs.base import BlobConfigError, BlobMissing, BlobStore, BlobStoreUnavailable
+from durable.blobs.base import (
+    BlobConfigError,
+    BlobMissing,
+    BlobStore,
+    BlobStoreUnavailable,
+    BlobUsage,
+)
 from durable.blobs.local import LocalBlobStore
 
 __all__ = [
     "BLOB_STORES", "BlobConfigError", "BlobMissing", "BlobStore", "BlobStoreOptions", "BlobStoreUnavailable",
-    "LocalBlobStore", "check_scheme", "open_blob_store",
+    "BlobUsage", "LocalBlobStore", "check_scheme", "open_blob_store",
 ]
 
 
@@ -40,6 +46,7 @@ class BlobStoreOptions:
     endpoint: str | None = None  # http(s)://host:port of an S3 service
     region: str | None = None
     cache_bytes: int = 512 * 1024 * 1024
+    cache_path: Path | None = None  # the s3 adapter's local copy (None: path/cache)
     env: Mapping[str, str] = field(default_factory=dict)  # AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 
 
@@ -65,7 +72,7 @@ def _s3(url: str, options: BlobStoreOptions) -> BlobStore:
         raise BlobConfigError(f"{options.endpoint!r}: storage.endpoint must be http(s)://host[:port]")
     return S3BlobStore(
         endpoint=endpoint.rstrip("/"), bucket=parts.netloc, prefix=unquote(parts.path), region=options.region,
-        env=options.env, cache=DiskCache(options.path / "cache", options.cache_bytes),
+        env=options.env, cache=DiskCache(options.cache_path or options.path / "cache", options.cache_bytes),
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from durable import fsync_dir, write_atomic
-from durable.blobs.base import BlobMissing, BlobStoreUnavailable
+from durable.blobs.base import BlobMissing, BlobStoreUnavailable, BlobUsage
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 _syncfs = getattr(_libc, "syncfs", None)
@@ -32,6 +32,7 @@ class LocalBlobStore:
         self.root = Path(root)
         self._dirs: set[Path] = set()
         self._unsynced: list[Path] = []
+        self.usage = BlobUsage()  # a folder: files written and read, counted as requests
 
     def path_for(self, digest: str) -> Path:
         return self.root / blob_key(digest)
@@ -45,6 +46,8 @@ class LocalBlobStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(target.parent)
         write_atomic(target, data, durable=durable)
+        self.usage.puts += 1
+        self.usage.bytes_up += len(data)
         if not durable:
             self._unsynced.append(target)
         return digest
@@ -72,20 +75,26 @@ class LocalBlobStore:
 
     def get(self, digest: str) -> bytes:
         try:
-            return self.path_for(digest).read_bytes()
+            data = self.path_for(digest).read_bytes()
         except FileNotFoundError:
             raise BlobMissing(digest) from None
+        self.usage.gets += 1
+        self.usage.bytes_down += len(data)
+        return data
 
     def open(self, digest: str) -> BinaryIO:
         try:
-            return open(self.path_for(digest), "rb")
+            stream = open(self.path_for(digest), "rb")
         except FileNotFoundError:
             raise BlobMissing(digest) from None
+        self.usage.gets += 1
+        return stream
 
     def local_path(self, digest: str) -> Path:
         path = self.path_for(digest)
         if not path.is_file():
             raise BlobMissing(digest)
+        self.usage.gets += 1
         return path
 
     def __contains__(self, digest: object) -> bool:

@@ -28,7 +28,7 @@ import obstore
 from obstore.exceptions import BaseError
 from obstore.store import S3Store
 
-from durable.blobs.base import BlobMissing, BlobStoreUnavailable
+from durable.blobs.base import BlobMissing, BlobStoreUnavailable, BlobUsage
 from durable.blobs.cache import DiskCache
 from durable.blobs.local import blob_key
 
@@ -54,16 +54,19 @@ class S3BlobStore:
                                       "max_backoff": timedelta(seconds=2), "base": 2}},
         )
         self._known: set[str] = set()  # written or seen by this process: no HEAD again
+        self.usage = BlobUsage()
 
     def put(self, data: bytes, *, durable: bool = True) -> str:
         digest = hashlib.sha256(data).hexdigest()
         if digest in self._known or self._exists(digest):
             self._remember(digest)
             return digest
+        self.usage.puts += 1
         try:
             obstore.put(self.store, blob_key(digest), data)
         except _FAILURES as exc:
             _unavailable(exc)
+        self.usage.bytes_up += len(data)
         self._remember(digest)
         # a copy in the cache: on a host that polls and works, the worker reads the mail
         # just stored without a GET (elsewhere it ages out like any other copy)
@@ -86,14 +89,18 @@ class S3BlobStore:
         cached = self.cache.hit(digest)
         if cached is not None:
             try:
-                return open(cached, "rb")
+                stream = open(cached, "rb")
             except FileNotFoundError:  # evicted by another process just now
                 pass
+            else:
+                self.usage.cache_hits += 1
+                return stream
         return io.BufferedReader(_Stream(self._chunks(digest)), buffer_size=_CHUNK)
 
     def local_path(self, digest: str) -> Path:
         cached = self.cache.hit(digest)
         if cached is not None:
+            self.usage.cache_hits += 1
             return cached
         return self.cache.add(digest, self._chunks(digest))
 
@@ -101,12 +108,14 @@ class S3BlobStore:
         return isinstance(digest, str) and (self.cache.hit(digest) is not None or self._exists(digest))
 
     def ping(self) -> None:
+        self.usage.lists += 1
         try:
             obstore.list(self.store, chunk_size=1).collect()
         except _FAILURES as exc:
             _unavailable(exc)
 
     def _exists(self, digest: str) -> bool:
+        self.usage.heads += 1
         try:
             obstore.head(self.store, blob_key(digest))
             return True
@@ -118,18 +127,20 @@ class S3BlobStore:
     def _chunks(self, digest: str) -> Iterator[bytes]:
         """The object's bytes as they arrive (the GET is sent at once: a missing blob or a
         store that is down raises here, not at the first read)."""
+        self.usage.gets += 1
         try:
             result = obstore.get(self.store, blob_key(digest))
         except FileNotFoundError:  # obstore raises it (or its NotFoundError subclass) for a 404
             raise BlobMissing(digest) from None
         except _FAILURES as exc:
             _unavailable(exc)
-        return _guarded(result.stream(min_chunk_size=_CHUNK))
+        return _guarded(result.stream(min_chunk_size=_CHUNK), self.usage)
 
 
-def _guarded(chunks: Any) -> Iterator[bytes]:
+def _guarded(chunks: Any, usage: BlobUsage) -> Iterator[bytes]:
     try:
         for chunk in chunks:
+            usage.bytes_down += len(chunk)
             yield bytes(chunk)
     except _FAILURES as exc:  # the connection broke mid-body
         _unavailable(exc)

@@ -27,7 +27,6 @@ from tracker.cli.exits import EXIT_CONFIG
 from tracker.config import Operator
 from tracker.outreach.acceptance import queue_acceptance_reminders
 from tracker.records import acceptance as records
-from tracker.reports import excellent as listing
 from tracker.store.tables import Submission, SubmissionStatus
 
 acceptance_app = typer.Typer(help="Acceptance (验收) of the selected applications.", no_args_is_help=True,
@@ -132,6 +131,9 @@ def export(
     config: ConfigOpt = None,
 ) -> None:
     """The excellent results as a workbook, and a Word document beside it."""
+    # heavy (openpyxl, python-docx): not at start-up
+    from tracker.reports import excellent as listing
+
     a = reading_app(config)
     with Session(a.engine) as session:
         listed = listing.rows(session, a.policy.catalogue)

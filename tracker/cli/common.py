@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar, overload
 
 import click
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+)
 from rich.table import Table
 from sqlmodel import Session
 
@@ -34,7 +42,8 @@ ConfigOpt = Annotated[
     typer.Option("--config", "-c", help="config.yaml (default ./config.yaml or $JIEBANG_CONFIG)"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-
+_T = TypeVar("_T")
+Step = Callable[[int, int], None]  # (done, total): a report's loop says how far it is
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -126,6 +135,68 @@ def opened_for_reading(a: App) -> App:
     return a
 
 
+
+
+# --- progress of long work -----------------------------------------------------------------------
+def _quiet(done: int, total: int) -> None:
+    """Where no one watches: the work goes on without a bar."""
+
+
+@contextmanager
+def progress_bar(description: str, *, counted: bool = False, console: Console | None = None) -> Iterator[Step]:
+    """A bar on stderr while long work runs, and the ``step(done, total)`` that moves it.
+
+    Only on a terminal: a script, a pipe, a log file or a test gets nothing on stderr, and
+    stdout (``--json``, a table) is never touched. Transient: gone once the work is done, so
+    the command's own output reads as before. *counted*: the steps are things a person counts
+    (messages, rows: "12/300"), else only how far (a report's own steps: "40%").
+    """
+    shown = console or err
+    if not shown.is_terminal:
+        yield _quiet
+        return
+    columns: tuple[ProgressColumn, ...] = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+                                           MofNCompleteColumn() if counted else TaskProgressColumn())
+    with Progress(*columns, console=shown, transient=True) as bar:
+        task = bar.add_task(description, total=None)  # a pulsing bar until the first step says how many
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield step
+
+
+def progress(items: Sequence[_T], description: str, *, console: Console | None = None) -> Iterator[_T]:
+    """*items*, each in order, with a counted bar (``progress_bar``) moved after each is done."""
+    with progress_bar(description, counted=True, console=console) as step:
+        step(0, len(items))
+        for done, item in enumerate(items, 1):
+            yield item
+            step(done, len(items))
+
+
+class Watched(Sequence[_T]):
+    """*items* as a Sequence whose walk moves a bar: for a records function that takes a
+    Sequence and walks it once (a score sheet's rows while they are checked), where the loop
+    is not the command's own to wrap with ``progress``."""
+
+    def __init__(self, items: Sequence[_T], description: str, *, console: Console | None = None) -> None:
+        self._items, self._description, self._console = items, description, console
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[_T]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | Sequence[_T]:
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[_T]:
+        return progress(self._items, self._description, console=self._console)
 
 
 def reference_column(table: Table, header: str = "编号") -> None:

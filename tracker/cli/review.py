@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from openpyxl import load_workbook
 from rich.table import Table
 from sqlmodel import Session
 
@@ -23,9 +22,11 @@ from campaign.review import header_name
 from tracker.cli.common import (
     ConfigOpt,
     JsonOpt,
+    Watched,
     fail,
     migrated_app,
     out,
+    progress,
     reading_app,
     submission_under_lock,
 )
@@ -40,10 +41,8 @@ from tracker.records.review import scores as scoring
 from tracker.records.review.formal import fail_formally, pass_formally
 from tracker.records.review.objections import handle as handle_objection
 from tracker.records.review.objections import objections as objection_rows
-from tracker.reports import publication
 from tracker.reports.panels import overview as panel_overview
 from tracker.reports.ranking import ranking as ranking_rows
-from tracker.reports.workbook import listing_workbook
 from tracker.store.locks import records_lock
 
 credit_app = typer.Typer(help="Credit checks of units (信用中国 / 信用山东).", no_args_is_help=True,
@@ -284,11 +283,15 @@ def sheet(
             chosen = panels_.panel_named(session, panel)
         except ReviewRefused as exc:
             raise _refused(exc) from None
+        experts = panels_.members(session, chosen)
         rows = [[sub.reference, sub.unit or "", expert.name, *([None] * len(rules.criteria)), ""]
-                for sub in panels_.panel_applications(session, chosen)
-                for expert in panels_.members(session, chosen)
+                for sub in progress(panels_.panel_applications(session, chosen), "生成评分表 sheet")
+                for expert in experts
                 if panels_.conflict_of(session, expert, sub) is None]
     headers = [*SHEET_FIXED, *(c.name for c in rules.criteria), SHEET_COMMENT]
+    # heavy (openpyxl): not at every command's start
+    from tracker.reports.workbook import listing_workbook
+
     data = listing_workbook(f"{panel}评分表", headers, rows,
                                         (16, 36, 14, *([10] * len(rules.criteria)), 40))
     to_file.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +304,9 @@ def read_sheet(path: Path) -> list[scoring.SheetRow]:
     """The rows of a filled sheet, by its header names (any column order; a criterion may
     be written with its maximum, 创新性（30分）). Rows with no mark at all are skipped: a
     pair the meeting did not score."""
+    # heavy: not at every command's start
+    from openpyxl import load_workbook
+
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is no workbook
@@ -338,7 +344,9 @@ def import_(file: Annotated[Path, typer.Argument(help="a filled score sheet (.xl
     a = migrated_app(config)
     rows = read_sheet(file)
     with Session(a.engine) as session, records_lock(session):
-        refused = scoring.import_sheet(session, a.policy.catalogue.review, rows, actor=Operator().actor())
+        # every row is checked before any is written: the bar follows the check, the long part
+        refused = scoring.import_sheet(session, a.policy.catalogue.review, Watched(rows, "检查评分 checking"),
+                                       actor=Operator().actor())
         if refused:
             session.rollback()
             for line in refused:
@@ -403,6 +411,9 @@ def publish(
     config: ConfigOpt = None,
 ) -> None:
     """The 公示名单 (.docx for the website, .xlsx), and/or the result notices."""
+    # heavy (openpyxl, python-docx): not at every command's start
+    from tracker.reports import publication
+
     if to_file is None and not release:
         raise fail("give --to-file PATH and/or --release", EXIT_CONFIG)
     a = migrated_app(config)

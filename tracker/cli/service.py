@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import resource
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,6 +15,7 @@ from rich.table import Table
 from campaign import SHANDONG_CITIES, using
 from campaign.clock import with_offset
 from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
+from notifier.sender import OUTBOX_BATCH, SendReport
 from tracker.app import App
 from tracker.cli.common import (
     ConfigOpt,
@@ -45,6 +48,8 @@ from tracker.store.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from tracker.web.server import WebProcess
+
+log = logging.getLogger("jiebang.service")
 
 
 def init(
@@ -102,7 +107,8 @@ def run(
         finally:
             service.close()
         p, q = report.poll, report.process
-        sent = service.send() if not fetch_only else None
+        sent = _send_everything(service) if not fetch_only else None
+        _log_usage(service)
         out.print(
             f"fetched {p.fetched} ({p.new} new, {p.duplicates} already stored, {p.not_fetched} not fetched); "
             f"processed {q.processed}, quarantined {q.quarantined}"
@@ -121,6 +127,28 @@ def run(
     finally:
         if web is not None:
             web.stop()
+        _log_usage(service)
+
+
+def _send_everything(service: Service) -> SendReport:
+    """Pass after pass until a pass finds less than a full batch (a pass sends at most 100):
+    a one-off run leaves no answer behind for the next one."""
+    total = SendReport()
+    while True:
+        report = service.send()
+        total.sent, total.retried, total.failed = (total.sent + report.sent, total.retried + report.retried,
+                                                   total.failed + report.failed)
+        if report.sent + report.retried + report.failed < OUTBOX_BATCH:
+            return total
+
+
+def _log_usage(service: Service) -> None:
+    """What this process cost, for the operator's sizing (docs/operations.md): the blob
+    store's requests and bytes, and this process's CPU seconds (its understanding workers'
+    are on the pool's closing line)."""
+    log.info("blob store: %s", service.app.blobs.usage.summary())
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    log.info("cpu: %.2f s in the service process", me.ru_utime + me.ru_stime)
 
 
 def _start_web(app: App) -> WebProcess:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, func, select
@@ -34,6 +33,8 @@ from tracker.cli.common import (
     fail,
     migrated_app,
     out,
+    progress,
+    progress_bar,
     reading_app,
     reference_column,
 )
@@ -138,8 +139,8 @@ def export(
         return
     if fmt not in ("xlsx", "csv"):
         raise fail("--format must be xlsx or csv", EXIT_CONFIG)
-    with Session(a.engine) as session:
-        data = submissions_file(session, a.policy, fmt, filled_on=day).data
+    with Session(a.engine) as session, progress_bar("导出申报汇总 exporting") as step:
+        data = submissions_file(session, a.policy, fmt, filled_on=day, on_row=step).data
         count = session.exec(select(func.count()).select_from(Submission)).one()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
@@ -149,9 +150,9 @@ def export(
 def _export_table(a: App, output: Path, day: date) -> None:
     from tracker.reports.recommendation import export_table  # heavy: opens documents
 
-    with Session(a.engine) as session:
+    with Session(a.engine) as session, progress_bar("导出推荐材料 exporting") as step:
         try:
-            report = export_table(session, a.policy, a.blobs, output, filled_on=day)
+            report = export_table(session, a.policy, a.blobs, output, filled_on=day, on_step=step)
         except RecommendError as exc:
             raise fail(str(exc), EXIT_CONFIG) from None
     out.print(f"wrote {report.table_docx} and {report.table_xlsx}: {len(report.rows)} recommendation(s)",
@@ -219,16 +220,12 @@ def reprocess(
     with Session(a.engine) as session:
         messages = reprocessable(session, ids)
         changed: list[dict[str, Any]] = []
-        columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task("重新理解 reprocessing", total=len(messages))
-            for msg in messages:
-                found = compare(session, a.blobs, a.analyse, msg)
-                if found is not None:
-                    changed.append(found.row())
-                    if apply:
-                        apply_changes(session, msg, found, actor=_actor())
-                progress.advance(task)
+        for msg in progress(messages, "重新理解 reprocessing"):
+            found = compare(session, a.blobs, a.analyse, msg)
+            if found is not None:
+                changed.append(found.row())
+                if apply:
+                    apply_changes(session, msg, found, actor=_actor())
         session.commit()
     if as_json:
         _dump({"messages": len(messages), "changed": changed, "applied": apply})

@@ -16,13 +16,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from campaign.labels import STATUS_LABELS, direction_name
+from campaign.labels import STATUS_LABELS, direction_name, listing_title
 from campaign.policy import RoundPolicy
 from notifier.outbox import enqueue
 from tracker.outreach.replies import ReplySettings
 from tracker.records.events import record
 from tracker.records.status import set_status
-from tracker.reports.publication import title
 from tracker.store.tables import (
     Publication,
     StoredMessage,
@@ -57,7 +56,7 @@ def _context(sub: Submission, policy: RoundPolicy, notice_ends: Any) -> dict[str
     return {"reference": sub.reference, "unit": sub.unit or "", "outcome": sub.status,
             "outcome_label": STATUS_LABELS[sub.status], "reason": sub.formal_reason or "",
             "direction": direction_name(sub.direction, "—", policy.catalogue),
-            "list_title": title(policy.catalogue), "notice_ends": notice_ends}
+            "list_title": listing_title(policy.catalogue), "notice_ends": notice_ends}
 
 
 def release_results(session: Session, policy: RoundPolicy, settings: ReplySettings, *, actor: str) -> Released:

@@ -17,12 +17,14 @@ from sqlmodel import Session, select
 
 from campaign.clock import utcnow
 from intake.envelope import content_key, read_envelope
+from intake.glance import ocr_hint
 from intake.model import Envelope
 from intake.sources import FetchedMessage
 from tracker.store.blobs import BlobStore
 from tracker.store.tables import (
     MailboxCheckpoint,
     MessageLocation,
+    MessageOcr,
     MessageState,
     StoredMessage,
 )
@@ -60,6 +62,7 @@ class _Prepared:
     digest: str | None
     envelope: Envelope
     problem: str | None = None  # why it is stored as quarantined (set by a failed first try)
+    ocr_hint: str | None = None  # pictures | pdf: the 今日 page's OCR queue (an estimate)
 
 
 _NO_ENVELOPE = Envelope(message_id=None, from_addr=None, subject="", date=None, received_at=None)
@@ -75,7 +78,7 @@ def _prepare(blobs: BlobStore, fetched: FetchedMessage, *, durable: bool) -> _Pr
     except Exception:  # read_envelope promises not to raise; a poison header must still not stop us
         log.exception("envelope of a fetched message could not be read; storing it without one")
         env = _NO_ENVELOPE
-    return _Prepared(fetched, _key_for(fetched), digest, env)
+    return _Prepared(fetched, _key_for(fetched), digest, env, ocr_hint=ocr_hint(raw) if raw is not None else None)
 
 
 def _fit(env: Envelope) -> Envelope:
@@ -132,7 +135,8 @@ def _store_one(engine: Engine, prepared: _Prepared) -> StoreResult:
             # and let staff see why (the message is quarantined with the reason)
             log.warning("message header refused by the database (%s); stored without it", exc.__class__.__name__)
             prepared = _Prepared(prepared.fetched, prepared.key, prepared.digest, _NO_ENVELOPE,
-                                 problem=f"header values could not be stored: {str(exc).splitlines()[0][:300]}")
+                                 problem=f"header values could not be stored: {str(exc).splitlines()[0][:300]}",
+                                 ocr_hint=prepared.ocr_hint)
     raise AssertionError("unreachable")
 
 
@@ -164,6 +168,8 @@ def _stage(session: Session, p: _Prepared) -> StoreResult:
         )
         session.add(row)
         session.flush()
+        if p.ocr_hint is not None and row.id is not None:
+            session.add(MessageOcr(message_pk=row.id, hint=p.ocr_hint))
     assert row.id is not None  # stored (flushed)
     _record_location(session, row.id, fetched)
     if fetched.uid is not None and fetched.uidvalidity is not None:

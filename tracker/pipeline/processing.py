@@ -18,6 +18,9 @@ if that is unknown):
 A worker that dies releases the message for another try; after ``max_attempts``
 deaths the message is quarantined with the cause. An exception while understanding
 or applying is deterministic: the message is quarantined at once, with the error.
+The database going away is not: the run stops claiming and settling (the service backs
+off), and the claims it holds are given back, uncounted, by this process's next run —
+the mail is read again, never quarantined, lost or applied twice.
 Quarantined messages keep their raw bytes; staff see them in `messages`, the digest
 and `requeue` them after a fix.
 """
@@ -30,6 +33,7 @@ import os
 import socket
 import sys
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -48,8 +52,9 @@ from intake.model import Understanding
 from tracker.pipeline.order import EPOCH, Arrival, Claimed, InOrder
 from tracker.pipeline.workers import END, Died, Outcome, Task, Understood, Unstarted
 from tracker.store.blobs import BlobMissing, BlobStore, BlobStoreUnavailable
+from tracker.store.db import unavailable
 from tracker.store.locks import records_lock
-from tracker.store.tables import MessageState, StoredMessage
+from tracker.store.tables import MessageOcr, MessageState, StoredMessage
 
 log = logging.getLogger("jiebang.processing")
 
@@ -57,10 +62,10 @@ Analyser = Callable[..., Understanding]  # (raw, received_at, *, as_city=None)
 RecordsWriter = Callable[[Session, StoredMessage, Understanding], None]
 
 # a claim older than this is taken over (its claimant on another host is gone): a live
-# claimant renews its claims every HEARTBEAT, however long a scan takes, so a host killed
-# mid-message holds its mail for two minutes, not the fifteen a scan's worst case needed
+# claimant renews its claims every quarter lease, however long a scan takes, so a host
+# killed mid-message holds its mail for two minutes, not the fifteen a scan's worst case
+# needed (processing.lease_seconds)
 LEASE = timedelta(minutes=2)
-HEARTBEAT = timedelta(seconds=30)
 # hand-outs without any outcome (the whole process died meanwhile) also end in quarantine,
 # but only after many: each kill of the service counts one against every message its
 # workers read or had queued, and a good application held back is the costlier mistake
@@ -71,6 +76,7 @@ EXTRA_UNATTRIBUTED_ATTEMPTS = 12
 _WINDOW = 16
 # SQLModel sets __table__ when it builds the class; its typing does not declare it
 _MESSAGES: Table = StoredMessage.__table__  # type: ignore[attr-defined]
+_OCR: Table = MessageOcr.__table__  # type: ignore[attr-defined]
 # how long the queue waits for a poll's next batch before letting the pool collect results
 _FEED_WAIT = 0.05
 
@@ -132,6 +138,9 @@ class ProcessReport:
     retried: int = 0  # a worker died (or ended before starting it); the message waits for another try
     # the blob store could not be reached: the run stopped claiming (the service backs off)
     store_unavailable: str | None = None
+    # the database went away: the run stopped claiming and settling (the service backs off);
+    # what it held is given back by the next run
+    database_unavailable: str | None = None
     outcomes: list[tuple[str | None, str | None, str]] = field(default_factory=list)
 
 
@@ -139,19 +148,26 @@ def _no_records(session: Session, message: StoredMessage, result: Understanding)
     """Placeholder applier (tests of the queue alone)."""
 
 
+def host_name() -> str:
+    """The name this host claims mail under: ``JIEBANG_HOST_NAME`` when set (containers or
+    machines that share one host name must each be given their own: a claim of a process
+    on "this host" whose pid is not running here is taken over at once), else the host's."""
+    return os.environ.get("JIEBANG_HOST_NAME", "").strip() or socket.gethostname()
+
+
 def claimant() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{host_name()}:{os.getpid()}"
 
 
-def _claim_is_stale(row: Any, now: datetime) -> bool:
+def _claim_is_stale(row: Any, now: datetime, lease: timedelta = LEASE) -> bool:
     """A claim nobody is working on: expired, or its process on this host is gone."""
     if row.claimed_at is None or row.claimed_by is None:
         return True
     claimed_at = row.claimed_at if row.claimed_at.tzinfo else row.claimed_at.replace(tzinfo=now.tzinfo)
-    if now - claimed_at > LEASE:
+    if now - claimed_at > lease:
         return True
     host, _, pid = row.claimed_by.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
+    if host == host_name() and pid.isdigit():
         return int(pid) != os.getpid() and not psutil.pid_exists(int(pid))
     return False
 
@@ -228,9 +244,10 @@ class _Queue:
     """
 
     def __init__(self, engine: Engine, blobs: BlobStore, limit: int, max_attempts: int,
-                 report: ProcessReport, *, feed: Feed | None = None,
+                 report: ProcessReport, *, feed: Feed | None = None, lease: timedelta = LEASE,
                  paused: Callable[[], bool] = lambda: False, tick: Callable[[], None] = lambda: None) -> None:
         self.engine, self.blobs, self.limit, self.max_attempts = engine, blobs, limit, max_attempts
+        self.lease = lease
         self.report, self.feed, self.paused, self.tick = report, feed, paused, tick
         self.claims: dict[int, Claimed] = {}
         self.me = claimant()
@@ -252,10 +269,17 @@ class _Queue:
         handed = 0
         while handed < self.limit and self.report.store_unavailable is None:
             self.tick()  # answers whose wait for an earlier mail is over are applied now
+            if self.report.database_unavailable is not None:
+                return  # (found by the tick, or by a settle meanwhile): the pool finishes what it has
             if self.paused():
                 yield None  # answers wait for an earlier message's: collect, then ask again
                 continue
-            claimed = self._claim_next()
+            try:
+                claimed = self._claim_next()
+            except Exception as exc:
+                if not _database_away(self.report, exc):
+                    raise
+                return
             if claimed is None and self.report.store_unavailable is not None:
                 return
             if claimed is None:
@@ -275,8 +299,8 @@ class _Queue:
         now = utcnow()
         # unclaimed, expired, or claimed on this host (whether its process lives is asked
         # below): live claims of other hosts are never read
-        takeable = or_(m.claimed_by.is_(None), m.claimed_at < now - LEASE,
-                       m.claimed_by.like(f"{socket.gethostname()}:%"))
+        takeable = or_(m.claimed_by.is_(None), m.claimed_at < now - self.lease,
+                       m.claimed_by.like(f"{host_name()}:%"))
         # when it reached our server (IMAP INTERNALDATE, the topmost Received), else when stored
         arrived = func.coalesce(m.received_at, m.stored_at)
         after: Any = None
@@ -294,7 +318,7 @@ class _Queue:
                 rows = conn.execute(stmt).all()
                 conn.rollback()
             # live claims of this host's other processes are skipped, window after window
-            yield from (_Row.of(r) for r in rows if _claim_is_stale(r, now))
+            yield from (_Row.of(r) for r in rows if _claim_is_stale(r, now, self.lease))
             if len(rows) < _WINDOW:
                 return
             after = rows[-1]
@@ -316,6 +340,16 @@ class _Queue:
     def _claim_row(self, row: _Row) -> Claimed | None:
         """Claim *row* (one commit); None if another claimant changed it meanwhile, or it is
         worn out or its bytes are gone (then it is quarantined)."""
+        try:
+            return self._take(row)
+        except Exception as exc:
+            if unavailable(exc) is not None:
+                # the claim may have committed with its answer lost, or did and what came
+                # after it failed: the next run gives it back (if it holds: a conditional update)
+                _leave_unsettled(self.engine, row.id, row.attempts + 1)
+            raise
+
+    def _take(self, row: _Row) -> Claimed | None:
         if row.deaths >= self.max_attempts or row.attempts >= self.max_attempts + EXTRA_UNATTRIBUTED_ATTEMPTS:
             why = row.error or "the process stopped while understanding it"
             if _quarantine(self.engine, row.id, row.attempts, f"gave up after {row.attempts} attempts: {why}"):
@@ -367,6 +401,7 @@ def process_pending(
     max_attempts: int = 3,
     on_settled: Callable[[], None] | None = None,
     feed: Feed | None = None,
+    lease: timedelta = LEASE,
 ) -> ProcessReport:
     """Understand and apply every stored message (up to *limit*, if given), oldest first.
 
@@ -377,17 +412,23 @@ def process_pending(
     report = ProcessReport()
     if not hasattr(understander, "run"):
         understander = InProcess(understander)
-    with _Heartbeat(engine, claimant()):
+    try:
+        _give_back_unsettled(engine)
+    except Exception as exc:
+        if not _database_away(report, exc):
+            raise
+        return report  # still away: nothing is claimed
+    with _Heartbeat(engine, claimant(), every=lease / 4):
         return _process_pending(engine, blobs, cast(Understander, understander), report, apply=apply, stop=stop, limit=limit,
-                                max_attempts=max_attempts, on_settled=on_settled, feed=feed)
+                                max_attempts=max_attempts, on_settled=on_settled, feed=feed, lease=lease)
 
 
 class _Heartbeat:
-    """Renews this process's claims every HEARTBEAT while it works (a thread of its own:
-    one UPDATE of the rows it holds, whatever the workers are reading)."""
+    """Renews this process's claims every quarter lease while it works (a thread of its
+    own: one UPDATE of the rows it holds, whatever the workers are reading)."""
 
-    def __init__(self, engine: Engine, me: str) -> None:
-        self.engine, self.me = engine, me
+    def __init__(self, engine: Engine, me: str, every: timedelta = LEASE / 4) -> None:
+        self.engine, self.me, self.every = engine, me, every
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jiebang-heartbeat", daemon=True)
 
@@ -400,11 +441,11 @@ class _Heartbeat:
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._done.wait(HEARTBEAT.total_seconds()):
+        while not self._done.wait(self.every.total_seconds()):
             try:
                 self.beat()
             except Exception as exc:  # the database is busy or restarting: the next beat renews
-                log.warning("could not renew claims: %s", exc)
+                log.warning("could not renew claims: %s", unavailable(exc) or exc)
 
     def beat(self) -> int:
         m = _MESSAGES.c
@@ -415,7 +456,8 @@ class _Heartbeat:
 
 def _process_pending(engine: Engine, blobs: BlobStore, understander: Understander, report: ProcessReport, *,
                      apply: RecordsWriter, stop: threading.Event | None, limit: int | None, max_attempts: int,
-                     on_settled: Callable[[], None] | None, feed: Feed | None) -> ProcessReport:
+                     on_settled: Callable[[], None] | None, feed: Feed | None,
+                     lease: timedelta = LEASE) -> ProcessReport:
     stopping: Callable[[], bool] = (lambda: stop.is_set()) if stop is not None else (lambda: False)
     # a worker that died released its message: try it again in this run, a bounded
     # number of times, so one cycle leaves nothing pending that it could settle
@@ -424,22 +466,107 @@ def _process_pending(engine: Engine, blobs: BlobStore, understander: Understande
         order = InOrder({})
 
         def settle(ready: list[tuple[Claimed, Outcome]]) -> None:
-            for claimed, result in ready:
-                _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
+            for n, (claimed, result) in enumerate(ready):
+                try:
+                    state = _settle_or_leave(engine, claimed, result, apply, max_attempts, report)
+                except BaseException:
+                    for left, _ in ready[n:]:  # (see below: given back by the next run)
+                        _leave_unsettled(engine, left.task.pk, left.attempts)
+                    raise
+                _count(report, state, on_settled)
 
         # the queue is asked for mail between outcomes too: answers whose wait is over go then
-        queue = _Queue(engine, blobs, sys.maxsize if limit is None else limit, max_attempts, report, feed=feed, paused=order.full,
+        queue = _Queue(engine, blobs, sys.maxsize if limit is None else limit, max_attempts, report, feed=feed, lease=lease,
+                       paused=order.full,
                        tick=lambda: settle(order.due()) if order.waiting else None)  # noqa: B023
         order.outstanding = queue.claims
-        if not queue.has_work():
-            break  # nothing stored, none coming: no worker is started for it
-        for task, outcome in understander.run(queue.tasks(), stop=stopping):
-            settle(order.add(queue.claims.pop(task.pk), outcome))
-        for claimed, result in order.rest():
-            _count(report, _settle(engine, claimed, result, apply, max_attempts), on_settled)
-        if report.retried == retried or stopping():
+        try:
+            if not queue.has_work():
+                break  # nothing stored, none coming: no worker is started for it
+        except Exception as exc:
+            if not _database_away(report, exc):
+                raise
+            break
+        try:
+            # the database going away ends the queue, not this loop: the pool finishes what
+            # it was given, so that it holds nothing of this run when the next one starts
+            for task, outcome in understander.run(queue.tasks(), stop=stopping):
+                claimed = queue.claims.get(task.pk)
+                if claimed is None or claimed.task is not task:
+                    # handed out by an earlier run that ended half-way: that claim was given
+                    # back (and the message maybe claimed again, as another task)
+                    log.debug("message #%s: an outcome of an earlier run, dropped", task.pk)
+                    continue
+                del queue.claims[task.pk]
+                settle(order.add(claimed, outcome))
+            settle(order.rest())
+        except BaseException:
+            # anything else ending the run half-way: what it holds is given back by the next
+            # run, not kept (and renewed) until its lease runs out
+            for claimed in [*queue.claims.values(), *(c for c, _ in order.waiting.values())]:
+                _leave_unsettled(engine, claimed.task.pk, claimed.attempts)
+            raise
+        if report.retried == retried or stopping() or report.database_unavailable is not None:
             break
     return report
+
+
+# claims a run held when the database went away (claimed, perhaps understood, not settled):
+# this process's next run on that database gives them back, uncounted, before it claims
+# anything. Each give-back is conditional on the claim still holding (state and attempts),
+# so one settled after all (a commit whose answer was lost) or taken over is left alone
+_UNSETTLED: weakref.WeakKeyDictionary[Engine, dict[int, int]] = weakref.WeakKeyDictionary()
+_UNSETTLED_LOCK = threading.Lock()
+
+
+def _leave_unsettled(engine: Engine, pk: int, attempts: int) -> None:
+    with _UNSETTLED_LOCK:
+        _UNSETTLED.setdefault(engine, {})[pk] = attempts
+
+
+def _give_back_unsettled(engine: Engine) -> int:
+    """Give back what earlier runs left unsettled (raises while the database is away:
+    then it is kept for the next run)."""
+    with _UNSETTLED_LOCK:
+        left = dict(_UNSETTLED.get(engine, {}))
+    given = 0
+    for pk, attempts in left.items():
+        if _give_back(engine, pk, attempts) is not None:
+            given += 1
+        with _UNSETTLED_LOCK:
+            held = _UNSETTLED.get(engine, {})
+            if held.get(pk) == attempts:
+                del held[pk]
+    if given:
+        log.info("%d message(s) the database's absence interrupted are queued again", given)
+    return given
+
+
+def _database_away(report: ProcessReport, exc: BaseException) -> bool:
+    """Whether *exc* says the database is away (then it is noted in *report*: the run stops)."""
+    why = unavailable(exc)
+    if why is None:
+        return False
+    if report.database_unavailable is None:
+        report.database_unavailable = why
+        log.debug("database unavailable (%s): the run stops", why)
+    return True
+
+
+def _settle_or_leave(engine: Engine, claimed: Claimed, outcome: Outcome, apply: RecordsWriter, max_attempts: int,
+                     report: ProcessReport) -> str | None:
+    """:func:`_settle`, unless the database is away (now, or since earlier in the run): then
+    the claim is left for the next run to give back, and the message is read again."""
+    if report.database_unavailable is None:
+        try:
+            return _settle(engine, claimed, outcome, apply, max_attempts)
+        except Exception as exc:
+            if not _database_away(report, exc):
+                raise
+    # nothing of it was kept (the transaction died with the connection), or all of it
+    # was (then the conditional give-back finds the message settled and leaves it)
+    _leave_unsettled(engine, claimed.task.pk, claimed.attempts)
+    return None
 
 
 def _count(report: ProcessReport, state: str | None, on_settled: Callable[[], None] | None) -> None:
@@ -499,6 +626,8 @@ def _settle(engine: Engine, claimed: Claimed, outcome: Outcome, apply: RecordsWr
             apply(session, msg, result)  # may add the references it assigned
         except Exception as exc:  # records or replies failed: nothing of it is kept
             session.rollback()
+            if unavailable(exc) is not None:
+                raise  # the database went away, not the message's fault: it waits (_settle_or_leave)
             log.exception("applying message #%s failed", pk)
             problem = exc
         else:
@@ -507,6 +636,10 @@ def _settle(engine: Engine, claimed: Claimed, outcome: Outcome, apply: RecordsWr
                     state=MessageState.processed, intent=result.intent, error=None,
                     processed_at=utcnow(), references=msg.references)
             )
+            # what the 今日 page learns the share of scans among mail with a PDF from (a
+            # row exists only for mail whose parts were pictures or PDFs)
+            session.connection().execute(sa_update(_OCR).where(_OCR.c.message_pk == pk).values(
+                scanned=any(d.scanned for d in result.documents)))
             if done.rowcount != 1:
                 session.rollback()
                 return None

@@ -27,6 +27,7 @@ from intake.checks import Facts, run_checks
 from intake.extract import uscc as uscc_mod
 from intake.extract.fields import FormReading
 from intake.model import Application
+from tracker.records import unit_keys
 from tracker.records.events import record
 from tracker.records.rules import refresh_all
 from tracker.records.status import refresh_status
@@ -49,6 +50,7 @@ DECIDES: dict[str, frozenset[str]] = {
     "partners": frozenset({"CONSORTIUM_TOO_LARGE"}),
 }
 NATURES = ("central", "provincial", "other")
+UNIT_FIELDS = frozenset({"unit", "uscc", "partners"})  # what credit checks and conflicts find a unit by
 
 
 class OverrideError(Exception):
@@ -144,6 +146,8 @@ def correct(session: Session, policy: RoundPolicy, sub: Submission, name: str, v
     sub.updated_at = utcnow()
     session.add(sub)
     session.flush()
+    if name in UNIT_FIELDS:  # a corrected unit counts at once in credit checks and conflicts
+        unit_keys.keep(session, sub)
     record(session, "field_corrected", submission=sub, actor=actor,
            detail=f"{FIELD_LABELS[name]}：{_shown(override.old_value)} → {_shown(value)}" + (f"：{note}" if note else ""))
     opened, resolved = _rerun(session, policy, sub, DECIDES[name], actor=actor)

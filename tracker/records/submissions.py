@@ -4,8 +4,6 @@ deficiencies, city packages — all in the caller's transaction.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
@@ -14,9 +12,10 @@ from campaign import codes_in
 from campaign.clock import as_utc, utcnow
 from campaign.policy import RoundPolicy
 from intake.model import Application, Deficiency, Understanding
-from tracker.records import claims, overrides
+from tracker.records import claims, overrides, unit_keys
 from tracker.records.events import record
 from tracker.records.status import refresh_status
+from tracker.records.unit_keys import unit_key as unit_key  # review and objections import it here
 from tracker.store.tables import (
     CityPackage,
     Claim,
@@ -45,12 +44,6 @@ class Touched:
     late_ignored: list[Submission] = field(default_factory=list)  # a timely version stands
     claims: list[Claim] = field(default_factory=list)  # held for staff: the sender owns no record here
     held_package: bool = False  # an unverified city package: nothing of it applied yet
-
-
-def unit_key(name: str) -> str:
-    text = unicodedata.normalize("NFKC", name)
-    text = re.sub(r"\s+", "", text).replace("（", "(").replace("）", ")")
-    return text.lower()
 
 
 def lead_key(app: Application, message_pk: int, index: int) -> str:
@@ -307,6 +300,7 @@ def _apply_application(session: Session, msg: StoredMessage, result: Understandi
     sub.updated_at = utcnow()
     session.add(sub)
     session.flush()
+    unit_keys.keep(session, sub)  # its units as this version (and staff's corrections) name them
     refresh_status(session, sub, cause=msg)
     touched.versions.append((sub, version, codes))
 

@@ -15,6 +15,7 @@ from campaign.policy import RoundPolicy
 from tracker.records.queries import SubmissionFilter
 from tracker.reports.recommendation import table_docx, table_rows
 from tracker.reports.workbook import (
+    Step,
     digest_workbook,
     province_tables,
     submissions_csv,
@@ -35,18 +36,20 @@ class ExportFile:
 
 
 def submissions_file(session: Session, policy: RoundPolicy, fmt: str, *, filled_on: date,
-                     only: SubmissionFilter | None = None) -> ExportFile:
+                     only: SubmissionFilter | None = None, on_row: Step | None = None) -> ExportFile:
     """Every submission, or those *only* selects (the workspace's list filter): ``csv`` (UTF-8
     with BOM) or ``xlsx`` (the digest's workbook; with a filter, its 申报汇总 and 问题清单
-    hold only those submissions)."""
+    hold only those submissions). *on_row*: (done, total) as rows are written (`jiebang export`'s bar)."""
     if fmt == "csv":
-        return ExportFile(f"揭榜挂帅申报-{filled_on.isoformat()}.csv", CSV, submissions_csv(session, policy, only=only))
+        return ExportFile(f"揭榜挂帅申报-{filled_on.isoformat()}.csv", CSV,
+                          submissions_csv(session, policy, only=only, on_row=on_row))
     if fmt != "xlsx":
         raise ValueError("format must be xlsx or csv")
     city = policy.city if policy.role == "city" else None
     tables = {city: table_rows(session, policy)} if city else province_tables(session, policy)
     return ExportFile(f"揭榜挂帅汇总-{filled_on.isoformat()}.xlsx", XLSX,
-                      digest_workbook(session, policy, tables=tables, filled_on=filled_on, only=only))
+                      digest_workbook(session, policy, tables=tables, filled_on=filled_on, only=only,
+                                      on_row=on_row))
 
 
 def recommendation_file(session: Session, policy: RoundPolicy, city: str, fmt: str, *, filled_on: date,

@@ -6,26 +6,28 @@ in memory between scrapes. Served by the workspace only with ``web.metrics: true
 (docs/operations.md): neither needs a session, so they are for the operator's network,
 never the public one.
 
-Not here: an OCR backlog. Whether a stored mail needs OCR is known only once a worker has
-opened it; the queue depth and the oldest waiting mail are the backlog's measures.
+The OCR backlog is an estimate (tracker.reports.today.ocr_queue: pictures certain, PDFs by
+today's share of scans), exported as such.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, text
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from campaign.clock import as_utc, utcnow
 from notifier.models import OutboxMail, OutboxState
+from tracker.reports.today import ocr_queue
 from tracker.store.blobs import BlobStore
 from tracker.store.tables import MessageState, StoredMessage
 
@@ -75,6 +77,11 @@ class QueueCollector(Collector):
         yield mails
         yield GaugeMetricFamily("jiebang_held_replies", "Answers held over the first-contact budget (staff release them)",
                                 value=outbox.get(OutboxState.held.value, 0))
+        with Session(self.engine) as session:  # the share of scans learnt over the last day
+            ocr = ocr_queue(session, utcnow() - timedelta(days=1))
+        yield GaugeMetricFamily("jiebang_ocr_backlog_estimate",
+                                "Waiting messages OCR will likely read (pictures, and PDFs by the day's share of scans)",
+                                value=ocr.estimate)
 
 
 def exposition(engine: Engine) -> bytes:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from campaign.catalogue import Catalogue
 from campaign.clock import cn_date
-from campaign.labels import direction_name
+from campaign.labels import direction_name, listing_title
 from campaign.workdays import working_period_end
 from tracker.records.events import record
 from tracker.reports.workbook import listing_workbook
@@ -62,10 +62,6 @@ def publish(session: Session, catalogue: Catalogue, day: date, *, actor: str) ->
     return Published(rows, day, ends.end, ends.estimated)
 
 
-def title(catalogue: Catalogue) -> str:
-    return f"{catalogue.year}年{catalogue.title}揭榜单位公示名单"
-
-
 def workbook(rows: list[Listed], catalogue: Catalogue) -> bytes:
     return listing_workbook("公示名单", HEADERS,
                             ([i, r.direction, r.unit, r.partners, r.task] for i, r in enumerate(rows, 1)),
@@ -75,7 +71,7 @@ def workbook(rows: list[Listed], catalogue: Catalogue) -> bytes:
 def document(rows: list[Listed], catalogue: Catalogue, *, published: date, notice_ends: date) -> bytes:
     intro = (f"公示时间：{cn_date(published)}至{cn_date(notice_ends)}。公示期间如有异议，"
              "请以书面形式（电子邮件）向省大数据局反映，并注明异议事项和理由。")
-    return table_document(title(catalogue), intro, HEADERS,
+    return table_document(listing_title(catalogue), intro, HEADERS,
                           [[str(i), r.direction, r.unit, r.partners, r.task] for i, r in enumerate(rows, 1)])
 
 

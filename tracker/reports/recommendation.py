@@ -26,6 +26,7 @@ from tracker.records.city import _city, ranked
 from tracker.reports.views import RankedItem
 from tracker.reports.workbook import (
     TABLE_COLUMNS,
+    Step,
     TableRow,
     ordered,
     table_title,
@@ -70,10 +71,13 @@ def _raw(session: Session, blobs: BlobStore, version: SubmissionVersion) -> byte
         return None
 
 
-def table_rows(session: Session, policy: RoundPolicy, *, blobs: BlobStore | None = None) -> list[TableRow]:
-    """The city's 推荐汇总表 rows; with *blobs*, 联系人/联系电话 are read from the Word forms."""
+def table_rows(session: Session, policy: RoundPolicy, *, blobs: BlobStore | None = None,
+               on_row: Step | None = None) -> list[TableRow]:
+    """The city's 推荐汇总表 rows; with *blobs*, 联系人/联系电话 are read from the Word forms
+    (*on_row*: (done, total) after each, for a command's bar: opening documents takes long)."""
     out = []
-    for rec, sub in ranked(session, policy):
+    recommended = ranked(session, policy)
+    for done, (rec, sub) in enumerate(recommended, 1):
         contact = phone = ""
         if blobs is not None:
             standing = next((v for v in _versions(session, sub) if v.number == sub.standing_version), None)
@@ -83,6 +87,8 @@ def table_rows(session: Session, policy: RoundPolicy, *, blobs: BlobStore | None
         out.append(TableRow(direction=rec.direction, rank=rec.rank, unit=sub.unit or "", partners=tuple(sub.partners),
                             task_name=sub.task_name or "", task_types=tuple(task_type_label(t) for t in sub.task_types),
                             contact=contact, phone=phone, reference=sub.reference))
+        if on_row is not None:
+            on_row(done, len(recommended))
     return ordered(out)
 
 
@@ -159,10 +165,19 @@ class ExportReport:
 
 
 def export_table(session: Session, policy: RoundPolicy, blobs: BlobStore, out_dir: Path, *,
-                 filled_on: date) -> ExportReport:
-    """Write the city's 推荐汇总表 (.docx + .xlsx) and each recommended application's files."""
+                 filled_on: date, on_step: Step | None = None) -> ExportReport:
+    """Write the city's 推荐汇总表 (.docx + .xlsx) and each recommended application's files.
+
+    *on_step*: (done, total) for a command's bar; each application is two steps, its Word
+    form read for the table (联系人) and then its files copied.
+    """
     city = _city(policy)
-    rows = table_rows(session, policy, blobs=blobs)
+
+    def step(done: int, total: int, *, copied: bool = False) -> None:
+        if on_step is not None:
+            on_step(done + (total if copied else 0), 2 * total)
+
+    rows = table_rows(session, policy, blobs=blobs, on_row=step)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out_dir / f"{city}推荐汇总表.docx", out_dir / f"{city}推荐汇总表.xlsx", rows)
     report.table_docx.write_bytes(table_docx(city, rows, filled_on))
@@ -180,4 +195,5 @@ def export_table(session: Session, policy: RoundPolicy, blobs: BlobStore, out_di
             target.write_bytes(data)
             report.copied.append(target)
         report.missing += [f"{sub.reference}: {m}" for m in missing]
+        step(seq, len(rows), copied=True)
     return report

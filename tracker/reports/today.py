@@ -3,7 +3,10 @@ it, when the backlog should clear — one snapshot read in a few indexed queries
 the workspace's 今日 page and the operator's ``/metrics``.
 
 The estimate divides what waits by what was finished in the last 30 minutes: honest while
-the pace holds, None when nothing was finished (no pace to go by).
+the pace holds, None when nothing was finished (no pace to go by). The OCR backlog is an
+estimate too, and says so: a waiting mail with pictures will be read by OCR; one with a
+PDF will if the PDF is a scan, which is known only once read — so today's share of
+scans among the understood mails with a PDF is applied to the waiting ones.
 """
 
 from __future__ import annotations
@@ -17,10 +20,36 @@ from sqlmodel import Session, col, func, select
 from campaign.catalogue import Catalogue
 from campaign.clock import local, local_day, utcnow
 from notifier.models import OutboxMail, OutboxState
-from tracker.store.tables import MessageState, StoredMessage
+from tracker.store.tables import MessageOcr, MessageState, StoredMessage
 
 PACE_WINDOW = timedelta(minutes=30)
-LARGE = 1024 * 1024  # a waiting mail this big most likely carries scans: the OCR backlog's proxy
+
+
+@dataclass(frozen=True)
+class OcrQueue:
+    pictures: int  # waiting mails carrying photos or scanned pages as images: OCR certain
+    pdfs: int  # waiting mails carrying a PDF (and no pictures): OCR if it is a scan
+    scan_share: float | None  # of today's understood mails with a PDF, the share that were scans
+
+    @property
+    def estimate(self) -> int:
+        """Waiting mails OCR will read; with no share learnt yet every PDF counts (at most)."""
+        share = 1.0 if self.scan_share is None else self.scan_share
+        return self.pictures + round(self.pdfs * share)
+
+
+def ocr_queue(session: Session, since: datetime) -> OcrQueue:
+    """The OCR backlog from the parts' headers (``message_ocr.hint``) and what the mail
+    with a PDF understood since *since* turned out to be (``message_ocr.scanned``)."""
+    m, o = StoredMessage, MessageOcr
+    waiting = dict(session.exec(select(o.hint, func.count()).join(m, col(m.id) == o.message_pk).where(
+        m.state == MessageState.stored).group_by(o.hint)).all())
+    learnt = dict(session.exec(select(o.scanned, func.count()).join(m, col(m.id) == o.message_pk).where(
+        o.hint == "pdf", m.state == MessageState.processed, col(o.scanned).is_not(None),
+        col(m.processed_at) >= since).group_by(col(o.scanned))).all())
+    read = sum(learnt.values())
+    return OcrQueue(pictures=int(waiting.get("pictures", 0)), pdfs=int(waiting.get("pdf", 0)),
+                    scan_share=(learnt.get(True, 0) / read) if read else None)
 
 
 @dataclass(frozen=True)
@@ -28,7 +57,7 @@ class QueueSnapshot:
     at: datetime  # the round's local time
     arrivals: tuple[tuple[int, int], ...]  # (hour 0–23, mails arrived) today, every hour so far
     waiting: int  # stored, not yet understood
-    waiting_large: int  # of those, over 1 MB (scans and photos: OCR)
+    ocr: OcrQueue  # of those, the ones OCR will read (an estimate)
     in_flight: int  # claimed by a worker now
     workers: tuple[tuple[str, int], ...]  # host → messages it works on now
     quarantined_today: int
@@ -72,7 +101,7 @@ def snapshot(session: Session, catalogue: Catalogue, now: datetime | None = None
     return QueueSnapshot(
         at=local(now, catalogue),
         arrivals=tuple((h, hours.get(h, 0)) for h in range(current_hour + 1)),
-        waiting=len(waiting_rows), waiting_large=sum(1 for size, _b, _a in waiting_rows if (size or 0) > LARGE),
+        waiting=len(waiting_rows), ocr=ocr_queue(session, start),
         in_flight=len(claimed), workers=tuple(sorted(hosts.items())),
         quarantined_today=int(quarantined), finished_recently=int(finished),
         held_replies=int(outbox.get(OutboxState.held, 0)), outbox_pending=int(outbox.get(OutboxState.pending, 0)),

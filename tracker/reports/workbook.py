@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -60,6 +60,23 @@ MESSAGE_COLUMNS = ("序号", "来信/去信", "时间", "发件人/收件人", "
 _THIN = Side(style="thin", color="000000")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD = PatternFill("solid", fgColor="DDE6F0")
+Step = Callable[[int, int], None]  # (done, total) after each row: a command's progress bar, never needed
+
+
+@dataclass
+class _Tally:
+    """Counts the rows written to a file as they go, for *on_row* (a command's bar)."""
+
+    total: int
+    on_row: Step | None
+    done: int = 0
+
+    def rows(self, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+        for row in rows:
+            yield row
+            self.done += 1
+            if self.on_row is not None:
+                self.on_row(self.done, self.total)
 
 
 @dataclass(frozen=True)
@@ -256,28 +273,35 @@ def province_tables(session: Session, policy: RoundPolicy) -> dict[str, list[Tab
 
 # --- whole files ---------------------------------------------------------------------------------
 def digest_workbook(session: Session, policy: RoundPolicy, *, tables: dict[str, list[TableRow]],
-                    filled_on: date, only: SubmissionFilter | None = None) -> bytes:
-    """申报汇总 · 问题清单 · one 推荐汇总表 per city · 邮件记录."""
+                    filled_on: date, only: SubmissionFilter | None = None, on_row: Step | None = None) -> bytes:
+    """申报汇总 · 问题清单 · one 推荐汇总表 per city · 邮件记录; *on_row* hears of each listed row
+    written (the writing, not the reading, is what takes long: thousands of cells)."""
+    submissions = submission_rows(session, policy, only=only)
+    deficiencies = deficiency_rows(session, policy, only=only)
+    messages = message_rows(session, policy)
+    tally = _Tally(len(submissions) + len(deficiencies) + len(messages), on_row)
     wb = Workbook()
     ws = wb.active
     ws.title = "申报汇总"
-    _listing(ws, SUBMISSION_COLUMNS, submission_rows(session, policy, only=only),
+    _listing(ws, SUBMISSION_COLUMNS, tally.rows(submissions),
              (14, 30, 21, 9, 9, 22, 36, 20, 30, 10, 9, 16, 7, 6, 28, 28, 17, 17))
-    _listing(wb.create_sheet("问题清单"), DEFICIENCY_COLUMNS, deficiency_rows(session, policy, only=only),
+    _listing(wb.create_sheet("问题清单"), DEFICIENCY_COLUMNS, tally.rows(deficiencies),
              (20, 30, 28, 6, 24, 60, 8, 17, 17, 24))
     for city, rows in tables.items():
         write_table_sheet(wb.create_sheet(f"推荐汇总表-{city}"), city, rows, filled_on)
-    _listing(wb.create_sheet("邮件记录"), MESSAGE_COLUMNS, message_rows(session, policy),
+    _listing(wb.create_sheet("邮件记录"), MESSAGE_COLUMNS, tally.rows(messages),
              (8, 8, 17, 32, 48, 18, 8, 14, 40))
     return _bytes(wb)
 
 
-def submissions_csv(session: Session, policy: RoundPolicy, *, only: SubmissionFilter | None = None) -> bytes:
-    """UTF-8 with a BOM: Excel on Windows opens it as UTF-8 only then."""
+def submissions_csv(session: Session, policy: RoundPolicy, *, only: SubmissionFilter | None = None,
+                    on_row: Step | None = None) -> bytes:
+    """UTF-8 with a BOM: Excel on Windows opens it as UTF-8 only then; *on_row* after each row."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(SUBMISSION_COLUMNS)
-    for row in submission_rows(session, policy, only=only):
+    rows = submission_rows(session, policy, only=only)
+    for row in _Tally(len(rows), on_row).rows(rows):
         writer.writerow([safe_cell(_text(v) if isinstance(v, datetime) else v) for v in row])
     return buf.getvalue().encode("utf-8-sig")
 

@@ -11,6 +11,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -23,6 +24,33 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or opened."""
+
+
+# what a database that is down, restarting or refusing work raises: the server went away
+# (a restart aborts every session: AdminShutdown, "server closed the connection"), refuses
+# connections ("Connection refused", "the database system is starting up"), the pool
+# waited in vain, or SQLite's file is locked. None of it is the fault of the mail being
+# read: the work is tried again later, never given up on (PEP 249's OperationalError is
+# exactly "errors related to the database's operation … not under the control of the
+# programmer")
+_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError, sa_exc.TimeoutError,
+                DatabaseUnavailable)
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why the database cannot be used right now, in one line, if *exc* says so (itself or
+    the exception it was raised from); None for any other error (a bug, a constraint)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _UNAVAILABLE) or (
+                isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated):
+            orig = getattr(current, "orig", None)
+            lines = str(orig if orig is not None else current).strip().splitlines()
+            return lines[0] if lines else current.__class__.__name__
+        current = current.__cause__  # (not __context__: a bug while handling one is a bug)
+    return None
 
 
 # every engine made, so that a command's end closes their connections (dispose_all)
@@ -59,7 +87,12 @@ def _make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # a database host that drops packets instead of refusing them must not hang a job on
+    # the system's TCP timeout (minutes): connecting gives up after 10 s, and the long-held
+    # connections (the poller's lock, LISTEN) notice a dead peer within about a minute
+    return create_engine(url, pool_pre_ping=True, connect_args={
+        "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+        "keepalives_count": 3})
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -67,6 +68,19 @@ class StoredMessage(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_column=_ts())
     processed_at: datetime | None = Field(default=None, sa_column=_ts())
     as_city: str | None = Field(default=None, max_length=20)  # staff vouch: a city's material (山东通)
+
+
+class MessageOcr(SQLModel, table=True):
+    """The 今日 page's OCR queue, for a mail whose parts are pictures or PDFs: what their
+    headers said when it was stored (intake.glance.ocr_hint) and, once it is understood,
+    whether a document was a scan. A table of its own, not columns of ``message``: a
+    command reading an older database still reads its messages."""
+
+    __tablename__ = "message_ocr"
+
+    message_pk: int = Field(foreign_key="message.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hint: str = Field(max_length=10)  # pictures | pdf
+    scanned: bool | None = None
 
 
 class MessageLocation(SQLModel, table=True):
@@ -131,6 +145,8 @@ class Submission(SQLModel, table=True):
         Index("ix_submission_city", "city"),
         Index("ix_submission_unit_city", "unit_city"),
         Index("ix_submission_updated_at", "updated_at"),
+        # the next reference: the last entry, longest then greatest (migration 0015)
+        Index("ix_submission_reference_order", "round_code", text("length(reference)"), "reference"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -157,6 +173,21 @@ class Submission(SQLModel, table=True):
     acceptance: str | None = Field(default=None, max_length=20)  # None | requested | passed | rework (0012)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class SubmissionUnitKey(SQLModel, table=True):
+    """A key one of a submission's units is found by (0014): the lead's credit code and name,
+    each partner's name (tracker/records/unit_keys.py), so that credit checks and conflicts
+    look a unit up instead of reading every submission."""
+
+    __tablename__ = "submission_unit_key"
+    # its index, led by submission_id, also serves rewriting one submission's keys
+    __table_args__ = (UniqueConstraint("submission_id", "role", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id")
+    role: str = Field(max_length=20)  # lead_unit | partner_unit
+    key: str = Field(max_length=300, index=True)  # USCC, else "name:" + normalised name
 
 
 class SubmissionVersion(SQLModel, table=True):

@@ -10,7 +10,9 @@ chowned to the ``postgres`` system user and the server runs as that user.
     pg = Postgres().start()
     url = pg.create_database("t_abc")   # postgresql+psycopg://postgres@127.0.0.1:PORT/t_abc
     ...
-    pg.stop()
+    pg.halt()    # the server goes away (fast shutdown), its data and port are kept
+    pg.start()   # ... and comes back: same port, same databases
+    pg.stop()    # gone for good, directory deleted
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
 
 from . import (
     LOOPBACK,
@@ -39,6 +42,9 @@ from . import (
     tail,
     unregister_cleanup,
 )
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["Postgres", "PostgresNotFound", "find_pg_bindir"]
 
@@ -103,7 +109,7 @@ class Postgres:
         self.socket_dir: Path | None = None
         self.log_path: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._log_fh = None
+        self._log_fh: IO[bytes] | None = None
         self._run_as: tuple[int, int] | None = None  # (uid, gid) when we are root
 
     # ----------------------------------------------------------------- properties
@@ -135,6 +141,7 @@ class Postgres:
             return self
         if self.root is None:
             self._initdb()
+        # else: halted, its cluster kept: the same data directory comes back on the same port
         assert self.data_dir is not None and self.socket_dir is not None
         assert self.log_path is not None
         self._log_fh = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -181,8 +188,13 @@ class Postgres:
             ) from exc
         return self
 
-    def stop(self) -> None:
-        """Fast-shutdown the server and delete its directory."""
+    def halt(self) -> None:
+        """Fast-shutdown the server but keep its directory and port: :meth:`start` brings
+        the same cluster back (a database server restarted under its clients' feet).
+
+        Sessions are aborted as in a real restart; clients see their connections drop and
+        new ones refused until :meth:`start`.
+        """
         proc, self._proc = self._proc, None
         try:
             if proc is not None:
@@ -192,6 +204,7 @@ class Postgres:
                         with contextlib.suppress(subprocess.TimeoutExpired):
                             proc.wait(timeout=15)
                 finally:
+                    # backends left behind would keep the port or the shared memory
                     kill_process_group(proc.pid, signal.SIGKILL)
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         proc.wait(timeout=5)
@@ -199,6 +212,18 @@ class Postgres:
             if self._log_fh is not None:
                 self._log_fh.close()
                 self._log_fh = None
+
+    def restart(self, down_seconds: float = 0.0) -> Postgres:
+        """:meth:`halt`, stay down *down_seconds*, :meth:`start` again."""
+        self.halt()
+        time.sleep(down_seconds)
+        return self.start()
+
+    def stop(self) -> None:
+        """Fast-shutdown the server and delete its directory."""
+        try:
+            self.halt()
+        finally:
             if self.root is not None:
                 remove_tree(self.root)
                 self.root = self.data_dir = self.socket_dir = None
@@ -230,7 +255,7 @@ class Postgres:
 
     # ----------------------------------------------------------------- databases
 
-    def connect(self, dbname: str = "postgres", **kwargs):  # -> psycopg.Connection
+    def connect(self, dbname: str = "postgres", **kwargs: Any) -> psycopg.Connection[Any]:
         """A psycopg 3 connection (autocommit by default); caller closes it."""
         import psycopg
 
@@ -264,7 +289,7 @@ class Postgres:
 
     # ----------------------------------------------------------------- internals
 
-    def _user_kwargs(self) -> dict[str, object]:
+    def _user_kwargs(self) -> dict[str, Any]:
         if self._run_as is None:
             return {}
         uid, gid = self._run_as

@@ -24,6 +24,8 @@ from tracker.store.tables import StoredMessage
 def _s3_app(tmp_path: Path, db_url: str, seaweed: SeaweedFS, monkeypatch: pytest.MonkeyPatch) -> App:
     for key, value in seaweed.env().items():
         monkeypatch.setenv(key, value)
+    monkeypatch.delenv("CACHE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.parent / f"{tmp_path.name}-cache"))
     bucket = seaweed.make_bucket("jiebang")
     app = make_app(tmp_path, db_url, processing={"workers": 1},
                    storage={"url": f"s3://{bucket}/{uuid.uuid4().hex[:10]}", "endpoint": seaweed.endpoint,
@@ -42,8 +44,7 @@ def _objects(seaweed: SeaweedFS, app: App) -> set[str]:
     return {o["Key"].rsplit("/", 1)[1] for o in listed.get("Contents", [])}
 
 
-def _local_files(app: App) -> list[Path]:
-    root = app.settings.storage_path
+def _files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
@@ -60,14 +61,19 @@ def test_an_application_mail_is_recorded_with_its_blobs_in_the_bucket_and_only_a
     with Session(app.engine) as s:
         (msg,) = s.exec(select(StoredMessage)).all()
     assert msg.raw_sha256 in _objects(seaweed, app)
-    cache = app.settings.storage_path / "cache"
-    assert all(p.is_relative_to(cache) for p in _local_files(app)), _local_files(app)
+    # the deployment's folder holds no blob, not even the cache: that is the user's cache
+    cache = app.settings.blob_cache_path
+    assert cache.is_relative_to(tmp_path.parent / f"{tmp_path.name}-cache" / "jiebang")
+    assert _files(app.settings.storage_path) == []
+    assert msg.raw_sha256 in {p.name for p in _files(cache)}
+    usage = app.blobs.usage  # what the operator's log line reports
+    assert usage.puts >= 1 and usage.bytes_up >= msg.size  # the raw mail (its attachments are read from it)
 
     # a preview made for the workspace goes to the same store
     remember_pdf(app.engine, app.blobs, b"the docx", b"%PDF-1.7 preview")
     assert cached_pdf(app.engine, app.blobs, b"the docx") == b"%PDF-1.7 preview"
     assert len(_objects(seaweed, app)) == 2
-    assert all(p.is_relative_to(cache) for p in _local_files(app))
+    assert _files(app.settings.storage_path) == []
 
 
 @pytest.mark.slow
@@ -81,7 +87,7 @@ def test_the_store_down_for_a_while_delays_mail_and_loses_doubles_or_answers_not
     _inbox(tmp_path, first)
     service.cycle(understand=False)  # stored while the store is up, not yet read
     # as on a worker host of its own: no local copy of what the poller stored
-    shutil.rmtree(app.settings.storage_path / "cache")
+    shutil.rmtree(app.settings.blob_cache_path)
     caplog.set_level(logging.WARNING)
     seaweed.stop()
     try:

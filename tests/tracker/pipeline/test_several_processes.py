@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 from support.helpers import REPO, jiebang, make_mail, write_config
+from support.hosts import wait_for
 
 from intake.sources.receiver import deliver_to_maildir
 from notifier.models import OutboxMail
@@ -38,15 +38,6 @@ def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
                             start_new_session=True)
 
 
-def _wait(predicate, seconds: float = 90) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
-
-
 def test_one_poller_per_mailbox_and_another_takes_over_when_it_dies(tmp_path: Path, db_url: str) -> None:
     config = write_config(tmp_path, db_url=db_url, schedule={"poll_seconds": 1, "process_seconds": 1,
                                                              "outbox_seconds": 1},
@@ -65,7 +56,7 @@ def test_one_poller_per_mailbox_and_another_takes_over_when_it_dies(tmp_path: Pa
             return s.exec(select(func.count(StoredMessage.id)).where(StoredMessage.state == "processed")).one()
 
     try:
-        assert _wait(lambda: processed() == 4), [p.read_text()[-2000:] for p in logs]
+        assert wait_for(lambda: processed() == 4, 90, every=0.3), [p.read_text()[-2000:] for p in logs]
         leaders = [i for i, p in enumerate(logs) if "leading poll:" in p.read_text()]
         assert len(leaders) == 1, [p.read_text()[-2000:] for p in logs]
         leader = leaders[0]
@@ -75,7 +66,7 @@ def test_one_poller_per_mailbox_and_another_takes_over_when_it_dies(tmp_path: Pa
         for raw in second:
             deliver_to_maildir(inbox, raw)
         other = 1 - leader
-        assert _wait(lambda: processed() == 7), logs[other].read_text()[-3000:]
+        assert wait_for(lambda: processed() == 7, 90, every=0.3), logs[other].read_text()[-3000:]
         assert "leading poll:" in logs[other].read_text()
     finally:
         for p in procs:

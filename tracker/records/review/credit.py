@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from campaign.labels import CREDIT_LABELS, CREDIT_SOURCES
+from tracker.records import unit_keys
 from tracker.records.events import record
 from tracker.records.review import ReviewRefused
 from tracker.records.review.formal import fail_formally
@@ -64,12 +65,16 @@ def record_credit(session: Session, who: str, result: str, source: str, *, actor
 
 
 def _applications_of(session: Session, name: str | None, uscc: str | None) -> list[Submission]:
-    """Every application *name*/*uscc* leads or joins (partners are matched by name)."""
-    subs = session.exec(select(Submission).order_by(col(Submission.reference))).all()
+    """Every application *name*/*uscc* leads or joins (partners are matched by name): those
+    holding one of its keys (``unit_keys``), compared exactly — never every submission."""
     if uscc:  # a partner known only by name: learn the name from an application it leads
-        names: set[str | None] = {s.unit for s in subs if s.uscc and s.uscc.upper() == uscc and s.unit}
-        return [s for s in subs if any(matches(u, n, uscc) for u in units_of(s) for n in (names or {None}))]
-    return [s for s in subs if any(matches(u, name, None) for u in units_of(s))]
+        led = unit_keys.submissions_holding(session, unit_keys.keys_of(None, uscc))
+        names: set[str | None] = {s.unit for s in led if s.uscc and s.uscc.upper() == uscc and s.unit}
+        wanted = set().union(*(unit_keys.keys_of(n, uscc) for n in names or {None}))
+        return [s for s in unit_keys.submissions_holding(session, wanted)
+                if any(matches(u, n, uscc) for u in units_of(s) for n in (names or {None}))]
+    return [s for s in unit_keys.submissions_holding(session, unit_keys.keys_of(name, None))
+            if any(matches(u, name, None) for u in units_of(s))]
 
 
 def latest_checks(session: Session, units: list[Unit]) -> dict[str, CreditCheck | None]:

@@ -5,18 +5,21 @@ each of its experts scores every application of those directions that passed for
 review, unless in conflict. Conflicts are found from the units — the expert's unit (by
 credit code, else normalised name) is the application's lead (``lead_unit``) or a partner
 (``partner_unit``) — or recorded: declared by the expert (``declared``) or added by staff
-(``staff``). Found conflicts are computed each time, so a corrected unit name counts at once.
+(``staff``). Found conflicts are computed each time, so a corrected unit name counts at once;
+across the round, an expert's unit is looked up by its keys (``unit_keys``), never compared
+with every submission.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from campaign.catalogue import Catalogue
-from tracker.records import accounts
+from tracker.records import accounts, unit_keys
 from tracker.records.events import record
 from tracker.records.review import ReviewRefused
 from tracker.records.review.units import matches, units_of
@@ -29,6 +32,7 @@ from tracker.store.tables import (
     StaffUser,
     Submission,
     SubmissionStatus,
+    SubmissionUnitKey,
 )
 
 
@@ -147,19 +151,42 @@ def conflict_of(session: Session, expert: StaffUser, sub: Submission) -> Conflic
     return Conflict(expert.name, sub.reference, recusal.reason, recusal.note) if recusal else None
 
 
+def _holding(session: Session, keys: set[str]) -> dict[str, list[Submission]]:
+    """The applications (withdrawn ones aside) with a unit under each of *keys*, in one query."""
+    by_key: dict[str, list[Submission]] = defaultdict(list)
+    if keys:
+        stmt = (select(SubmissionUnitKey.key, Submission)
+                .join(Submission, col(Submission.id) == col(SubmissionUnitKey.submission_id))
+                .where(col(SubmissionUnitKey.key).in_(sorted(keys)), Submission.status != SubmissionStatus.withdrawn))
+        for key, sub in session.exec(stmt).all():
+            by_key[key].append(sub)
+    return by_key
+
+
+def _sharing_a_unit(session: Session, people: list[StaffUser]) -> list[tuple[StaffUser, Submission]]:
+    """Each expert with the applications holding a key of the expert's unit: the candidates
+    ``found_conflict`` decides on (instead of every application of the round)."""
+    wanted = {e.id: unit_keys.keys_of(e.unit, e.uscc) for e in people}
+    by_key = _holding(session, set().union(*wanted.values()))
+    pairs = []
+    for e in people:
+        # once each: an application may hold two of the expert's keys (its code and its name)
+        shared = {s.id: s for key in wanted[e.id] for s in by_key[key]}
+        pairs += [(e, s) for s in shared.values()]
+    return pairs
+
+
 def all_conflicts(session: Session) -> list[Conflict]:
     """Every conflict of every expert with every application (withdrawn ones aside)."""
-    subs = list(session.exec(select(Submission).where(Submission.status != SubmissionStatus.withdrawn)
-                             .order_by(col(Submission.reference))).all())
-    by_id = {s.id: s for s in subs}
     people = experts(session)
     names = {e.id: e.name for e in people}
-    out = [Conflict(e.name, s.reference, reason) for e in people for s in subs
+    out = [Conflict(e.name, s.reference, reason) for e, s in _sharing_a_unit(session, people)
            if (reason := found_conflict(e, s)) is not None]
     found = {(c.expert, c.reference) for c in out}
-    for r in session.exec(select(Recusal).order_by(col(Recusal.id))).all():
-        sub = by_id.get(r.submission_id)
-        if sub is not None and r.expert_id in names and (names[r.expert_id], sub.reference) not in found:
+    recorded = session.exec(select(Recusal, Submission).join(Submission, col(Submission.id) == col(Recusal.submission_id))
+                            .where(Submission.status != SubmissionStatus.withdrawn).order_by(col(Recusal.id))).all()
+    for r, sub in recorded:
+        if r.expert_id in names and (names[r.expert_id], sub.reference) not in found:
             out.append(Conflict(names[r.expert_id], sub.reference, r.reason, r.note))
     return sorted(out, key=lambda c: (c.expert, c.reference))
 

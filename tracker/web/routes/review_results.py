@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from campaign.clock import local_today
-from campaign.labels import STATUS_LABELS
+from campaign.labels import STATUS_LABELS, listing_title
 from campaign.workdays import working_period_end
 from tracker.outreach.results import release_results
 from tracker.records.decisions import decide
@@ -123,7 +123,7 @@ def download(request: Request, access: Access) -> Response:
         else:
             day = local_today(catalogue)
             ends = working_period_end(day, catalogue.review.notice_working_days).end
-        name = f"{publication.title(catalogue)}.{fmt}"
+        name = f"{listing_title(catalogue)}.{fmt}"
         record(session, "exported", actor=access.actor, detail=name)
         session.commit()
     data = publication.document(rows, catalogue, published=day, notice_ends=ends) if fmt == "docx" \
