@@ -15,7 +15,7 @@ from rich.table import Table
 from campaign import SHANDONG_CITIES, using
 from campaign.clock import with_offset
 from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
-from notifier.sender import OUTBOX_BATCH, SendReport
+from notifier.sender import SendReport
 from tracker.app import App
 from tracker.cli.common import (
     ConfigOpt,
@@ -131,14 +131,15 @@ def run(
 
 
 def _send_everything(service: Service) -> SendReport:
-    """Pass after pass until a pass finds less than a full batch (a pass sends at most 100):
-    a one-off run leaves no answer behind for the next one."""
+    """Pass after pass until one finds nothing to do (a pass sends at most a batch, and
+    several processes share the rows): a one-off run leaves no due answer behind. A row
+    that failed waits for its retry time, so it is not tried again here."""
     total = SendReport()
     while True:
         report = service.send()
         total.sent, total.retried, total.failed = (total.sent + report.sent, total.retried + report.retried,
                                                    total.failed + report.failed)
-        if report.sent + report.retried + report.failed < OUTBOX_BATCH:
+        if report.sent + report.retried + report.failed == 0:
             return total
 
 
