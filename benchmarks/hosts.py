@@ -18,7 +18,8 @@ prefix:
 Reported per K: msgs/s of the workers (first start to last exit), CPU ms per message by
 role (poller; worker service processes; understanding workers — from each process's
 closing log lines), S3 requests and bytes per message by role, and the checks: every
-message processed once, no answer doubled. Figures to stdout and
+message processed once, no answer doubled. (A `run --once` sends one outbox pass, 100 at
+most, as it always has: what two workers leave is sent by the next run.) Figures to stdout and
 ``benchmarks/results/hosts.json``; benchmarks/README.md projects hosts from them.
 """
 
@@ -143,6 +144,7 @@ def run(copies: int, counts: list[int], scans: int, pages: int) -> list[dict]:
                 with engine.connect() as conn:
                     states = dict(conn.execute(text("select state, count(*) from message group by state")).all())
                     by = dict(conn.execute(text("select claimed_by, count(*) from message group by claimed_by")).all())
+                    answers = conn.execute(text("select count(*) from outbox where in_reply_to is not null")).scalar()
                     doubled = conn.execute(text(
                         "select count(*) from (select in_reply_to, kind from outbox where in_reply_to is not null"
                         " group by in_reply_to, kind having count(*) > 1) d")).scalar()
@@ -157,7 +159,7 @@ def run(copies: int, counts: list[int], scans: int, pages: int) -> list[dict]:
                     "rate": round(n / seconds, 1), "steady_rate": _steady([w.log_text() for w in workers]),
                     "start_cpu_seconds": start_cpu, "exit_codes": codes, "states": states,
                     "per_worker": sorted(by.values()), "doubled_answers": doubled,
-                    "answers_sent": len(smtp.received) - before,
+                    "answers": answers, "sent_by_exit": len(smtp.received) - before,
                     "cpu_ms": {"poller": round((p.get("cpu", 0) - start_cpu) / n * 1000, 1),
                                "worker service": round((total["cpu"] - k * start_cpu) / n * 1000, 1),
                                "understanding": round(total["pool_cpu"] / n * 1000, 1)},

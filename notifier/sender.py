@@ -170,9 +170,6 @@ def _send_one(engine: Engine, row: OutboxMail, transport: Transport, *, mail_id:
         report.sent += 1
 
 
-OUTBOX_BATCH = 100  # rows one pass sends at most: a pass stays short, the next one follows
-
-
 def deliver_pending(
     engine: Engine,
     transport: Transport,
@@ -181,7 +178,7 @@ def deliver_pending(
     load: BlobLoader | None,
     now: Callable[[], datetime] = utcnow,
     max_attempts: int = 8,
-    limit: int = OUTBOX_BATCH,
+    limit: int = 100,
     sender_name: str = DEFAULT_SENDER_NAME,
     stale_after: timedelta = STALE_AFTER,
 ) -> SendReport:

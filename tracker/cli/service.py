@@ -15,7 +15,6 @@ from rich.table import Table
 from campaign import SHANDONG_CITIES, using
 from campaign.clock import with_offset
 from intake.sources import AuthenticationFailed, FolderNotFound, SourceError
-from notifier.sender import SendReport
 from tracker.app import App
 from tracker.cli.common import (
     ConfigOpt,
@@ -107,7 +106,7 @@ def run(
         finally:
             service.close()
         p, q = report.poll, report.process
-        sent = _send_everything(service) if not fetch_only else None
+        sent = service.send() if not fetch_only else None
         _log_usage(service)
         out.print(
             f"fetched {p.fetched} ({p.new} new, {p.duplicates} already stored, {p.not_fetched} not fetched); "
@@ -128,19 +127,6 @@ def run(
         if web is not None:
             web.stop()
         _log_usage(service)
-
-
-def _send_everything(service: Service) -> SendReport:
-    """Pass after pass until one finds nothing to do (a pass sends at most a batch, and
-    several processes share the rows): a one-off run leaves no due answer behind. A row
-    that failed waits for its retry time, so it is not tried again here."""
-    total = SendReport()
-    while True:
-        report = service.send()
-        total.sent, total.retried, total.failed = (total.sent + report.sent, total.retried + report.retried,
-                                                   total.failed + report.failed)
-        if report.sent + report.retried + report.failed == 0:
-            return total
 
 
 def _log_usage(service: Service) -> None:
