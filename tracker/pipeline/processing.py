@@ -52,7 +52,7 @@ from intake.model import Understanding
 from tracker.pipeline.order import EPOCH, Arrival, Claimed, InOrder
 from tracker.pipeline.workers import END, Died, Outcome, Task, Understood, Unstarted
 from tracker.store.blobs import BlobMissing, BlobStore, BlobStoreUnavailable
-from tracker.store.db import unavailable
+from tracker.store.db import unavailable, unsynced
 from tracker.store.locks import records_lock
 from tracker.store.tables import MessageOcr, MessageState, StoredMessage
 
@@ -356,6 +356,7 @@ class _Queue:
                 self.report.quarantined += 1
             return None
         with self.engine.begin() as conn:
+            unsynced(conn)  # (a claim lost to a power cut: the mail is read again)
             taken = conn.execute(
                 _while_held(row.id, row.attempts)
                 .values(attempts=row.attempts + 1, claimed_by=self.me, claimed_at=utcnow())
@@ -616,6 +617,7 @@ def _settle(engine: Engine, claimed: Claimed, outcome: Outcome, apply: RecordsWr
                            f"rule(s) raised while checking: {', '.join(result.rules_raised)} (see the log)")
     problem: Exception | str | None = None
     with Session(engine, expire_on_commit=False) as session, records_lock(session):
+        unsynced(session.connection())  # durable with the next store batch or outbox claim
         msg = session.get(StoredMessage, pk)
         if msg is None or msg.state != MessageState.stored or msg.attempts != claimed.attempts:
             return None  # the claim was taken over meanwhile: the other claimant finishes it
