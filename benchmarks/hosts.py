@@ -39,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "benchmarks"), str(REPO)]
 
+from deployment import _steady_rate  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from throughput import sources, unique  # noqa: E402
 
@@ -48,20 +49,6 @@ _BLOBS = re.compile(r"blob store: (\d+) requests \(HEAD (\d+), PUT (\d+), GET (\
                     r"([0-9.]+) MB up, ([0-9.]+) MB down, (\d+) cache hits")
 _CPU = re.compile(r"cpu: ([0-9.]+) s in the service process")
 _POOL = re.compile(r"CPU ([0-9.]+) s \(live workers\)")
-_RECORDED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO jiebang\.processing: message ", re.M)
-
-
-def _steady(logs: list[str]) -> float | None:
-    """Messages a second from the first recorded to the last, start-up left out."""
-    from datetime import datetime
-
-    times = sorted(datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f") for log in logs
-                   for m in _RECORDED.finditer(log))
-    if len(times) < 2:
-        return None
-    return round((len(times) - 1) / (times[-1] - times[0]).total_seconds(), 1)
-
-
 def _scans(count: int, pages: int) -> list[bytes]:
     from support.factory.pdfs import scanned_pdf
     from support.records import application_mail
@@ -156,7 +143,7 @@ def run(copies: int, counts: list[int], scans: int, pages: int) -> list[dict]:
                                                                              "put", "get", "mb_up", "mb_down")}
                 row = {
                     "workers": k, "messages": n, "fetch_seconds": round(fetched, 2), "seconds": round(seconds, 2),
-                    "rate": round(n / seconds, 1), "steady_rate": _steady([w.log_text() for w in workers]),
+                    "rate": round(n / seconds, 1), "steady_rate": _steady_rate([w.log for w in workers]),
                     "start_cpu_seconds": start_cpu, "exit_codes": codes, "states": states,
                     "per_worker": sorted(by.values()), "doubled_answers": doubled,
                     "answers": answers, "sent_by_exit": len(smtp.received) - before,

@@ -21,6 +21,7 @@ from tracker.cli.common import (
     migrated_app,
     out,
     reading_app,
+    refused,
     submission_under_lock,
 )
 from tracker.cli.exits import EXIT_CONFIG
@@ -49,10 +50,8 @@ def decide(
         raise fail("--until: YYYY-MM-DD", EXIT_CONFIG) from None
     a = migrated_app(config)
     with submission_under_lock(a, reference) as (session, sub):
-        try:
+        with refused(records.AcceptanceError):
             records.decide(session, sub, result, reason=reason, until=day, actor=Operator().actor())
-        except records.AcceptanceError as exc:
-            raise fail(str(exc), EXIT_CONFIG) from None
         session.commit()
     out.print(f"{reference}: acceptance {result}" + (f" until {day}" if day else ""), markup=False)
 
@@ -104,10 +103,8 @@ def mark(reference: str, note: Annotated[str, typer.Option("--note")] = "", conf
     """Choose a passed application as an excellent result (who and when are kept)."""
     a = migrated_app(config)
     with submission_under_lock(a, reference) as (session, sub):
-        try:
+        with refused(records.AcceptanceError):
             records.mark_excellent(session, sub, note=note, actor=Operator().actor())
-        except records.AcceptanceError as exc:
-            raise fail(str(exc), EXIT_CONFIG) from None
         session.commit()
     out.print(f"{reference}: excellent", markup=False)
 
@@ -117,10 +114,8 @@ def unmark(reference: str, config: ConfigOpt = None) -> None:
     """Take an application off the excellent results."""
     a = migrated_app(config)
     with submission_under_lock(a, reference) as (session, sub):
-        try:
+        with refused(records.AcceptanceError):
             records.unmark_excellent(session, sub, actor=Operator().actor())
-        except records.AcceptanceError as exc:
-            raise fail(str(exc), EXIT_CONFIG) from None
         session.commit()
     out.print(f"{reference}: no longer excellent", markup=False)
 

@@ -51,6 +51,16 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def refused(*errors: type[Exception]) -> Iterator[None]:
+    """A rule's refusal (one of *errors*, whose text is already the answer) is the
+    command's one-line message and exit 2; the session's transaction is left uncommitted."""
+    try:
+        yield
+    except errors as exc:
+        raise fail(str(exc), EXIT_CONFIG) from None
+
+
 def settings_or_exit(config: Path | None) -> Settings:
     try:
         return load_settings(config)

@@ -28,6 +28,7 @@ from tracker.cli.common import (
     out,
     progress,
     reading_app,
+    refused,
     submission_under_lock,
 )
 from tracker.cli.exits import EXIT_CONFIG
@@ -59,10 +60,6 @@ def _dump(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n")
 
 
-def _refused(exc: ReviewRefused) -> typer.Exit:
-    return fail(str(exc), EXIT_CONFIG)
-
-
 # --- credit ------------------------------------------------------------------------------
 @credit_app.command("record")
 def credit_record(
@@ -83,11 +80,9 @@ def credit_record(
             raise fail(f"cannot read {evidence}: {exc.strerror}", EXIT_CONFIG) from None
         digest, name = a.blobs.put(data), evidence.name[:255]
     with Session(a.engine) as session, records_lock(session):
-        try:
+        with refused(ReviewRefused):
             done = credits.record_credit(session, unit, result, source, actor=Operator().actor(), note=note,
                                          evidence_sha256=digest, evidence_name=name)
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
     out.print(f"{unit}: {result} ({source}); applications: {', '.join(done.concerned) or 'none names this unit'}"
               + (f"; formal review failed: {', '.join(done.failed)}" if done.failed else ""), markup=False)
@@ -107,14 +102,12 @@ def formal(
     a = migrated_app(config)
     actor = Operator().actor()
     with submission_under_lock(a, reference) as (session, sub):
-        try:
+        with refused(ReviewRefused):
             if verdict == "pass":
                 pass_formally(session, sub, actor=actor, note=reason,
                               dishonest=credits.dishonest_units(session, sub))
             else:
                 fail_formally(session, sub, reason, actor=actor)
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
         out.print(f"{sub.reference}: formal {verdict} → {sub.status}", markup=False)
 
@@ -147,11 +140,9 @@ def conflict_add(
     """Add a conflict of interest (回避) the units do not show; a score already given is withdrawn."""
     a = migrated_app(config)
     with submission_under_lock(a, reference) as (session, sub):
-        try:
+        with refused(ReviewRefused):
             panels_.add_recusal(session, panels_.expert_named(session, expert), sub,
                                 reason="declared" if declared else "staff", note=note, actor=Operator().actor())
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
     out.print(f"{reference}: {expert} recused", markup=False)
 
@@ -183,10 +174,8 @@ def objection_handle(
     """Record how an objection was handled."""
     a = migrated_app(config)
     with Session(a.engine) as session:
-        try:
+        with refused(ReviewRefused):
             handle_objection(session, objection_id, note=note, actor=Operator().actor())
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
     out.print(f"objection {objection_id}: handled", markup=False)
 
@@ -209,11 +198,9 @@ def panel_add(
     """Create a panel, or replace its directions and experts."""
     a = migrated_app(config)
     with Session(a.engine) as session:
-        try:
+        with refused(ReviewRefused):
             panels_.set_panel(session, a.policy.catalogue, name, _numbers(directions),
                               experts.replace("，", ",").split(","), actor=Operator().actor())
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
     out.print(f"panel {name}: directions {directions}; experts {experts}", markup=False)
 
@@ -240,10 +227,8 @@ def close(panel: Annotated[str, typer.Option("--panel")], config: ConfigOpt = No
     """End a panel's scoring: no more scores; its experts may see each other's."""
     a = migrated_app(config)
     with Session(a.engine) as session:
-        try:
+        with refused(ReviewRefused):
             scoring.close_panel(session, panels_.panel_named(session, panel), actor=Operator().actor())
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
     out.print(f"panel {panel}: closed", markup=False)
 
@@ -257,13 +242,11 @@ def invite(
     """Mail the panel's experts a sign-in link (never an application's data)."""
     a = migrated_app(config)
     with Session(a.engine) as session:
-        try:
+        with refused(ReviewRefused):
             sent = invite_panel(session, a.policy, a.reply_settings, panels_.panel_named(session, panel),
                                 sign_in=a.settings.web.public_url or
                                 f"http://{a.settings.web.host}:{a.settings.web.port}/login",
                                 remind=remind, actor=Operator().actor())
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
     out.print(f"panel {panel}: {len(sent)} mail(s) queued" + (f" ({', '.join(sent)})" if sent else ""), markup=False)
 
@@ -279,10 +262,8 @@ def sheet(
     a = reading_app(config)
     rules = a.policy.catalogue.review
     with Session(a.engine) as session:
-        try:
+        with refused(ReviewRefused):
             chosen = panels_.panel_named(session, panel)
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         experts = panels_.members(session, chosen)
         rows = [[sub.reference, sub.unit or "", expert.name, *([None] * len(rules.criteria)), ""]
                 for sub in progress(panels_.panel_applications(session, chosen), "生成评分表 sheet")
@@ -371,11 +352,9 @@ def score(
         name, _, value = item.partition("=")
         marks[header_name(name)] = value
     with submission_under_lock(a, reference) as (session, sub):
-        try:
+        with refused(ReviewRefused):
             scoring.enter_score(session, a.policy.catalogue.review, panels_.expert_named(session, expert), sub, marks,
                                 comment=comment, source="sheet", actor=Operator().actor())
-        except ReviewRefused as exc:
-            raise _refused(exc) from None
         session.commit()
     out.print(f"{reference}: {expert} scored", markup=False)
 

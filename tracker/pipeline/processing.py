@@ -639,9 +639,10 @@ def _settle(engine: Engine, claimed: Claimed, outcome: Outcome, apply: RecordsWr
                     processed_at=utcnow(), references=msg.references)
             )
             # what the 今日 page learns the share of scans among mail with a PDF from (a
-            # row exists only for mail whose parts were pictures or PDFs)
-            session.connection().execute(sa_update(_OCR).where(_OCR.c.message_pk == pk).values(
-                scanned=any(d.scanned for d in result.documents)))
+            # row exists only for mail whose parts were pictures or PDFs: no statement for the rest)
+            if any(d.format in ("pdf", "image") for d in result.documents):
+                session.connection().execute(sa_update(_OCR).where(_OCR.c.message_pk == pk).values(
+                    scanned=any(d.scanned for d in result.documents)))
             if done.rowcount != 1:
                 session.rollback()
                 return None
